@@ -1,0 +1,43 @@
+"""The table of experiments: a name, a one-line claim and a function that runs it.
+
+An experiment is a function ``run(out_dir: pathlib.Path, *, quick: bool, seed: int,
+backend: str) -> dict`` that writes its figure and traces under ``out_dir`` and returns a small
+summary (at least ``{"verdict": "PASS" | "FAIL" | "INFO", "summary": str}``).
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Callable
+
+# Modules that define experiments; importing one registers its experiments.
+EXPERIMENT_MODULES: list[str] = []
+
+
+@dataclass(frozen=True)
+class Experiment:
+    name: str
+    claim: str
+    run: Callable[..., dict]
+
+
+_REGISTRY: dict[str, Experiment] = {}
+
+
+def register(name: str, claim: str):
+    """Decorator: register ``fn`` as the experiment ``name`` with its ``claim``."""
+
+    def deco(fn):
+        if name in _REGISTRY:
+            raise ValueError(f"experiment {name!r} is registered twice")
+        _REGISTRY[name] = Experiment(name, claim, fn)
+        return fn
+
+    return deco
+
+
+def all_experiments() -> dict[str, Experiment]:
+    """Import every experiment module and return the registry, sorted by name."""
+    for mod in EXPERIMENT_MODULES:
+        importlib.import_module(mod)
+    return dict(sorted(_REGISTRY.items()))

@@ -1,0 +1,194 @@
+"""The one module that decides between NumPy (CPU) and CuPy (GPU).
+
+Everything else in the project gets its array module from here: from the data it holds
+(:func:`get_array_module`, CuPy's idiom) or from the current default (:func:`xp`). No other module
+under ``minigrad/``, ``optimizers/``, ``schedules/`` or ``problems/`` imports NumPy to do array math
+(a test scans for that): a CuPy array handed to ``numpy.*`` either fails or silently copies to the
+host.
+
+Choosing a backend:
+
+* ``minigrad.set_backend("cupy")`` sets the default for new tensors; its return value is also a
+  context manager that restores the previous backend on exit
+  (``with minigrad.set_backend("cupy"): ...``); ``minigrad.use_backend(name)`` is the same context
+  manager under a name that reads well in a ``with``;
+* the environment variable ``MINIGRAD_BACKEND=cupy`` sets the default at import time;
+* asking for CuPy where CuPy or a GPU is missing raises :class:`BackendError` (a RuntimeError),
+  never a silent fallback to NumPy.
+
+Random numbers: :func:`host_rng` gives a seeded NumPy generator; draw on the host and move to the
+device with :func:`asarray` when CPU and GPU runs must be bit-identical (what the project does by
+default).
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+__all__ = [
+    "BackendError", "set_backend", "use_backend", "get_backend", "xp", "np", "get_array_module",
+    "backend_name_of", "asarray", "to_numpy", "scatter_add", "host_rng", "cupy_available",
+    "is_array",
+]
+
+BACKENDS = ("numpy", "cupy")
+
+
+class BackendError(RuntimeError):
+    """A backend was asked for that is unknown or unavailable, or two backends were mixed."""
+
+
+_cupy = None  # the cupy module once imported and checked
+
+
+def _load_cupy():
+    """Import CuPy and check that a GPU is present; raise BackendError otherwise."""
+    global _cupy
+    if _cupy is not None:
+        return _cupy
+    try:
+        import cupy  # noqa: PLC0415 (optional dependency)
+    except ImportError as exc:  # pragma: no cover - depends on the machine
+        raise BackendError(
+            "backend 'cupy' was requested but CuPy is not installed; install the extra "
+            "'cuda12' or 'cuda13' (pip install -e '.[cuda12]') on a machine with an NVIDIA GPU"
+        ) from exc
+    try:  # pragma: no cover - depends on the machine
+        n = cupy.cuda.runtime.getDeviceCount()
+    except Exception as exc:  # pragma: no cover
+        raise BackendError(f"backend 'cupy' was requested but no CUDA GPU is usable: {exc}") from exc
+    if n < 1:  # pragma: no cover
+        raise BackendError("backend 'cupy' was requested but no CUDA GPU is present")
+    _cupy = cupy  # pragma: no cover
+    return cupy  # pragma: no cover
+
+
+def cupy_available() -> bool:
+    """True when CuPy imports and a CUDA GPU is present."""
+    try:
+        _load_cupy()
+    except BackendError:
+        return False
+    return True  # pragma: no cover
+
+
+def _module_for(name: str):
+    if name == "numpy":
+        return np
+    if name == "cupy":
+        return _load_cupy()
+    raise BackendError(f"unknown backend {name!r}; choose one of {BACKENDS}")
+
+
+_current_name = "numpy"
+_current = np
+
+
+class _BackendToken:
+    """Returned by :func:`set_backend`; as a context manager it restores the previous backend."""
+
+    def __init__(self, previous: str):
+        self.previous = previous
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        set_backend(self.previous)
+        return False
+
+
+def set_backend(name: str) -> _BackendToken:
+    """Make ``name`` ("numpy" or "cupy") the default backend for new tensors.
+
+    Returns a token that, used as a context manager, restores the previous backend on exit.
+    """
+    global _current_name, _current
+    module = _module_for(name)
+    previous = _current_name
+    _current_name, _current = name, module
+    return _BackendToken(previous)
+
+
+def use_backend(name: str) -> _BackendToken:
+    """Context manager: ``with use_backend("cupy"): ...`` (the same as :func:`set_backend`)."""
+    return set_backend(name)
+
+
+def get_backend() -> str:
+    """The name of the current default backend."""
+    return _current_name
+
+
+def xp():
+    """The array module of the current default backend (``numpy`` or ``cupy``)."""
+    return _current
+
+
+def is_array(x) -> bool:
+    """True for a NumPy or CuPy ndarray (or a NumPy scalar, which NumPy's ufuncs return for 0-d)."""
+    return isinstance(x, (np.ndarray, np.generic)) or (
+        _cupy is not None and isinstance(x, _cupy.ndarray))
+
+
+def backend_name_of(a) -> str:
+    """"cupy" for a CuPy array, "numpy" for anything else."""
+    if _cupy is not None and isinstance(a, _cupy.ndarray):  # pragma: no cover - GPU only
+        return "cupy"
+    return "numpy"
+
+
+def get_array_module(*arrays):
+    """The array module of ``arrays`` (CuPy's ``get_array_module`` idiom).
+
+    Raises BackendError when NumPy and CuPy arrays are mixed.
+    """
+    names = {backend_name_of(a) for a in arrays if is_array(a)}
+    if len(names) > 1:
+        raise BackendError("arrays of two backends (numpy and cupy) were mixed in one operation; "
+                           "move them to one backend first (Tensor.to(...) or minigrad.to_numpy)")
+    if names == {"cupy"}:  # pragma: no cover - GPU only
+        return _cupy
+    return np
+
+
+def asarray(data, dtype=None, backend: str | None = None):
+    """``data`` as an array of ``backend`` (default: the current one), copying across devices."""
+    module = _current if backend is None else _module_for(backend)
+    if module is np and backend_name_of(data) == "cupy":  # pragma: no cover - GPU only
+        data = data.get()
+    return module.asarray(data, dtype=dtype)
+
+
+def to_numpy(x):
+    """A NumPy array of ``x`` (a Tensor, a NumPy or CuPy array, or a number), on the host."""
+    data = getattr(x, "data", x) if not is_array(x) else x
+    if backend_name_of(data) == "cupy":  # pragma: no cover - GPU only
+        return data.get()
+    return np.asarray(data)
+
+
+def scatter_add(target, index, values):
+    """``target[index] += values`` in place, accumulating repeated indices.
+
+    ``a[idx] += v`` does not accumulate duplicates (in NumPy the last write wins, in CuPy the
+    result is undefined): ``numpy.add.at`` / ``cupyx.scatter_add`` do.
+    """
+    if backend_name_of(target) == "cupy":  # pragma: no cover - GPU only
+        import cupyx  # noqa: PLC0415
+
+        cupyx.scatter_add(target, index, values)
+    else:
+        np.add.at(target, index, values)
+    return target
+
+
+def host_rng(seed=None) -> np.random.Generator:
+    """A seeded NumPy generator on the host (draw here, then :func:`asarray` to the device)."""
+    return np.random.default_rng(seed)
+
+
+_env = os.environ.get("MINIGRAD_BACKEND")
+if _env:
+    set_backend(_env.strip().lower())

@@ -1,0 +1,292 @@
+r"""Small neural-network building blocks: modules, initialisation, losses.
+
+Enough to train the lectures' small networks, in torch's vocabulary:
+
+* :class:`Module` (``parameters()``, ``zero_grad()``, ``train()``/``eval()``), :class:`Linear`,
+  :class:`MLP`, :class:`Dropout`;
+* initialisation (:func:`he_normal`, :func:`he_uniform`, :func:`xavier_normal`,
+  :func:`xavier_uniform`), drawn on the host from a seeded NumPy generator and moved to the
+  backend, so CPU and GPU runs start from bit-identical weights;
+* losses, each numerically stable: :func:`mse_loss`, :func:`logistic_loss` (labels in
+  {-1, +1}, the lectures' form :math:`\log(1 + e^{-y z})`), :func:`binary_cross_entropy_with_logits`
+  (labels in {0, 1}), :func:`cross_entropy` (softmax cross-entropy with integer labels), and
+  :func:`accuracy`.
+
+Weights follow torch's layout: ``Linear(n_in, n_out).W`` has shape ``(n_out, n_in)`` and the layer
+computes ``x @ W.T + b`` on a batch of row vectors.
+"""
+from __future__ import annotations
+
+import math
+
+from minigrad import backend as B
+from minigrad import ops
+from minigrad.tensor import Tensor
+
+__all__ = [
+    "Module", "Linear", "MLP", "Dropout", "Sequential", "ACTIVATIONS",
+    "he_normal", "he_uniform", "xavier_normal", "xavier_uniform",
+    "mse_loss", "logistic_loss", "binary_cross_entropy_with_logits", "cross_entropy", "accuracy",
+]
+
+
+# --------------------------------------------------------------------------- initialisation
+def _param(host_array, dtype) -> Tensor:
+    return Tensor(B.asarray(host_array, dtype=dtype), requires_grad=True)
+
+
+def he_normal(shape, fan_in: int, rng) -> "host array":
+    r"""He et al. 2015: :math:`W \sim N(0, 2 / n_{in})`, for ReLU layers."""
+    return rng.standard_normal(shape) * math.sqrt(2.0 / fan_in)
+
+
+def he_uniform(shape, fan_in: int, rng):
+    r"""He et al. 2015, uniform: :math:`W \sim U(-a, a)`, :math:`a = \sqrt{6 / n_{in}}`."""
+    a = math.sqrt(6.0 / fan_in)
+    return rng.uniform(-a, a, size=shape)
+
+
+def xavier_normal(shape, fan_in: int, fan_out: int, rng):
+    r"""Glorot & Bengio 2010: :math:`W \sim N(0, 2 / (n_{in} + n_{out}))`, for tanh layers."""
+    return rng.standard_normal(shape) * math.sqrt(2.0 / (fan_in + fan_out))
+
+
+def xavier_uniform(shape, fan_in: int, fan_out: int, rng):
+    r"""Glorot & Bengio 2010, uniform: :math:`a = \sqrt{6 / (n_{in} + n_{out})}`."""
+    a = math.sqrt(6.0 / (fan_in + fan_out))
+    return rng.uniform(-a, a, size=shape)
+
+
+_INITS = {
+    "he": lambda shape, i, o, rng: he_normal(shape, i, rng),
+    "he_uniform": lambda shape, i, o, rng: he_uniform(shape, i, rng),
+    "xavier": lambda shape, i, o, rng: xavier_normal(shape, i, o, rng),
+    "xavier_uniform": lambda shape, i, o, rng: xavier_uniform(shape, i, o, rng),
+}
+
+
+# --------------------------------------------------------------------------- modules
+class Module:
+    """Base class: holds Tensors and sub-modules as attributes (also inside lists and tuples)."""
+
+    training = True
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    def forward(self, *args, **kwargs):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _children(self):
+        for name, value in vars(self).items():
+            items = value if isinstance(value, (list, tuple)) else [value]
+            for k, item in enumerate(items):
+                label = name if len(items) == 1 and item is value else f"{name}.{k}"
+                yield label, item
+
+    def named_parameters(self, prefix: str = ""):
+        """(name, Tensor) for every tensor that requires a gradient, in definition order."""
+        for name, item in self._children():
+            if isinstance(item, Tensor) and item.requires_grad:
+                yield prefix + name, item
+            elif isinstance(item, Module):
+                yield from item.named_parameters(prefix + name + ".")
+
+    def parameters(self) -> list:
+        """The tensors that require a gradient (what an optimizer is built over)."""
+        return [p for _, p in self.named_parameters()]
+
+    def modules(self):
+        yield self
+        for _, item in self._children():
+            if isinstance(item, Module):
+                yield from item.modules()
+
+    def zero_grad(self) -> None:
+        for p in self.parameters():
+            p.grad = None
+
+    def train(self, mode: bool = True) -> "Module":
+        """Training mode (dropout active); returns self."""
+        for m in self.modules():
+            m.training = mode
+        return self
+
+    def eval(self) -> "Module":
+        """Evaluation mode (dropout is the identity); returns self."""
+        return self.train(False)
+
+
+class Linear(Module):
+    """An affine layer :math:`y = x W^\\top + b`, with ``W`` of shape (n_out, n_in)."""
+
+    def __init__(self, n_in: int, n_out: int, bias: bool = True, init: str = "he",
+                 rng=None, seed: int | None = 0, dtype="float64"):
+        if n_in < 1 or n_out < 1:
+            raise ValueError(f"Linear: sizes must be positive; got n_in={n_in}, n_out={n_out}")
+        if init not in _INITS:
+            raise ValueError(f"Linear: unknown init {init!r}; choose one of {sorted(_INITS)}")
+        rng = B.host_rng(seed) if rng is None else rng
+        self.W = _param(_INITS[init]((n_out, n_in), n_in, n_out, rng), dtype)
+        self.b = _param(B.np.zeros(n_out), dtype) if bias else None
+
+    def forward(self, x):
+        y = ops.matmul(x, self.W.T)
+        return y + self.b if self.b is not None else y
+
+
+class Dropout(Module):
+    """Inverted dropout: in training, zero each entry with probability ``p`` and scale the rest
+    by ``1/(1-p)``; the identity in evaluation mode."""
+
+    def __init__(self, p: float = 0.5, seed: int | None = 0):
+        if not 0.0 <= p < 1.0:
+            raise ValueError(f"Dropout: p must be in [0, 1); got {p}")
+        self.p = p
+        self.rng = B.host_rng(seed)
+
+    def forward(self, x):
+        if not self.training or self.p == 0.0:
+            return x
+        keep = self.rng.random(x.shape) >= self.p
+        mask = B.asarray(keep, dtype=x.dtype, backend=x.backend) / (1.0 - self.p)
+        return x * mask
+
+
+ACTIVATIONS = {
+    "relu": ops.relu, "tanh": ops.tanh, "sigmoid": ops.sigmoid, "softplus": ops.softplus,
+    "identity": lambda x: x,
+}
+
+
+class Sequential(Module):
+    """Apply layers (modules or functions) in order."""
+
+    def __init__(self, *layers):
+        self.layers = list(layers)
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+
+class MLP(Module):
+    """A multilayer perceptron ``sizes[0] -> sizes[1] -> ... -> sizes[-1]``.
+
+    ``activation`` (a name from :data:`ACTIVATIONS` or a function) follows every layer but the
+    last; ``dropout`` > 0 inserts :class:`Dropout` after each activation. ``init`` defaults to He
+    for ReLU-like activations and Xavier otherwise.
+    """
+
+    def __init__(self, sizes, activation="relu", dropout: float = 0.0, init: str | None = None,
+                 seed: int | None = 0, dtype="float64"):
+        sizes = list(sizes)
+        if len(sizes) < 2:
+            raise ValueError(f"MLP: sizes needs at least an input and an output size; got {sizes}")
+        if isinstance(activation, str):
+            if activation not in ACTIVATIONS:
+                raise ValueError(f"MLP: unknown activation {activation!r}; choose one of "
+                                 f"{sorted(ACTIVATIONS)}")
+            act_name, act = activation, ACTIVATIONS[activation]
+        else:
+            act_name, act = getattr(activation, "__name__", "custom"), activation
+        init = init or ("he" if act_name in ("relu", "softplus") else "xavier")
+        rng = B.host_rng(seed)
+        self.activation = act
+        self.layers = [Linear(i, o, init=init, rng=rng, dtype=dtype)
+                       for i, o in zip(sizes[:-1], sizes[1:])]
+        self.dropouts = [Dropout(dropout, seed=None if seed is None else seed + 1 + k)
+                         for k in range(len(sizes) - 2)] if dropout > 0 else []
+
+    def forward(self, x):
+        for k, layer in enumerate(self.layers):
+            x = layer(x)
+            if k < len(self.layers) - 1:
+                x = self.activation(x)
+                if self.dropouts:
+                    x = self.dropouts[k](x)
+        return x
+
+
+# --------------------------------------------------------------------------- losses
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "none":
+        return loss
+    raise ValueError(f"reduction must be 'mean', 'sum' or 'none'; got {reduction!r}")
+
+
+def _targets(y, like: Tensor, name: str):
+    yd = y.data if isinstance(y, Tensor) else B.asarray(y, backend=like.backend)
+    if yd.shape != like.shape:
+        raise ValueError(f"{name}: targets of shape {yd.shape} do not match predictions of shape "
+                         f"{like.shape}")
+    return yd
+
+
+def mse_loss(pred, target, reduction: str = "mean") -> Tensor:
+    r"""Mean squared error :math:`\frac1n\sum_i (\hat y_i - y_i)^2`."""
+    if not isinstance(target, Tensor):
+        target = _targets(target, pred, "mse_loss").astype(pred.dtype, copy=False)
+    elif target.shape != pred.shape:
+        raise ValueError(f"mse_loss: targets of shape {target.shape} do not match predictions "
+                         f"of shape {pred.shape}")
+    d = pred - target
+    return _reduce(d * d, reduction)
+
+
+def logistic_loss(z, y, reduction: str = "mean") -> Tensor:
+    r"""Binary logistic loss :math:`\log(1 + e^{-y z}) = \mathrm{softplus}(-y z)`, labels
+    :math:`y \in \{-1, +1\}` (the lectures' form); finite for margins of any size."""
+    yd = _targets(y, z, "logistic_loss")
+    xp = B.get_array_module(yd)
+    if not bool(xp.all((yd == 1) | (yd == -1))):
+        raise ValueError("logistic_loss: labels must be -1 or +1 (use "
+                         "binary_cross_entropy_with_logits for 0/1 labels)")
+    return _reduce(ops.softplus(-(z * yd.astype(z.dtype))), reduction)
+
+
+def binary_cross_entropy_with_logits(z, t, reduction: str = "mean") -> Tensor:
+    r"""Binary cross-entropy on logits, labels :math:`t \in \{0, 1\}`:
+    :math:`\mathrm{softplus}(z) - t z` (stable for any z)."""
+    td = _targets(t, z, "binary_cross_entropy_with_logits")
+    xp = B.get_array_module(td)
+    if not bool(xp.all((td == 0) | (td == 1))):
+        raise ValueError("binary_cross_entropy_with_logits: labels must be 0 or 1")
+    return _reduce(ops.softplus(z) - z * td.astype(z.dtype), reduction)
+
+
+def cross_entropy(logits, labels, reduction: str = "mean") -> Tensor:
+    r"""Softmax cross-entropy with integer labels:
+    :math:`\mathrm{logsumexp}(z_i) - z_{i, y_i}` per row (the max shift keeps it finite)."""
+    if logits.ndim != 2:
+        raise ValueError(f"cross_entropy: logits must be (batch, classes); got {logits.shape}")
+    yd = labels.data if isinstance(labels, Tensor) else B.asarray(labels, backend=logits.backend)
+    if yd.dtype.kind not in "iu":
+        raise TypeError(f"cross_entropy: labels must be integers; got dtype {yd.dtype}")
+    n, c = logits.shape
+    if yd.shape != (n,):
+        raise ValueError(f"cross_entropy: labels of shape {yd.shape} for logits {logits.shape}")
+    xp = B.get_array_module(yd)
+    if n and (int(yd.min()) < 0 or int(yd.max()) >= c):
+        raise ValueError(f"cross_entropy: labels must lie in [0, {c}); got range "
+                         f"[{int(yd.min())}, {int(yd.max())}]")
+    picked = logits[xp.arange(n), yd]
+    return _reduce(ops.logsumexp(logits, axis=1) - picked, reduction)
+
+
+def accuracy(logits, labels) -> float:
+    """The fraction of correct predictions: argmax for (batch, classes) logits, the sign for
+    1-D logits (labels in {-1, +1} or {0, 1})."""
+    z = logits.data if isinstance(logits, Tensor) else logits
+    y = labels.data if isinstance(labels, Tensor) else B.asarray(labels, backend=B.backend_name_of(z))
+    xp = B.get_array_module(z)
+    if z.ndim == 2:
+        pred = xp.argmax(z, axis=1)
+    else:
+        pred = (z > 0).astype(y.dtype) if bool(xp.all(y >= 0)) else xp.where(z > 0, 1, -1)
+    return float(xp.mean(pred == y))

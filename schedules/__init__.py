@@ -1,0 +1,1 @@
+"""Learning-rate schedules: pure, closed-form, vectorised functions of the step count."""

@@ -1,0 +1,89 @@
+"""Parameter checks done once, at construction: a clear ``ValueError`` naming the parameter."""
+from __future__ import annotations
+
+import math
+import numbers
+
+__all__ = [
+    "real", "nonnegative", "positive", "positive_int", "nonnegative_int", "in_interval",
+    "one_of", "increasing",
+]
+
+
+def _fail(owner: str, name: str, rule: str, value) -> None:
+    raise ValueError(f"{owner}: {name} must be {rule}, got {value!r}")
+
+
+def real(owner: str, name: str, value) -> float:
+    """A finite real number (not a bool)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        _fail(owner, name, "a finite real number", value)
+    return float(value)
+
+
+def nonnegative(owner: str, name: str, value) -> float:
+    v = real(owner, name, value)
+    if v < 0:
+        _fail(owner, name, ">= 0", value)
+    return v
+
+
+def positive(owner: str, name: str, value) -> float:
+    v = real(owner, name, value)
+    if v <= 0:
+        _fail(owner, name, "> 0", value)
+    return v
+
+
+def _integer(owner: str, name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        _fail(owner, name, "an integer", value)
+    return int(value)
+
+
+def positive_int(owner: str, name: str, value) -> int:
+    v = _integer(owner, name, value)
+    if v <= 0:
+        _fail(owner, name, "a positive integer", value)
+    return v
+
+
+def nonnegative_int(owner: str, name: str, value) -> int:
+    v = _integer(owner, name, value)
+    if v < 0:
+        _fail(owner, name, "a non-negative integer", value)
+    return v
+
+
+def in_interval(owner: str, name: str, value, lo: float, hi: float, *,
+                lo_open: bool = False, hi_open: bool = False) -> float:
+    v = real(owner, name, value)
+    bad = (v <= lo if lo_open else v < lo) or (v >= hi if hi_open else v > hi)
+    if bad:
+        rule = f"in {'(' if lo_open else '['}{lo}, {hi}{')' if hi_open else ']'}"
+        _fail(owner, name, rule, value)
+    return v
+
+
+def one_of(owner: str, name: str, value, options) -> str:
+    if value not in options:
+        _fail(owner, name, "one of " + ", ".join(repr(o) for o in options), value)
+    return value
+
+
+def increasing(owner: str, name: str, values, *, strict: bool = True,
+               minimum: float = 0.0, integer: bool = False) -> tuple:
+    """A sequence of numbers >= minimum, (strictly) increasing."""
+    try:
+        vals = list(values)
+    except TypeError:
+        _fail(owner, name, "a sequence of numbers", values)
+    out = []
+    for i, v in enumerate(vals):
+        x = _integer(owner, f"{name}[{i}]", v) if integer else real(owner, f"{name}[{i}]", v)
+        if x < minimum:
+            _fail(owner, f"{name}[{i}]", f">= {minimum}", v)
+        if out and (x <= out[-1] if strict else x < out[-1]):
+            _fail(owner, name, "strictly increasing" if strict else "non-decreasing", values)
+        out.append(x)
+    return tuple(out)
