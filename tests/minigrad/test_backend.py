@@ -1,0 +1,75 @@
+"""Choosing a backend: function, context manager, environment variable; clear errors."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad import Tensor
+
+NO_GPU = not mg.cupy_available()
+
+
+def test_default_backend_is_numpy():
+    assert mg.get_backend() == "numpy"
+    assert isinstance(Tensor([1.0]).data, np.ndarray)
+
+
+def test_unknown_backend_is_a_clear_error():
+    with pytest.raises(mg.BackendError, match="unknown backend 'jax'"):
+        mg.set_backend("jax")
+    assert mg.get_backend() == "numpy"  # nothing changed
+
+
+@pytest.mark.skipif(not NO_GPU, reason="CuPy and a GPU are present on this machine")
+def test_asking_for_cupy_without_cupy_or_gpu_raises():
+    with pytest.raises(mg.BackendError, match="cupy"):
+        mg.set_backend("cupy")
+    assert mg.get_backend() == "numpy"  # no silent fallback, no half-changed state
+
+
+def test_context_manager_restores_the_previous_backend():
+    with mg.use_backend("numpy"):
+        assert mg.get_backend() == "numpy"
+    with mg.set_backend("numpy") as token:
+        assert token.previous == "numpy"
+    assert mg.get_backend() == "numpy"
+
+
+def test_environment_variable_sets_the_default():
+    env = dict(os.environ, MINIGRAD_BACKEND="numpy")
+    code = "import minigrad; print(minigrad.get_backend())"
+    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout.strip() == "numpy"
+    env["MINIGRAD_BACKEND"] = "nonsense"
+    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert r.returncode != 0 and "unknown backend 'nonsense'" in r.stderr
+
+
+def test_to_numpy_accepts_tensors_arrays_and_numbers(backend, xp):
+    t = Tensor([1.0, 2.0])
+    assert isinstance(mg.to_numpy(t), np.ndarray)
+    assert isinstance(mg.to_numpy(xp.ones(2)), np.ndarray)
+    assert mg.to_numpy(3.0) == 3.0
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(NO_GPU, reason="needs CuPy and a CUDA GPU (runs on the GPU machine)")
+def test_mixing_backends_in_one_operation_raises():  # pragma: no cover - GPU only
+    a = Tensor([1.0, 2.0])
+    with mg.use_backend("cupy"):
+        b = Tensor([1.0, 2.0])
+    with pytest.raises(mg.BackendError, match="mixed"):
+        a + b
+    with pytest.raises(mg.BackendError, match="mixed"):
+        a @ b
+    assert (b.to("numpy") + a).backend == "numpy"
+
+
+def test_gradients_live_on_the_backend_of_the_data(backend, xp):
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    (x * x).sum().backward()
+    assert isinstance(x.grad, xp.ndarray)
+    assert np.array_equal(mg.to_numpy(x.grad), [2.0, 4.0])
