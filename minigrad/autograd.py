@@ -69,6 +69,7 @@ def _run(root: Tensor, seed: Tensor, targets, retain_graph: bool, create_graph: 
     want = None if targets is None else {id(t): i for i, t in enumerate(targets)}
     found = {}
     grads = {id(root): seed}
+    handed = {_owner_id(seed.data)}  # buffers already given to a leaf (or to the caller)
     with _SetGradMode(create_graph):
         for node in reversed(order):
             g = grads.pop(id(node), None)
@@ -78,7 +79,7 @@ def _run(root: Tensor, seed: Tensor, targets, retain_graph: bool, create_graph: 
                 found[id(node)] = g
             if node._vjp is None:  # a leaf
                 if want is None:
-                    _accumulate(node, g, create_graph)
+                    _accumulate(node, g, create_graph, handed)
                 continue
             for parent, vjp in zip(node._parents, node._vjp):
                 gp = vjp(g, node)
@@ -93,13 +94,34 @@ def _run(root: Tensor, seed: Tensor, targets, retain_graph: bool, create_graph: 
     return found
 
 
-def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool) -> None:
+def _owner_id(a) -> int:
+    """The identity of the buffer behind ``a`` (a view's base, or ``a`` itself)."""
+    base = getattr(a, "base", None)
+    return id(a if base is None else base)
+
+
+def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool, handed: set) -> None:
+    """Add ``g`` to ``leaf.grad``.
+
+    A leaf's first gradient takes over the array the VJPs produced when that array is a fresh,
+    writable buffer of the right dtype that no other leaf (nor the caller's seed) holds; otherwise
+    it is copied, so that an in-place change of one ``.grad`` (an optimizer, gradient clipping)
+    can never show through another.
+    """
     gd = g.data
     if gd.shape != leaf.data.shape:  # pragma: no cover - a VJP bug, never user error
         raise RuntimeError(f"internal error: gradient of shape {gd.shape} for a leaf of shape "
                            f"{leaf.data.shape}")
     if leaf._grad is None:
-        leaf._grad = B.get_array_module(gd).array(gd, dtype=leaf.data.dtype, copy=True)
+        owner = _owner_id(gd)
+        flags = getattr(gd, "flags", None)
+        if (create_graph or flags is None or not flags.writeable or owner in handed
+                or gd.dtype != leaf.data.dtype or gd.base is not None and not (
+                    flags.c_contiguous or flags.f_contiguous)):
+            gd = B.get_array_module(gd).array(gd, dtype=leaf.data.dtype, copy=True)
+            owner = id(gd)
+        handed.add(owner)
+        leaf._grad = gd
     else:
         leaf._grad = leaf._grad + gd.astype(leaf.data.dtype, copy=False)
     if create_graph:

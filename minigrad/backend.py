@@ -144,6 +144,8 @@ def get_array_module(*arrays):
 
     Raises BackendError when NumPy and CuPy arrays are mixed.
     """
+    if _cupy is None:  # CuPy was never loaded, so no CuPy array can exist: the fast path
+        return np
     names = {backend_name_of(a) for a in arrays if is_array(a)}
     if len(names) > 1:
         raise BackendError("arrays of two backends (numpy and cupy) were mixed in one operation; "

@@ -22,7 +22,7 @@ import builtins
 import math
 
 from minigrad import backend as B
-from minigrad.tensor import Tensor, make
+from minigrad.tensor import Tensor, is_grad_enabled, make
 
 _Number = (int, float)
 
@@ -111,11 +111,14 @@ def _binary(op: str, a, b, forward, vjp_a, vjp_b) -> Tensor:
     except ValueError as exc:
         raise ValueError(f"{op}: operands of shapes {_shape(a)} and {_shape(b)} do not "
                          f"broadcast ({exc})") from None
+    ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
+    if not (is_grad_enabled() and (ta and a.requires_grad or tb and b.requires_grad)):
+        return make(data, (), (), op)  # nothing to record: skip building the VJPs
     parents, vjps = [], []
-    if isinstance(a, Tensor):
+    if ta:
         parents.append(a)
         vjps.append(lambda g, out: unbroadcast(vjp_a(g, out, a, b), a.shape))
-    if isinstance(b, Tensor):
+    if tb:
         parents.append(b)
         vjps.append(lambda g, out: unbroadcast(vjp_b(g, out, a, b), b.shape))
     return make(data, parents, vjps, op)
@@ -227,9 +230,17 @@ def matmul(a, b) -> Tensor:
         ga = matmul(g2, swapaxes(b2, -1, -2))
         return reshape(unbroadcast(ga, a_shape), a.shape)
 
+    # When b is a transposed view (``x @ W.T`` in a linear layer), compute its gradient as
+    # (g^T a)^T: the same numbers, laid out like b, so W's own gradient comes out contiguous.
+    b_flags = getattr(b.data, "flags", None)
+    b_transposed = (b.ndim == 2 and b_flags is not None and b_flags.f_contiguous
+                    and not b_flags.c_contiguous)
+
     def vjp_b(g, out):
         g2 = promoted_g(g)
         a2 = reshape(a, a_shape) if a.ndim == 1 else a
+        if b_transposed and g2.ndim == 2 and a2.ndim == 2:
+            return transpose(matmul(transpose(g2), a2))
         gb = matmul(swapaxes(a2, -1, -2), g2)
         return reshape(unbroadcast(gb, b_shape), b.shape)
 

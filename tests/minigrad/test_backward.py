@@ -148,3 +148,22 @@ def test_errors_name_the_operation_and_shapes():
         Tensor(np.ones(3)) + Tensor(np.ones(4))
     with pytest.raises(ValueError, match=r"reshape.*\(2, 3\).*\(4,\)"):
         Tensor(np.ones((2, 3))).reshape(4)
+
+
+def test_leaf_gradients_never_share_memory():
+    """``a + b`` hands the same gradient to both leaves; changing one ``.grad`` in place (as an
+    optimizer or gradient clipping does) must not change the other, nor the caller's seed."""
+    a = Tensor([1.0, 2.0], requires_grad=True)
+    b = Tensor([3.0, 4.0], requires_grad=True)
+    seed = np.array([1.0, 1.0])
+    (a + b).backward(grad=seed)
+    a.grad *= 10.0
+    assert np.array_equal(b.grad, [1.0, 1.0]) and np.array_equal(seed, [1.0, 1.0])
+    c = Tensor([1.0, 2.0], requires_grad=True)
+    y = c + 0.0
+    y.backward(grad=seed)
+    c.grad[0] = 5.0
+    assert np.array_equal(seed, [1.0, 1.0])
+    W = Tensor(np.ones((3, 2)), requires_grad=True)
+    (Tensor(np.ones((4, 2))) @ W.T).sum().backward()  # the linear-layer layout
+    assert W.grad.shape == (3, 2) and W.grad.flags.writeable and np.all(W.grad == 4.0)
