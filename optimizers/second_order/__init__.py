@@ -1,0 +1,1 @@
+"""Second-order and quasi-Newton methods: Newton (pure, damped, Newton-CG), BFGS, L-BFGS."""
