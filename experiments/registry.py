@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 # Modules that define experiments; importing one registers its experiments.
-EXPERIMENT_MODULES: list[str] = []
+EXPERIMENT_MODULES: list[str] = ["experiments.schedules_gallery"]
 
 
 @dataclass(frozen=True)

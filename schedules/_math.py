@@ -16,7 +16,16 @@ import math
 import numbers
 import sys
 
-__all__ = ["as_steps", "finish", "ScalarOps", "ArrayOps"]
+__all__ = ["as_steps", "finish", "lerp", "ScalarOps", "ArrayOps"]
+
+
+def lerp(a, b, w, m):
+    """``a + (b - a) w`` for ``w`` in [0, 1], written so that it is exact at both ends and
+    constant when ``a == b`` (``a + (b - a) w`` alone can miss ``b`` by a rounding error);
+    ``m`` is the formula namespace, so it works for numbers and arrays alike."""
+    d = b - a
+    return m.where(w < 0.5, a + d * w, b - d * (1.0 - w))
+
 
 _MASK64 = (1 << 64) - 1
 # SplitMix64 constants (Steele, Lea & Flood 2014), used for the seeded, counter-based noise.
@@ -160,4 +169,4 @@ def finish(value, t, m):
     xp = m.xp
     if getattr(value, "shape", None) != t.shape:
         value = xp.zeros_like(t) + value
-    return value
+    return xp.asarray(value, dtype=xp.float64)  # NumPy gives scalars for 0-d inputs: re-wrap
