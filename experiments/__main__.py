@@ -1,6 +1,11 @@
-"""Command line: ``python -m experiments [list | run NAME... | run all]``.
+"""Command line: ``python -m experiments [list | run NAME... | run all | report]``.
 
 With no arguments it lists the experiments and exits 0.
+
+    python -m experiments list
+    python -m experiments run gd-rates sgd-constant-step --quick
+    python -m experiments run all --quick --jobs 2 --out results
+    python -m experiments report --out results
 """
 from __future__ import annotations
 
@@ -8,12 +13,16 @@ import argparse
 import json
 import pathlib
 import sys
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
 
 from experiments.registry import all_experiments
+from experiments.report import write_report
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m experiments", description=__doc__)
+    p = argparse.ArgumentParser(prog="python -m experiments", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command")
     sub.add_parser("list", help="list the experiments and their claims")
     run = sub.add_parser("run", help="run experiments by name, or 'all'")
@@ -22,6 +31,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--backend", choices=["numpy", "cupy"], default="numpy")
     run.add_argument("--seed", type=int, default=0)
     run.add_argument("--out", default="results", help="output folder (default: results/)")
+    run.add_argument("--jobs", type=int, default=1, help="experiments run in N processes")
+    rep = sub.add_parser("report", help="write <out>/report.md from saved verdicts")
+    rep.add_argument("--out", default="results")
     return p
 
 
@@ -33,12 +45,43 @@ def _list(experiments) -> int:
     return 0
 
 
+def _check_out(out: pathlib.Path) -> str | None:
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        return f"cannot write to output folder {out}: {exc}"
+    return None
+
+
+def run_one(name: str, out: str, quick: bool, seed: int, backend: str) -> dict:
+    """Run one experiment (in this process) and write its verdict file; return the verdict."""
+    import minigrad
+
+    minigrad.set_backend(backend)
+    exp = all_experiments()[name]
+    exp_dir = pathlib.Path(out) / name
+    exp_dir.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    summary = dict(exp.run(exp_dir, quick=quick, seed=seed, backend=backend))
+    summary.setdefault("claim", exp.claim)
+    summary.update(name=name, seconds=round(time.perf_counter() - t0, 2), quick=quick,
+                   seed=seed, backend=backend)
+    (exp_dir / "verdict.json").write_text(json.dumps(summary, indent=2, default=str))
+    return summary
+
+
 def _run(args, experiments) -> int:
     names = list(experiments) if args.names == ["all"] else args.names
     unknown = [n for n in names if n not in experiments]
     if unknown:
         print(f"error: unknown experiment(s): {', '.join(unknown)}; "
               f"known: {', '.join(experiments) or '(none yet)'}", file=sys.stderr)
+        return 2
+    if args.jobs < 1:
+        print(f"error: --jobs must be at least 1; got {args.jobs}", file=sys.stderr)
         return 2
     import minigrad
 
@@ -48,24 +91,30 @@ def _run(args, experiments) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     out = pathlib.Path(args.out)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        probe = out / ".write-test"
-        probe.write_text("")
-        probe.unlink()
-    except OSError as exc:
-        print(f"error: cannot write to output folder {out}: {exc}", file=sys.stderr)
+    problem = _check_out(out)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
         return 2
+    from tqdm import tqdm
+
     status = 0
-    for name in names:
-        exp_dir = out / name
-        exp_dir.mkdir(parents=True, exist_ok=True)
-        summary = experiments[name].run(exp_dir, quick=args.quick, seed=args.seed,
-                                        backend=args.backend)
-        (exp_dir / "verdict.json").write_text(json.dumps(summary, indent=2, default=str))
-        print(f"{name}: {summary.get('verdict', '?')}  {summary.get('summary', '')}")
+    bar = tqdm(total=len(names), desc="experiments", unit="exp", disable=None)
+    job_args = [(n, str(out), args.quick, args.seed, args.backend) for n in names]
+    if args.jobs == 1:
+        results = (run_one(*a) for a in job_args)
+    else:
+        pool = ProcessPoolExecutor(max_workers=args.jobs)
+        results = (f.result() for f in as_completed([pool.submit(run_one, *a) for a in job_args]))
+    for summary in results:
+        bar.update(1)
+        bar.write(f"{summary['name']}: {summary.get('verdict', '?')}  "
+                  f"({summary['seconds']:.1f} s)  {summary.get('summary', '')}")
         if summary.get("verdict") == "FAIL":
             status = 1
+    bar.close()
+    if args.jobs > 1:
+        pool.shutdown()
+    print(f"report: {write_report(out)}")
     return status
 
 
@@ -74,6 +123,13 @@ def main(argv=None) -> int:
     experiments = all_experiments()
     if args.command in (None, "list"):
         return _list(experiments)
+    if args.command == "report":
+        out = pathlib.Path(args.out)
+        if not out.is_dir():
+            print(f"error: no results folder {out}; run experiments first", file=sys.stderr)
+            return 2
+        print(f"report: {write_report(out)}")
+        return 0
     return _run(args, experiments)
 
 

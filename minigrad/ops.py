@@ -215,12 +215,12 @@ def matmul(a, b) -> Tensor:
     out_shape = data.shape
 
     def promoted_g(g):
-        if a.ndim == 1 or b.ndim == 1:
-            shape = (out_shape[:-1] if b.ndim > 1 else out_shape) if a.ndim == 1 else out_shape
-            if a.ndim == 1 and b.ndim == 1:
-                return reshape(g, (1, 1))
-            if a.ndim == 1:
-                return reshape(g, out_shape[:-1] + (1,) + out_shape[-1:])
+        """g in the shape of the product of the promoted operands."""
+        if a.ndim == 1 and b.ndim == 1:
+            return reshape(g, (1, 1))
+        if a.ndim == 1:  # (..., n) from (1, n) @ (..., n, k): insert the row axis
+            return reshape(g, out_shape[:-1] + (1,) + out_shape[-1:])
+        if b.ndim == 1:  # (..., m) from (..., m, n) @ (n, 1): append the column axis
             return reshape(g, out_shape + (1,))
         return g
 

@@ -29,3 +29,31 @@ def test_missing_cupy_is_a_clear_error(capsys, tmp_path):
         pytest.skip("no experiment is registered yet")
     assert main(["run", names[0], "--backend", "cupy", "--out", str(tmp_path)]) == 2
     assert "cupy" in capsys.readouterr().err.lower()
+
+
+def test_run_writes_figure_verdict_and_report(tmp_path):
+    out = tmp_path / "res"
+    assert main(["run", "schedules-gallery", "--quick", "--out", str(out)]) == 0
+    import json
+    verdict = json.loads((out / "schedules-gallery" / "verdict.json").read_text())
+    assert verdict["verdict"] in ("PASS", "INFO") and verdict["name"] == "schedules-gallery"
+    report = (out / "report.md").read_text()
+    assert "| schedules-gallery |" in report
+    assert main(["report", "--out", str(out)]) == 0
+
+
+def test_jobs_run_in_parallel_processes(tmp_path):
+    out = tmp_path / "res"
+    assert main(["run", "all", "--quick", "--jobs", "2", "--out", str(out)]) in (0, 1)
+    assert (out / "report.md").exists()
+
+
+def test_unwritable_output_folder_is_a_clear_error(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert main(["run", "schedules-gallery", "--out", str(blocker / "sub")]) == 2
+    assert "cannot write" in capsys.readouterr().err
+
+
+def test_report_without_results_is_a_clear_error(tmp_path, capsys):
+    assert main(["report", "--out", str(tmp_path / "nothing")]) == 2
