@@ -7,11 +7,21 @@ summary (at least ``{"verdict": "PASS" | "FAIL" | "INFO", "summary": str}``).
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from dataclasses import dataclass
 from typing import Callable
 
-# Modules that define experiments; importing one registers its experiments.
-EXPERIMENT_MODULES: list[str] = ["experiments.schedules_gallery"]
+# The modules of the package that are machinery, not experiments. Every other module in
+# ``experiments/`` defines experiments and registers them when imported.
+INFRASTRUCTURE = {"__main__", "registry", "runner", "trace", "report", "plotting", "common"}
+
+
+def experiment_modules() -> list[str]:
+    """The experiment modules of the package, discovered by name (sorted)."""
+    import experiments
+
+    return sorted(f"experiments.{m.name}" for m in pkgutil.iter_modules(experiments.__path__)
+                  if m.name not in INFRASTRUCTURE and not m.name.startswith("_"))
 
 
 @dataclass(frozen=True)
@@ -38,6 +48,6 @@ def register(name: str, claim: str):
 
 def all_experiments() -> dict[str, Experiment]:
     """Import every experiment module and return the registry, sorted by name."""
-    for mod in EXPERIMENT_MODULES:
+    for mod in experiment_modules():
         importlib.import_module(mod)
     return dict(sorted(_REGISTRY.items()))

@@ -8,7 +8,7 @@ from experiments.trace import load_traces
 
 
 def test_gallery_is_registered_and_passes(tmp_path):
-    assert "experiments.schedules_gallery" in registry.EXPERIMENT_MODULES
+    assert "experiments.schedules_gallery" in registry.experiment_modules()
     assert "schedules-gallery" in registry.all_experiments()
     out = gallery.run(tmp_path, quick=True, seed=0, backend="numpy")
     json.dumps(out)  # the runner writes it as JSON
