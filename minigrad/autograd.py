@@ -163,6 +163,9 @@ def _as_leaf(a) -> tuple[Tensor, bool]:
         if a.requires_grad:
             return a, True  # nested differentiation: keep the outer graph connected
         t = a.detach()
+    elif B.is_array(a):  # an array stays on its own backend (a CuPy array is not copied back)
+        with B.use_backend(B.backend_name_of(a)):
+            t = Tensor(a)
     else:
         t = Tensor(a)
     if t.data.dtype.kind not in "fc":
