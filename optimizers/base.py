@@ -1,0 +1,463 @@
+r"""The core of every optimizer: parameter groups, per-parameter state, schedules, saving.
+
+The API is torch.optim's, which users know::
+
+    opt = Adam(model.parameters(), lr=1e-3)
+    for batch in data:
+        opt.zero_grad()
+        loss = model_loss(batch)
+        loss.backward()
+        opt.step()
+
+A subclass writes its update once, for one parameter, in :meth:`Optimizer._update`, on backend
+arrays (NumPy or CuPy: ``xp = get_array_module(p.data)``), in place, with the formula of each
+line in a comment. It declares its hyperparameters (defaults passed to ``__init__``), checks them
+in :meth:`Optimizer._validate_group` and allocates its state in :meth:`Optimizer._init_state`.
+Methods that need to re-evaluate the loss (Nesterov's look-ahead, SAM, line searches, zero-order
+queries, variance reduction) override :meth:`Optimizer.step` and call the closure themselves.
+
+Conventions
+-----------
+* **Step count.** ``opt.step_count`` is the number of steps already taken. A learning rate may be
+  a number or any callable of the step count (a schedule); step ``t`` (0-based) uses ``lr(t)``,
+  so the first step uses ``lr(0)``, as torch's schedulers and optax do. The step size actually
+  used by the last step is ``opt.param_groups[i]["last_lr"]`` (also ``opt.last_lr``, one value per
+  group).
+* **1cycle momentum.** When the schedule has an attribute ``momentum`` (itself a callable of the
+  step, as ``schedules.OneCycle`` has), optimizers with a momentum / ``beta1`` hyperparameter use
+  ``lr.momentum(t)`` in its place at step ``t`` (recorded as ``group["last_momentum"]``). The
+  hyperparameter it drives is named by the class attribute ``momentum_key``.
+* **Per-parameter state** lives in ``opt.state[p]`` (a dict of backend arrays on the parameter's
+  backend and Python numbers), created at the parameter's first update. Bias corrections count
+  the parameter's own updates (``state["k"]``), like torch.
+* **Parameters whose** ``.grad`` **is None are left untouched** (no update, no state change).
+* **Memory.** Updates are in place on ``p.data`` and on the state arrays. Intermediate results go
+  into scratch buffers (:meth:`Optimizer._scratch`): one flat buffer per slot, backend and dtype,
+  reused across parameters and steps, so a step allocates nothing once the state exists. Slot 0
+  is the one temporary of the main update; methods with a second intermediate (coupled weight
+  decay, Adadelta) use slot 1 too.
+* **Hyperparameters** are stored as Python numbers (so float32 stays float32) and checked when
+  the optimizer or a group is built: an invalid value raises ``ValueError`` naming it.
+
+state_dict layout
+-----------------
+:meth:`Optimizer.state_dict` returns one *flat* dict whose keys are strings and whose values are
+NumPy arrays (host copies) or Python numbers / strings, so ``numpy.savez(file, **sd)`` saves it
+and ``dict(numpy.load(file))`` gives it back (numbers come back as 0-d arrays, which
+:meth:`Optimizer.load_state_dict` accepts)::
+
+    "optimizer"            class name, e.g. "Adam"
+    "step_count"           steps taken
+    "n_groups"             number of parameter groups
+    "group.<g>.n_params"   number of parameters in group g
+    "group.<g>.<name>"     each hyperparameter of group g that is a number, bool, string or tuple
+                           of numbers (a schedule is a callable and is not saved: the optimizer
+                           that loads keeps its own), and "last_lr" / "last_momentum"
+    "state.<i>.<name>"     state entry <name> of parameter i (parameters numbered across groups,
+                           in order); absent for a parameter that has no state yet; entries
+                           whose name starts with "_" are caches, not saved (a load recreates
+                           them with _init_state)
+    "extra.<name>"         optimizer-wide state of some methods (e.g. SAG's visited components)
+    "base.<key>"           for wrappers (SAM, Lookahead): the wrapped optimizer's own state_dict
+
+Loading checks everything first (optimizer type, group and parameter counts, hyperparameters,
+state keys, array shapes against the parameters) and raises ``ValueError`` without changing
+anything when something does not match; then it replaces the state, so that an optimizer built
+afresh over fresh parameters (holding the same values) continues exactly like the saved one.
+"""
+from __future__ import annotations
+
+import math
+
+from minigrad import backend as B
+from minigrad.tensor import Tensor, enable_grad
+from optimizers import _validate as V
+
+__all__ = ["Optimizer"]
+
+_INTERNAL_KEYS = ("last_lr", "last_momentum")
+
+
+def _param_list(params, where: str) -> list:
+    if isinstance(params, Tensor):
+        return [params]
+    if isinstance(params, (str, bytes, dict)) or B.is_array(params):
+        raise TypeError(f"{where}: params must be an iterable of minigrad Tensors; got "
+                        f"{type(params).__name__}")
+    try:
+        return list(params)
+    except TypeError:
+        raise TypeError(f"{where}: params must be an iterable of minigrad Tensors; got "
+                        f"{type(params).__name__}") from None
+
+
+def _savable(value):
+    """The value as it goes into a state_dict, or None when it is not saved (callables, None)."""
+    if isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (tuple, list)) and all(
+            isinstance(x, (int, float)) and not isinstance(x, bool) for x in value):
+        return tuple(value)
+    return None
+
+
+def _plain(value):
+    """A value read back from a state_dict (maybe a 0-d or 1-d array after numpy.load) as a
+    plain Python value."""
+    if B.is_array(value):
+        value = B.to_numpy(value)
+        return value.item() if value.ndim == 0 else tuple(value.tolist())
+    if isinstance(value, list):
+        return tuple(value)
+    return value
+
+
+def _host_copy(a):
+    """A NumPy copy of a backend array (never a view of the live state)."""
+    if B.backend_name_of(a) == "numpy":
+        return a.copy()
+    return B.to_numpy(a)
+
+
+class Optimizer:
+    """Base class of all optimizers: see the module docstring for the conventions.
+
+    ``Optimizer(params, defaults)``: ``params`` is an iterable of :class:`minigrad.Tensor` or of
+    parameter groups (dicts with a ``"params"`` entry and any hyperparameters that override
+    ``defaults`` for that group), as in torch.optim.
+    """
+
+    #: the hyperparameter that a schedule's ``momentum`` attribute drives ("momentum", "betas"
+    #: (its first entry), ...), or None when the method has no momentum
+    momentum_key: str | None = None
+    #: whether state_dict saves the hyperparameters of the groups (wrappers leave it to the base)
+    _saves_groups = True
+
+    def __init__(self, params, defaults: dict):
+        self.defaults = dict(defaults)
+        self.param_groups: list[dict] = []
+        self.state: dict = {}
+        self.step_count = 0
+        self._buffers: dict = {}
+        items = _param_list(params, type(self).__name__)
+        if not items:
+            raise ValueError(f"{type(self).__name__}: got an empty parameter list")
+        if all(isinstance(x, dict) for x in items):
+            for group in items:
+                self.add_param_group(group)
+        elif any(isinstance(x, dict) for x in items):
+            raise TypeError(f"{type(self).__name__}: params mixes Tensors and parameter groups "
+                            f"(dicts); pass either Tensors or dicts")
+        else:
+            self.add_param_group({"params": items})
+
+    # ------------------------------------------------------------------ groups and validation
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    def add_param_group(self, group: dict) -> None:
+        """Add a parameter group: a dict with ``"params"`` and hyperparameters overriding the
+        defaults. Checks the parameters (Tensors, floating point, each at most once in the
+        optimizer) and the hyperparameters."""
+        gi = len(self.param_groups)
+        if not isinstance(group, dict):
+            raise TypeError(f"{self.name}: a parameter group must be a dict; got "
+                            f"{type(group).__name__}")
+        if "params" not in group:
+            raise ValueError(f"{self.name}: parameter group {gi} has no 'params' entry")
+        params = _param_list(group["params"], f"{self.name}, parameter group {gi}")
+        if not params:
+            raise ValueError(f"{self.name}: parameter group {gi} is empty")
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        for j, p in enumerate(params):
+            if not isinstance(p, Tensor):
+                raise TypeError(f"{self.name}: parameter {j} of group {gi} is a "
+                                f"{type(p).__name__}, not a minigrad.Tensor")
+            if p.data.dtype.kind != "f":
+                raise TypeError(f"{self.name}: parameter {j} of group {gi} has dtype "
+                                f"{p.data.dtype}; optimizers update floating-point parameters "
+                                f"only")
+            if id(p) in seen:
+                raise ValueError(f"{self.name}: parameter {j} of group {gi} (shape {p.shape}) "
+                                 f"appears more than once in the optimizer")
+            seen.add(id(p))
+        unknown = sorted(set(group) - set(self.defaults) - {"params", *_INTERNAL_KEYS})
+        if unknown:
+            raise ValueError(f"{self.name}: unknown hyperparameter(s) {unknown} in parameter "
+                             f"group {gi}; known: {sorted(self.defaults)}")
+        merged = {**self.defaults, **group, "params": params}
+        self._validate_group(merged)
+        self.param_groups.append(merged)
+
+    def _validate_group(self, group: dict) -> None:
+        """Check (and normalise in place) the hyperparameters of ``group``; subclasses extend it
+        with ``super()._validate_group(group)`` and their own checks."""
+        if "lr" in group:
+            group["lr"] = V.learning_rate(self.name, group["lr"])
+
+    def parameters(self):
+        """Every parameter, group by group."""
+        for group in self.param_groups:
+            yield from group["params"]
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget the gradients (``p.grad = None``), or fill them with zeros in place."""
+        for p in self.parameters():
+            if set_to_none or p.grad is None:
+                p.grad = None
+            else:
+                p.grad[...] = 0
+
+    @property
+    def last_lr(self) -> list:
+        """The step size used by the last step, one entry per group (None before any step)."""
+        return [g.get("last_lr") for g in self.param_groups]
+
+    # ------------------------------------------------------------------ one step
+    def _hyperparameters(self, group: dict, t: int, record: bool = True) -> dict:
+        """The group's hyperparameters at step ``t``: the schedule evaluated (``lr(t)``, and
+        ``lr.momentum(t)`` for the ``momentum_key``), recorded as ``last_lr`` / ``last_momentum``
+        when ``record``."""
+        hp = dict(group)
+        lr = group.get("lr")
+        if lr is None:
+            return hp
+        if callable(lr):
+            hp["lr"] = V.scheduled(self.name, "lr", lr, t)
+            schedule_m = getattr(lr, "momentum", None)
+            key = self.momentum_key
+            if schedule_m is not None and key is not None and key in group:
+                mu = V.scheduled(self.name, "lr.momentum", schedule_m, t, hi=1.0, hi_open=True)
+                hp[key] = (mu, group[key][1]) if key == "betas" else mu
+                if record:
+                    group["last_momentum"] = mu
+        if record:
+            group["last_lr"] = hp["lr"]
+        return hp
+
+    def _state_of(self, p: Tensor, hp: dict) -> dict:
+        state = self.state.get(p)
+        if state is None:
+            state = self.state[p] = self._init_state(p, hp)
+        return state
+
+    def step(self, closure=None):
+        """One step on every parameter that has a gradient. ``closure``, when given, is called
+        first (it should zero the gradients, recompute the loss, call ``backward()`` and return
+        the loss); its loss is returned."""
+        loss = self._call_closure(closure) if closure is not None else None
+        t = self.step_count
+        for group in self.param_groups:
+            hp = self._hyperparameters(group, t)
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                self._update(p, p.grad, self._state_of(p, hp), hp)
+        self.step_count += 1
+        return loss
+
+    @staticmethod
+    def _call_closure(closure, *args):
+        """``closure(*args)`` with gradient recording on (as torch does), so that a step taken
+        inside ``minigrad.no_grad()`` can still re-evaluate the loss and its gradients."""
+        with enable_grad():
+            return closure(*args)
+
+    def _init_state(self, p: Tensor, hp: dict) -> dict:
+        """The initial state of parameter ``p`` (arrays on ``p``'s backend, Python numbers)."""
+        return {}
+
+    def _update(self, p: Tensor, g, state: dict, hp: dict) -> None:  # pragma: no cover
+        """Update ``p.data`` in place from its gradient ``g`` (a backend array)."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ helpers for updates
+    def _scratch(self, p: Tensor, slot: int = 0):
+        """A temporary array of ``p``'s shape, dtype and backend: a view of a flat buffer that
+        is reused by every parameter and every step (its contents are garbage on entry)."""
+        data = p.data
+        key = (B.backend_name_of(data), data.dtype.str, slot)
+        buf = self._buffers.get(key)
+        if buf is None or buf.size < data.size:
+            buf = B.get_array_module(data).empty(max(data.size, 1), dtype=data.dtype)
+            self._buffers[key] = buf
+        return buf[:data.size].reshape(data.shape)
+
+    def _coupled_decay(self, p: Tensor, g, weight_decay: float):
+        r"""Coupled weight decay (an :math:`\ell_2` penalty in the loss):
+        :math:`g \leftarrow g + \lambda x`, into scratch slot 1 (``g`` itself when
+        :math:`\lambda = 0`)."""
+        if weight_decay == 0.0:
+            return g
+        out = self._scratch(p, 1)
+        xp = B.get_array_module(p.data)
+        xp.multiply(p.data, weight_decay, out=out)  # lambda x
+        out += g                                    # g + lambda x
+        return out
+
+    # ------------------------------------------------------------------ saving and loading
+    def _extra_state(self) -> dict:
+        """Optimizer-wide state (not per parameter) for the state_dict; empty by default."""
+        return {}
+
+    def _prepare_extra(self, extra: dict):
+        """Check loaded optimizer-wide state; return a function that installs it."""
+        if extra:
+            raise ValueError(f"{self.name}: unexpected optimizer-wide state {sorted(extra)} in "
+                             f"the state_dict")
+        return lambda: None
+
+    def state_dict(self) -> dict:
+        """A flat dict of NumPy arrays and Python numbers/strings (see the module docstring for
+        the layout); ``numpy.savez(f, **opt.state_dict())`` saves it."""
+        sd = {"optimizer": self.name, "step_count": int(self.step_count)}
+        if self._saves_groups:
+            sd["n_groups"] = len(self.param_groups)
+        i = 0
+        for gi, group in enumerate(self.param_groups):
+            if self._saves_groups:
+                sd[f"group.{gi}.n_params"] = len(group["params"])
+                for key, value in group.items():
+                    if key == "params":
+                        continue
+                    saved = _savable(value)
+                    if saved is not None:
+                        sd[f"group.{gi}.{key}"] = saved
+            for p in group["params"]:
+                for key, value in self.state.get(p, {}).items():
+                    if key.startswith("_"):
+                        continue
+                    sd[f"state.{i}.{key}"] = _host_copy(value) if B.is_array(value) else value
+                i += 1
+        for key, value in self._extra_state().items():
+            sd[f"extra.{key}"] = _host_copy(value) if B.is_array(value) else value
+        return sd
+
+    def load_state_dict(self, state_dict) -> None:
+        """Load a dict made by :meth:`state_dict` (also after a ``numpy.savez`` round trip).
+
+        Everything is checked before anything changes; a mismatch raises ``ValueError``."""
+        self._prepare_load(dict(state_dict))()
+
+    def _prepare_load(self, sd: dict):
+        """Check ``sd`` against this optimizer; return a function that installs it."""
+        name = _plain(sd.get("optimizer"))
+        if name != self.name:
+            raise ValueError(f"{self.name}.load_state_dict: the state_dict is of optimizer "
+                             f"{name!r}, not {self.name!r}")
+        step_count = _plain(sd.get("step_count"))
+        if isinstance(step_count, bool) or not isinstance(step_count, int) or step_count < 0:
+            raise ValueError(f"{self.name}.load_state_dict: invalid step_count {step_count!r}")
+        new_groups = [dict(g) for g in self.param_groups]
+        if self._saves_groups:
+            n_groups = _plain(sd.get("n_groups"))
+            if n_groups != len(self.param_groups):
+                raise ValueError(f"{self.name}.load_state_dict: the state_dict has {n_groups} "
+                                 f"parameter groups, the optimizer {len(self.param_groups)}")
+            for gi, group in enumerate(new_groups):
+                n = _plain(sd.get(f"group.{gi}.n_params"))
+                if n != len(group["params"]):
+                    raise ValueError(f"{self.name}.load_state_dict: group {gi} has {n} "
+                                     f"parameters in the state_dict, {len(group['params'])} in "
+                                     f"the optimizer")
+            for key in sd:
+                if not key.startswith("group."):
+                    continue
+                gi_str, _, hname = key[len("group."):].partition(".")
+                gi = int(gi_str) if gi_str.isdigit() else -1
+                if not 0 <= gi < len(new_groups) or not hname:
+                    raise ValueError(f"{self.name}.load_state_dict: unexpected key {key!r}")
+                if hname == "n_params":
+                    continue
+                if hname not in self.defaults and hname not in _INTERNAL_KEYS:
+                    raise ValueError(f"{self.name}.load_state_dict: unknown hyperparameter "
+                                     f"{hname!r} in {key!r}")
+                new_groups[gi][hname] = _plain(sd[key])
+            for group in new_groups:
+                self._validate_group(group)
+        n_total = sum(len(g["params"]) for g in new_groups)
+        by_index: dict[int, dict] = {}
+        for key, value in sd.items():
+            if not key.startswith("state."):
+                continue
+            i_str, _, sname = key[len("state."):].partition(".")
+            if not i_str.isdigit() or int(i_str) >= n_total or not sname:
+                raise ValueError(f"{self.name}.load_state_dict: key {key!r} names no parameter "
+                                 f"of this optimizer ({n_total} parameters)")
+            by_index.setdefault(int(i_str), {})[sname] = value
+        new_state = {}
+        i = 0
+        for group in new_groups:
+            hp = self._hyperparameters(group, step_count, record=False)
+            for p in group["params"]:
+                saved = by_index.get(i)
+                if saved is not None:
+                    new_state[p] = self._check_param_state(p, hp, saved, i)
+                i += 1
+        extra = {k[len("extra."):]: v for k, v in sd.items() if k.startswith("extra.")}
+        install_extra = self._prepare_extra(extra)
+        known = ("optimizer", "step_count", "n_groups", "group.", "state.", "extra.")
+        stray = [k for k in sd if not any(k == s or (s.endswith(".") and k.startswith(s))
+                                          for s in known)]
+        if stray:
+            raise ValueError(f"{self.name}.load_state_dict: unexpected keys {sorted(stray)}")
+
+        def install():
+            if self._saves_groups:
+                for group, new in zip(self.param_groups, new_groups, strict=True):
+                    group.clear()
+                    group.update(new)
+            self.state = new_state
+            self.step_count = step_count
+            install_extra()
+        return install
+
+    def _check_param_state(self, p: Tensor, hp: dict, saved: dict, i: int) -> dict:
+        """The saved state of parameter ``i`` checked against a freshly initialised one (same
+        keys, same array shapes) and moved to ``p``'s backend as copies. Private entries (a
+        leading underscore: caches that are not saved) come from the fresh state."""
+        fresh = self._init_state(p, hp)
+        template = {k: v for k, v in fresh.items() if not k.startswith("_")}
+        if set(saved) != set(template):
+            raise ValueError(f"{self.name}.load_state_dict: parameter {i} (shape {p.shape}) has "
+                             f"state entries {sorted(saved)} but {self.name} keeps "
+                             f"{sorted(template)}")
+        xp = B.get_array_module(p.data)
+        out = {k: v for k, v in fresh.items() if k.startswith("_")}
+        for key, like in template.items():
+            value = saved[key]
+            if B.is_array(like):
+                if not (B.is_array(value) or isinstance(value, (list, tuple, int, float))):
+                    raise ValueError(f"{self.name}.load_state_dict: state {key!r} of parameter "
+                                     f"{i} must be an array; got {type(value).__name__}")
+                arr = B.asarray(value, backend=B.backend_name_of(like))
+                if arr.shape != like.shape:
+                    raise ValueError(f"{self.name}.load_state_dict: state {key!r} of parameter "
+                                     f"{i} has shape {arr.shape}, but the parameter (shape "
+                                     f"{p.shape}) needs {like.shape}")
+                out[key] = xp.array(arr, dtype=like.dtype, copy=True)
+            else:
+                v = _plain(value)
+                if isinstance(v, tuple) or isinstance(v, str) != isinstance(like, str):
+                    raise ValueError(f"{self.name}.load_state_dict: state {key!r} of parameter "
+                                     f"{i} must be a {type(like).__name__}; got {v!r}")
+                if isinstance(like, bool):
+                    v = bool(v)
+                elif isinstance(like, int):
+                    v = int(v)
+                elif isinstance(like, float):
+                    v = float(v)
+                    if math.isnan(v):
+                        raise ValueError(f"{self.name}.load_state_dict: state {key!r} of "
+                                         f"parameter {i} is NaN")
+                out[key] = v
+        return out
+
+    def __repr__(self) -> str:
+        lines = [f"{self.name} ("]
+        for gi, group in enumerate(self.param_groups):
+            hps = ", ".join(f"{k}={v!r}" for k, v in group.items()
+                            if k != "params" and k not in _INTERNAL_KEYS)
+            lines.append(f"  group {gi}: {len(group['params'])} parameters; {hps}")
+        return "\n".join(lines + [")"])

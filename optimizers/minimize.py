@@ -1,0 +1,197 @@
+r"""``minimize(f, x0, method=...)``: the SciPy-style entry point to the second- and zero-order
+methods (DESIGN.md, "optimizers"; FORMULAS sections 5 and 7).
+
+>>> import minigrad as mg
+>>> def rosen(x):
+...     return (100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2).sum()
+>>> res = minimize(rosen, [-1.2, 1.0], method="bfgs")
+>>> res.success, res.nit <= 40
+(True, True)
+
+The gradient comes from minigrad when ``jac`` is not given (``f`` is written with minigrad ops on
+a Tensor); ``jac=True`` means ``f`` returns ``(value, gradient)`` and a callable ``jac`` returns the
+gradient. Zero-order methods never ask for a gradient.
+
+Methods (case-insensitive; SciPy's spellings are accepted where they exist):
+
+* ``"bfgs"``: :func:`optimizers.second_order.bfgs.bfgs` (gtol, maxiter, H0, c1, c2, skip_eps,
+  initial_step);
+* ``"l-bfgs"`` (also ``"lbfgs"``, ``"L-BFGS-B"``): :func:`optimizers.second_order.lbfgs.lbfgs`
+  (m, gtol, maxiter, H0, c1, c2, skip_eps, initial_step);
+* ``"newton"``: :func:`optimizers.second_order.newton.minimize_newton` (line_search, solver,
+  gtol, maxiter, ...);
+* ``"zo-gd"``: :func:`optimizers.zero_order.zo_gd.zo_gd` (lr, tau, estimator, maxiter, seed,
+  ftarget);
+* ``"nelder-mead"``: :func:`optimizers.zero_order.nelder_mead.nelder_mead` (xatol, fatol,
+  adaptive, maxiter, maxfev);
+* ``"cma-es"``: :func:`optimizers.zero_order.cmaes.cmaes` (sigma0, popsize, maxfev, ftarget,
+  seed);
+* ``"one-plus-one"``: :func:`optimizers.zero_order.evolution.one_plus_one_es` (sigma0, maxfev,
+  ftarget, seed);
+* ``"ga"``: :func:`optimizers.zero_order.genetic.genetic_algorithm` (popsize, maxgen, maxfev,
+  ftarget, seed, ...).
+
+The result (:class:`OptimizeResult`) has SciPy's fields ``x, fun, jac, nit, nfev, njev, status,
+success, message`` (and method-specific extras such as ``nskip`` or ``hess_inv``).
+
+Counting conventions
+--------------------
+* ``nfev`` counts evaluations of f and ``njev`` evaluations of its gradient. With minigrad
+  (``jac=None``) or ``jac=True``, one call gives both (a forward and a backward pass), so each
+  such call adds one to both counts; evaluations of f alone (zero-order methods, Armijo trials)
+  add to ``nfev`` only. With a separate ``jac`` callable the two are counted apart.
+* The evaluation at ``x0`` counts. Every evaluation counts, including those a line search makes
+  at trial steps it then rejects.
+* ``nit`` counts iterations: accepted steps for BFGS/L-BFGS/Newton/ZO-GD, simplex iterations for
+  Nelder-Mead (as SciPy), generations for CMA-ES and the GA, trials for the (1+1)-ES.
+* ``status``: 0 success; 1 iteration or evaluation budget spent; 2 the line search failed (no
+  acceptable step: usually rounding at the solution); 3 a non-finite f or gradient was met
+  (reported, never claimed as success).
+"""
+from __future__ import annotations
+
+import importlib
+import numbers
+
+from minigrad import backend as B
+from minigrad.tensor import Tensor
+
+__all__ = ["OptimizeResult", "minimize", "METHODS", "as_vector"]
+
+STATUS_SUCCESS, STATUS_MAXITER, STATUS_LINESEARCH, STATUS_NONFINITE = 0, 1, 2, 3
+
+
+class OptimizeResult(dict):
+    """SciPy's result object: a dict whose keys are also attributes (``res.x``, ``res["x"]``).
+
+    Fields: ``x`` (the solution, an array of ``x0``'s shape and backend), ``fun`` (f there),
+    ``jac`` (the gradient there, or None for zero-order methods), ``nit``, ``nfev``, ``njev``,
+    ``status``, ``success``, ``message``; method-specific extras.
+    """
+
+    def __getattr__(self, name):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __setattr__(self, name, value):
+        self[name] = value
+
+    def __repr__(self) -> str:
+        if not self:
+            return "OptimizeResult()"
+        width = max(map(len, self)) + 1
+        return "\n".join(f"{k.rjust(width)}: {v!r}" for k, v in self.items())
+
+    def __dir__(self):
+        return list(self.keys())
+
+
+def as_vector(x0, name: str = "minimize"):
+    """``x0`` as a fresh flat floating-point backend array (a copy), checked.
+
+    ``x0`` may be a list, a number, a NumPy/CuPy array or a minigrad Tensor; it must have one
+    dimension (a number is taken as a vector of one entry), as SciPy requires, and at least one
+    entry. Integer input becomes float64.
+    """
+    if isinstance(x0, Tensor):
+        x0 = x0.data
+    if isinstance(x0, (str, bytes)) or x0 is None:
+        raise TypeError(f"{name}: x0 must be a vector of numbers; got {x0!r}")
+    try:
+        x = B.asarray(x0) if not B.is_array(x0) else x0
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name}: x0 must be a vector of numbers; got {x0!r} ({exc})") from None
+    xp = B.get_array_module(x)
+    if x.dtype.kind not in "fiub":
+        raise TypeError(f"{name}: x0 must hold real numbers; got dtype {x.dtype}")
+    x = xp.array(x, dtype=x.dtype if x.dtype.kind == "f" else float, copy=True)
+    if x.ndim == 0:
+        x = x.reshape(1)
+    if x.ndim != 1:
+        raise ValueError(f"{name}: x0 must be one-dimensional (a vector of shape (n,)), as in "
+                         f"SciPy; got shape {tuple(x.shape)}. Flatten it and reshape inside f.")
+    if x.size == 0:
+        raise ValueError(f"{name}: x0 is empty")
+    return x
+
+
+# method name -> (module, function); the modules are imported on first use, so that they may
+# import this module (for OptimizeResult) without a cycle
+METHODS = {
+    "bfgs": ("optimizers.second_order.bfgs", "bfgs"),
+    "l-bfgs": ("optimizers.second_order.lbfgs", "lbfgs"),
+    "newton": ("optimizers.second_order.newton", "minimize_newton"),
+    "zo-gd": ("optimizers.zero_order.zo_gd", "zo_gd"),
+    "nelder-mead": ("optimizers.zero_order.nelder_mead", "nelder_mead"),
+    "cma-es": ("optimizers.zero_order.cmaes", "cmaes"),
+    "one-plus-one": ("optimizers.zero_order.evolution", "one_plus_one_es"),
+    "ga": ("optimizers.zero_order.genetic", "genetic_algorithm"),
+}
+ALIASES = {
+    "lbfgs": "l-bfgs", "l-bfgs-b": "l-bfgs", "l_bfgs": "l-bfgs", "zogd": "zo-gd",
+    "zo_gd": "zo-gd", "zero-order-gd": "zo-gd", "neldermead": "nelder-mead",
+    "nelder_mead": "nelder-mead", "nm": "nelder-mead", "cmaes": "cma-es", "cma_es": "cma-es",
+    "cma": "cma-es", "(1+1)-es": "one-plus-one", "1+1-es": "one-plus-one",
+    "one_plus_one": "one-plus-one", "genetic": "ga", "genetic-algorithm": "ga",
+    "newton-damped": "newton", "damped-newton": "newton",
+}
+GRADIENT_FREE = {"zo-gd", "nelder-mead", "cma-es", "one-plus-one", "ga"}
+
+
+def _resolve(method) -> str:
+    if not isinstance(method, str):
+        raise TypeError(f"minimize: method must be a string; got {type(method).__name__}")
+    key = method.strip().lower()
+    key = ALIASES.get(key, key)
+    if key not in METHODS:
+        raise ValueError(f"minimize: unknown method {method!r}; known methods: "
+                         f"{sorted(METHODS)} (aliases: {sorted(ALIASES)})")
+    return key
+
+
+def minimize(f, x0, method: str = "bfgs", jac=None, args=(), callback=None, options=None,
+             **kwargs) -> OptimizeResult:
+    r"""Minimise the scalar function ``f`` from ``x0`` with ``method`` (see the module docstring).
+
+    ``f(x, *args)`` returns a scalar (a one-element minigrad Tensor, or a number); with
+    ``jac=None`` gradient methods differentiate it with minigrad. Options are keyword arguments
+    or a dict ``options`` (SciPy's style); ``callback(xk)`` is called after each iteration where the
+    method supports it. Raises ``ValueError`` for an unknown method or option, an ``x0`` that is
+    not a vector, or an ``f`` that does not return a scalar.
+    """
+    key = _resolve(method)
+    opts = dict(options or {})
+    clash = set(opts) & set(kwargs)
+    if clash:
+        raise ValueError(f"minimize: options given twice (in options= and as keywords): "
+                         f"{sorted(clash)}")
+    opts.update(kwargs)
+    opts.pop("disp", None)  # SciPy's printing switch: nothing is printed here
+    if key in GRADIENT_FREE and jac is not None:
+        raise ValueError(f"minimize: method {key!r} uses function values only; jac must be "
+                         f"None")
+    x = as_vector(x0)
+    module, fname = METHODS[key]
+    solver = getattr(importlib.import_module(module), fname)
+    if key not in GRADIENT_FREE:
+        opts["jac"] = jac
+    if callback is not None:
+        opts["callback"] = callback
+    try:
+        return solver(f, x, args=args, **opts)
+    except TypeError as exc:
+        if "unexpected keyword argument" in str(exc):
+            raise ValueError(f"minimize: method {key!r} got an unknown option: {exc}") from None
+        raise
+
+
+def _check_real(name, key, value, lo=None, lo_open=False):
+    """A positive/real option as a float (used by the solvers)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name}: {key} must be a real number; got {value!r}")
+    v = float(value)
+    if lo is not None and (v < lo or (lo_open and v == lo)):
+        raise ValueError(f"{name}: {key} must be {'>' if lo_open else '>='} {lo}; got {value!r}")
+    return v

@@ -1,0 +1,159 @@
+r"""Muon: momentum, then the polar factor of each weight matrix's update (L2).
+
+Lecture L2 (Merkulov & Ostroukhov, week 14, slide "Muon", after Bernstein's "Deriving Muon"):
+
+.. math::
+
+    W_{t+1} = W_t - \eta (G_tG_t^\top)^{-1/4} G_t (G_t^\top G_t)^{-1/4} = W_t - \eta\,UV^\top,
+
+the normalised steepest-descent step in the spectral norm (:mod:`optimizers.steepest`), applied
+to the momentum-averaged gradient of each matrix parameter, with :math:`UV^\top` computed by
+Newton–Schulz iterations (:mod:`optimizers.newton_schulz`). The practical details follow Keller
+Jordan's reference implementation (github.com/KellerJordan/Muon, ``muon.py``): EMA momentum
+with Nesterov's look-ahead, Muon's tuned quintic for five steps, the shape factor
+:math:`\sqrt{\max(1, m/n)}` and decoupled weight decay; the parameters that are not matrices go to
+AdamW ("MuonWithAuxAdam").
+"""
+from __future__ import annotations
+
+import math
+
+from minigrad import backend as B
+from optimizers import _validate as V
+from optimizers import newton_schulz as ns
+from optimizers.adam import AdamW
+from optimizers.base import Optimizer
+
+__all__ = ["Muon", "orthogonalize"]
+
+POLAR_METHODS = ("newton_schulz", "polar_express", "cubic", "svd")
+
+
+def orthogonalize(G, method: str = "newton_schulz", steps: int = 5):
+    r"""An (approximate) polar factor :math:`UV^\top` of the matrix ``G``: Muon's quintic
+    (``"newton_schulz"``), ``"polar_express"``, the ``"cubic"`` Newton–Schulz iteration, or the
+    exact ``"svd"``."""
+    if method == "newton_schulz":
+        return ns.newton_schulz_quintic(G, steps=steps)
+    if method == "polar_express":
+        return ns.polar_express(G, steps=steps)
+    if method == "cubic":
+        return ns.newton_schulz_cubic(G, steps=steps)
+    if method == "svd":
+        return ns.polar_factor_svd(G)
+    raise ValueError(f"orthogonalize: invalid method={method!r}; expected one of {POLAR_METHODS}")
+
+
+class Muon(AdamW):
+    r"""Muon (Jordan et al. 2024; L2) for matrix parameters, AdamW for the others.
+
+    For a matrix parameter :math:`W \in \mathbb{R}^{m\times n}` with gradient :math:`G_t`:
+
+    .. math::
+
+        M_t &= \beta M_{t-1} + (1 - \beta) G_t \\
+        \tilde G_t &= (1 - \beta) G_t + \beta M_t \quad\text{(Nesterov; } \tilde G_t = M_t
+                     \text{ without)} \\
+        O_t &= \mathrm{NS}_5(\tilde G_t) \approx UV^\top, \quad \tilde G_t = U\Sigma V^\top \\
+        W_{t+1} &= (1 - \eta\lambda) W_t - \eta \sqrt{\max(1, m/n)}\; O_t
+
+    Hyperparameters (Keller Jordan's defaults): ``lr=0.02`` (:math:`\eta`, "in units of spectral
+    norm per update"), ``momentum=0.95`` (:math:`\beta`), ``nesterov=True``, ``weight_decay=0``
+    (:math:`\lambda`, decoupled), ``ns_steps=5``, ``polar="newton_schulz"`` (Muon's quintic; or
+    ``"polar_express"``, ``"cubic"``, ``"svd"``). Parameters with more than two axes (convolution
+    filters) are viewed as ``(shape[0], -1)`` matrices, as in the reference.
+
+    **Partition.** Muon is for the hidden weight matrices. Each parameter goes to Muon or to AdamW
+    by its group's ``use_muon``: ``True`` (every parameter must have ``ndim >= 2``), ``False``, or
+    ``None`` (the default: Muon for ``ndim >= 2``, AdamW for biases, gains and scalars). The
+    reference recommends AdamW also for the input embedding and the output layer, which are
+    matrices: put them in a group with ``use_muon=False``::
+
+        Muon([{"params": hidden_weights},
+              {"params": [*embedding.parameters(), *head.parameters()], "use_muon": False}])
+
+    The AdamW parameters use ``adamw_lr=3e-4`` (a number or a schedule),
+    ``adamw_betas=(0.9, 0.95)``, ``adamw_eps=1e-10``, ``adamw_weight_decay=0`` (the reference's
+    ``MuonWithAuxAdam`` defaults) and exactly :class:`~optimizers.adam.AdamW`'s update, which
+    Muon inherits for that purpose only. A schedule ``lr`` with a ``momentum`` attribute (1cycle)
+    drives Muon's :math:`\beta` and AdamW's :math:`\beta_1` together.
+    """
+
+    momentum_key = "momentum"
+
+    def __init__(self, params, lr=0.02, momentum=0.95, nesterov=True, weight_decay=0.0,
+                 ns_steps=5, polar="newton_schulz", use_muon=None, adamw_lr=3e-4,
+                 adamw_betas=(0.9, 0.95), adamw_eps=1e-10, adamw_weight_decay=0.0):
+        Optimizer.__init__(self, params, dict(
+            lr=lr, momentum=momentum, nesterov=nesterov, weight_decay=weight_decay,
+            ns_steps=ns_steps, polar=polar, use_muon=use_muon, adamw_lr=adamw_lr,
+            adamw_betas=adamw_betas, adamw_eps=adamw_eps, adamw_weight_decay=adamw_weight_decay))
+
+    def _validate_group(self, group):
+        Optimizer._validate_group(self, group)
+        n = self.name
+        group["momentum"] = V.real(n, "momentum", group["momentum"], lo=0.0, hi=1.0, hi_open=True)
+        group["nesterov"] = V.flag(n, "nesterov", group["nesterov"])
+        group["weight_decay"] = V.real(n, "weight_decay", group["weight_decay"], lo=0.0)
+        group["ns_steps"] = V.integer(n, "ns_steps", group["ns_steps"], lo=1)
+        group["polar"] = V.choice(n, "polar", group["polar"], POLAR_METHODS)
+        use = group["use_muon"]
+        if use is not None:
+            use = V.flag(n, "use_muon", use)
+            if use:
+                for j, p in enumerate(group["params"]):
+                    if p.ndim < 2:
+                        raise ValueError(f"{n}: invalid use_muon=True for parameter {j} of shape "
+                                         f"{tuple(p.shape)}; Muon needs matrices (ndim >= 2)")
+        group["use_muon"] = use
+        group["adamw_lr"] = V.learning_rate(n, group["adamw_lr"], name="adamw_lr")
+        group["adamw_betas"] = V.betas(n, group["adamw_betas"], name="adamw_betas")
+        group["adamw_eps"] = V.real(n, "adamw_eps", group["adamw_eps"], lo=0.0, lo_open=True)
+        group["adamw_weight_decay"] = V.real(n, "adamw_weight_decay", group["adamw_weight_decay"],
+                                             lo=0.0)
+
+    def _hyperparameters(self, group, t, record=True):
+        hp = super()._hyperparameters(group, t, record)
+        lr = group.get("lr")
+        if callable(lr) and getattr(lr, "momentum", None) is not None:
+            # a 1cycle momentum schedule drives Muon's beta and AdamW's beta1 alike
+            hp["adamw_betas"] = (hp["momentum"], hp["adamw_betas"][1])
+        return hp
+
+    @staticmethod
+    def uses_muon(p, group) -> bool:
+        """Whether parameter ``p`` of ``group`` is updated by Muon (else by AdamW)."""
+        use = group.get("use_muon")
+        return p.ndim >= 2 if use is None else bool(use)
+
+    def _init_state(self, p, hp):
+        if self.uses_muon(p, hp):
+            return {"momentum_buffer": B.get_array_module(p.data).zeros_like(p.data)}  # M_0 = 0
+        return super()._init_state(p, hp)  # AdamW's k, m, v
+
+    def _update(self, p, g, state, hp):
+        if not self.uses_muon(p, hp):
+            lr = hp["adamw_lr"]
+            if callable(lr):
+                lr = V.scheduled(self.name, "adamw_lr", lr, self.step_count)
+            hp_adamw = {"lr": lr, "betas": hp["adamw_betas"], "eps": hp["adamw_eps"],
+                        "weight_decay": hp["adamw_weight_decay"]}
+            return super()._update(p, g, state, hp_adamw)  # AdamW's step
+        beta, lr = hp["momentum"], hp["lr"]
+        M = state["momentum_buffer"]
+        M *= beta
+        tmp = self._scratch(p)
+        B.get_array_module(g).multiply(g, 1.0 - beta, out=tmp)  # (1 - beta) G_t
+        M += tmp  # M_t = beta M_{t-1} + (1 - beta) G_t
+        if hp["nesterov"]:
+            tmp += beta * M  # G~_t = (1 - beta) G_t + beta M_t
+            G = tmp
+        else:
+            G = M  # G~_t = M_t
+        rows = p.shape[0]
+        G = G.reshape(rows, -1)  # conv filters as (out, in * kh * kw) matrices
+        O = orthogonalize(G, hp["polar"], hp["ns_steps"])  # O_t ~ U V^T
+        O *= lr * math.sqrt(max(1.0, rows / G.shape[1]))  # eta sqrt(max(1, m/n)) O_t
+        if hp["weight_decay"] != 0.0:
+            p.data *= 1.0 - lr * hp["weight_decay"]  # (1 - eta lambda) W_t
+        p.data -= O.reshape(p.shape)  # W_{t+1} = (1 - eta lambda) W_t - eta sqrt(..) O_t

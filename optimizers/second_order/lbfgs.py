@@ -1,0 +1,168 @@
+r"""L-BFGS: BFGS with the last :math:`m` pairs instead of the matrix (FORMULAS section 5, L0).
+
+L-BFGS is BFGS (:mod:`optimizers.second_order.bfgs`) plus one change: :math:`H_k` is never
+formed. The direction :math:`p_k = -H_k \nabla f_k` comes from the last :math:`m` pairs
+:math:`(s_i, y_i)`, :math:`\rho_i = 1/(y_i^\top s_i)`, by the two-loop recursion (Nocedal & Wright,
+Algorithm 7.4; L0's slide "L-BFGS"):
+
+.. math::
+    &q \leftarrow \nabla f_k \\
+    &\textbf{for } i = k-1, k-2, \dots, k-m: \quad a_i \leftarrow \rho_i s_i^\top q, \quad
+        q \leftarrow q - a_i y_i \\
+    &r \leftarrow H_k^0 q, \qquad H_k^0 = \gamma_k I, \quad
+        \gamma_k = \frac{s_{k-1}^\top y_{k-1}}{y_{k-1}^\top y_{k-1}} \quad \text{(N\&W eq. 7.20)} \\
+    &\textbf{for } i = k-m, \dots, k-1: \quad b \leftarrow \rho_i y_i^\top r, \quad
+        r \leftarrow r + s_i (a_i - b) \\
+    &p_k = -r
+
+It equals :math:`-H_k\nabla f_k` for the matrix that :math:`m` BFGS updates of :math:`H_k^0` would
+give, at :math:`O(mn)` cost and memory. The outer loop is N&W Algorithm 7.5, the loop of BFGS
+(:func:`optimizers.second_order.bfgs.quasi_newton`): strong Wolfe line search (:math:`c_1 = 10^{-4}`,
+:math:`c_2 = 0.9`), the the same first step, the same stopping rules
+(:math:`\|\nabla f_k\|_\infty \le` ``gtol`` = :math:`10^{-5}`, ``maxiter``, non-finite values), and the
+same skipping rule: a pair with :math:`y^\top s \le \epsilon\|s\|\|y\|` is not stored (counted in
+``nskip``).
+
+``H0="scaled"`` (default) is N&W eq. 7.20 above; ``H0="identity"`` keeps :math:`H_k^0 = I`, so that
+with :math:`m` at least the number of iterations L-BFGS reproduces BFGS started from
+:math:`H_0 = I` (a test checks it on a quadratic). Memory ``m = 10`` by default (SciPy's L-BFGS-B
+and torch use 10).
+"""
+from __future__ import annotations
+
+from collections import deque
+
+from minigrad import backend as B
+from optimizers.line_search import Objective
+from optimizers.minimize import OptimizeResult, as_vector
+from optimizers.second_order.bfgs import QuasiNewtonOptimizer, curvature_ok, quasi_newton
+from optimizers import _validate as V
+
+__all__ = ["lbfgs", "two_loop", "LimitedMemoryBFGS", "LBFGS"]
+
+H0_CHOICES = ("scaled", "identity")
+
+
+def two_loop(g, pairs, gamma: float = 1.0):
+    r"""The two-loop recursion (N&W Algorithm 7.4): :math:`H_k \nabla f_k` from the stored
+    ``pairs`` (oldest first, each ``(s, y, rho)``) and :math:`H_k^0 = \gamma I`."""
+    xp = B.get_array_module(g)
+    q = g.copy()                                         # q <- grad f_k
+    a = [0.0] * len(pairs)
+    for i in range(len(pairs) - 1, -1, -1):              # i = k-1, ..., k-m
+        s, y, rho = pairs[i]
+        a[i] = rho * float(xp.vdot(s, q))                # a_i <- rho_i s_i^T q
+        q -= a[i] * y                                    # q <- q - a_i y_i
+    r = q
+    r *= gamma                                           # r <- H_k^0 q
+    for i in range(len(pairs)):                          # i = k-m, ..., k-1
+        s, y, rho = pairs[i]
+        b = rho * float(xp.vdot(y, r))                   # b <- rho_i y_i^T r
+        r += (a[i] - b) * s                              # r <- r + s_i (a_i - b)
+    return r                                             # H_k grad f_k
+
+
+class LimitedMemoryBFGS:
+    r"""The last ``m`` pairs :math:`(s_i, y_i, \rho_i)`; ``direction(g)`` is
+    :math:`p_k = -H_k g` by :func:`two_loop`, ``update(s, y)`` stores a pair (or counts a skip)."""
+
+    def __init__(self, m: int = 10, H0: str = "scaled", skip_eps: float = 1e-8):
+        self.m, self.H0, self.skip_eps = m, H0, skip_eps
+        self.pairs = deque(maxlen=m)
+        self.nskip = 0
+
+    @property
+    def gamma(self) -> float:
+        r""":math:`\gamma_k = s_{k-1}^\top y_{k-1} / y_{k-1}^\top y_{k-1}` (N&W eq. 7.20), or 1."""
+        if self.H0 == "identity" or not self.pairs:
+            return 1.0
+        s, y, rho = self.pairs[-1]
+        xp = B.get_array_module(y)
+        return 1.0 / (rho * float(xp.vdot(y, y)))        # s^T y / y^T y
+
+    def direction(self, g):
+        r = two_loop(g, self.pairs, self.gamma)          # r = H_k grad f_k
+        r *= -1.0
+        return r                                         # p_k = -r
+
+    def reset(self):
+        self.pairs.clear()
+
+    @property
+    def is_identity(self) -> bool:
+        return not self.pairs
+
+    def update(self, s, y) -> bool:
+        if not curvature_ok(s, y, self.skip_eps):        # y^T s <= eps ||s|| ||y||: skip
+            self.nskip += 1
+            return False
+        xp = B.get_array_module(s)
+        rho = 1.0 / float(xp.vdot(y, s))                 # rho_k = 1 / (y_k^T s_k)
+        self.pairs.append((s, y, rho))                   # drop the oldest pair when full
+        return True
+
+
+def lbfgs(fun, x0, jac=None, args=(), m=10, gtol=1e-5, maxiter=None, H0="scaled", c1=1e-4,
+          c2=0.9, skip_eps=1e-8, initial_step="unit", line_search=None,
+          callback=None) -> OptimizeResult:
+    r"""Minimise ``fun`` by L-BFGS (N&W Algorithm 7.5, module docstring) from ``x0``.
+
+    ``jac``: None (minigrad), True (``fun`` returns ``(f, g)``) or a callable.
+    ``initial_step="unit"`` (default: with the scaling of eq. 7.20 the direction is well scaled and
+    N&W Algorithm 7.5 tries :math:`\alpha = 1` first) or ``"interpolate"`` (N&W eq. 3.60, BFGS's
+    default). Returns an
+    :class:`~optimizers.minimize.OptimizeResult` with ``nskip`` (pairs not stored) and
+    ``nls_fail`` besides SciPy's fields.
+    """
+    m = V.integer("lbfgs", "m", m, lo=1)
+    if H0 not in H0_CHOICES:
+        raise ValueError(f"lbfgs: H0 must be one of {H0_CHOICES}; got {H0!r}")
+    skip_eps = V.real("lbfgs", "skip_eps", skip_eps, lo=0.0)
+    x = as_vector(x0, "lbfgs")
+    obj = Objective(fun, x, jac=jac, args=args, name="lbfgs")
+    approx = LimitedMemoryBFGS(m=m, H0=H0, skip_eps=skip_eps)
+    return quasi_newton(obj, x, approx, gtol=gtol, maxiter=maxiter, c1=c1, c2=c2,
+                        line_search=line_search, callback=callback, name="lbfgs",
+                        initial_step=initial_step)
+
+
+class LBFGS(QuasiNewtonOptimizer):
+    r"""L-BFGS (module docstring) as a torch.optim-style optimizer; see
+    :class:`~optimizers.second_order.bfgs.QuasiNewtonOptimizer` for the step.
+    ``LBFGS(params, lr=1.0, m=10, max_iter=1, gtol=1e-5, line_search="strong_wolfe", c1=1e-4,
+    c2=0.9, H0="scaled", skip_eps=1e-8, initial_step="unit")``. torch.optim.LBFGS's
+    ``history_size`` is ``m`` here (torch's default is 100, SciPy's and ours 10)."""
+
+    _vstate_keys = ("S", "Y", "nskip", "x_prev", "g_prev", "f_prev", "k", "n_ls_fail")
+
+    def __init__(self, params, lr=1.0, m=10, max_iter=1, gtol=1e-5, line_search="strong_wolfe",
+                 c1=1e-4, c2=0.9, H0="scaled", skip_eps=1e-8, initial_step="unit"):
+        super().__init__(params, dict(lr=lr, m=m, max_iter=max_iter, gtol=gtol,
+                                      line_search=line_search, c1=c1, c2=c2, H0=H0,
+                                      skip_eps=skip_eps, initial_step=initial_step))
+
+    def _validate_group(self, group):
+        super()._validate_group(group)
+        group["m"] = V.integer(self.name, "m", group["m"], lo=1)
+        group["H0"] = V.choice(self.name, "H0", group["H0"], H0_CHOICES)
+
+    def _approx(self, hp, n, like):
+        approx = LimitedMemoryBFGS(m=hp["m"], H0=hp["H0"], skip_eps=hp["skip_eps"])
+        if "S" in self.vstate:
+            xp = B.get_array_module(like)
+            for s, y in zip(self.vstate["S"], self.vstate["Y"]):
+                approx.pairs.append((s, y, 1.0 / float(xp.vdot(y, s))))
+            approx.nskip = int(self.vstate["nskip"])
+        return approx
+
+    def _store(self, approx):
+        xp = B.get_array_module(self.param_groups[0]["params"][0].data)
+        n = sum(int(p.data.size) for p in self.param_groups[0]["params"])
+        dtype = self.param_groups[0]["params"][0].data.dtype
+        if approx.pairs:
+            self.vstate["S"] = xp.stack([s for s, _, _ in approx.pairs])
+            self.vstate["Y"] = xp.stack([y for _, y, _ in approx.pairs])
+        else:
+            self.vstate["S"] = xp.zeros((0, n), dtype=dtype)
+            self.vstate["Y"] = xp.zeros((0, n), dtype=dtype)
+        self.vstate["nskip"] = approx.nskip

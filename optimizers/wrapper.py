@@ -1,0 +1,66 @@
+"""What the wrappers (SAM, Lookahead) share: they drive a base optimizer over the same parameter
+groups (``wrapper.param_groups is wrapper.base.param_groups``) and save its state under
+``"base.*"`` in their state_dict."""
+from __future__ import annotations
+
+from optimizers.base import Optimizer
+
+__all__ = ["Wrapper"]
+
+
+class Wrapper(Optimizer):
+    """Base class of optimizers that wrap another one (``self.base``).
+
+    Built either around an optimizer (``Lookahead(Adam(params, lr=1e-3))``) or from parameters,
+    a base class and its keyword arguments (``Lookahead(params, base_optimizer=Adam, lr=1e-3)``;
+    the default base is :class:`~optimizers.sgd.SGD`).
+    """
+
+    _saves_groups = False
+
+    def __init__(self, params, base_optimizer=None, **base_kwargs):
+        if isinstance(params, Optimizer):
+            if base_optimizer is not None or base_kwargs:
+                raise ValueError(f"{type(self).__name__}: given an optimizer to wrap, pass no "
+                                 f"base_optimizer or base keyword arguments "
+                                 f"(got {sorted(base_kwargs) or base_optimizer!r})")
+            base = params
+        else:
+            if base_optimizer is None:
+                from optimizers.sgd import SGD  # noqa: PLC0415 (avoid a cycle at import)
+                base_optimizer = SGD
+            if not (isinstance(base_optimizer, type) and issubclass(base_optimizer, Optimizer)):
+                raise ValueError(f"{type(self).__name__}: base_optimizer must be an Optimizer "
+                                 f"class; got {base_optimizer!r}")
+            base = base_optimizer(params, **base_kwargs)
+        self.base = base
+        self.defaults = base.defaults
+        self.param_groups = base.param_groups
+        self.state = {}
+        self.step_count = 0
+        self._buffers = {}
+
+    def add_param_group(self, group: dict) -> None:
+        self.base.add_param_group(group)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        self.base.zero_grad(set_to_none)
+
+    def state_dict(self) -> dict:
+        sd = super().state_dict()
+        sd.update({f"base.{k}": v for k, v in self.base.state_dict().items()})
+        return sd
+
+    def _prepare_load(self, sd: dict):
+        base_sd = {k[len("base."):]: v for k, v in sd.items() if k.startswith("base.")}
+        own = {k: v for k, v in sd.items() if not k.startswith("base.")}
+        if not base_sd:
+            raise ValueError(f"{self.name}.load_state_dict: no 'base.*' entries (the wrapped "
+                             f"optimizer's state)")
+        install_base = self.base._prepare_load(base_sd)
+        install_own = super()._prepare_load(own)
+
+        def install():
+            install_base()
+            install_own()
+        return install

@@ -1,0 +1,141 @@
+"""Test problems and drivers shared by the optimizer tests (a uniquely named helper module: the
+test folders have no __init__.py).
+
+The problems are written here with minigrad ops (the ``problems`` package is not used):
+
+* ``quadratic()``: f(x) = 1/2 x^T A x - b^T x in 2-D, A = Q diag(1, 10) Q^T (mu = 1, L = 10),
+  b = (1, -2), started at (3, 2); as a finite sum of 4 components
+  f_i(x) = s_i 1/2 x^T A x - t_i b^T x with mean(s) = mean(t) = 1;
+* ``rosenbrock()``: (1 - x)^2 + 100 (y - x^2)^2 from (-1.2, 1), minimiser (1, 1); as a finite sum
+  of 2 components f +- 3 (x - y), whose gradients at (1, 1) are +-3 (1, -1), not 0 (so SGD with a
+  constant step would not converge there, SVRG and SAG do).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+import minigrad as mg
+
+
+@dataclass
+class Problem:
+    name: str
+    x0: np.ndarray
+    x_star: np.ndarray
+    tol: float
+    loss: Callable          # loss(x: Tensor) -> scalar Tensor
+    component_loss: Callable  # component_loss(x, indices) -> mean over the components
+    n: int                  # number of finite-sum components
+
+
+def quadratic() -> Problem:
+    c, s = math.cos(0.3), math.sin(0.3)
+    Q = np.array([[c, -s], [s, c]])
+    A = Q @ np.diag([1.0, 10.0]) @ Q.T
+    b = np.array([1.0, -2.0])
+    weights_A = np.array([0.5, 1.5, 0.8, 1.2])
+    weights_b = np.array([1.5, 0.5, 1.2, 0.8])
+
+    def loss(x):
+        At, bt = mg.Tensor(A, dtype=x.dtype), mg.Tensor(b, dtype=x.dtype)
+        return 0.5 * (x @ (At @ x)) - bt @ x
+
+    def component_loss(x, indices):
+        sa = float(np.mean(weights_A[list(indices)]))
+        sb = float(np.mean(weights_b[list(indices)]))
+        At, bt = mg.Tensor(A, dtype=x.dtype), mg.Tensor(b, dtype=x.dtype)
+        return sa * (0.5 * (x @ (At @ x))) - sb * (bt @ x)
+
+    return Problem("quadratic", np.array([3.0, 2.0]), np.linalg.solve(A, b), 1e-4, loss,
+                   component_loss, 4)
+
+
+def rosenbrock() -> Problem:
+    def loss(x):
+        a = 1.0 - x[0]
+        c = x[1] - x[0] * x[0]
+        return a * a + 100.0 * (c * c)
+
+    def component_loss(x, indices):
+        idx = list(indices)
+        shift = 3.0 * (idx.count(0) - idx.count(1)) / len(idx)
+        a = 1.0 - x[0]
+        c = x[1] - x[0] * x[0]
+        return a * a + 100.0 * (c * c) + shift * (x[0] - x[1])
+
+    return Problem("rosenbrock", np.array([-1.2, 1.0]), np.array([1.0, 1.0]), 1e-2, loss,
+                   component_loss, 2)
+
+
+def loss_closure(x: mg.Tensor, loss) -> Callable:
+    """closure() for step(closure): zero the gradient, recompute the loss, backward."""
+    def closure():
+        x.grad = None
+        value = loss(x)
+        value.backward()
+        return value
+    return closure
+
+
+def finite_sum_closure(x: mg.Tensor, component_loss) -> Callable:
+    """closure(indices) for SVRG / SAG."""
+    def closure(indices):
+        x.grad = None
+        value = component_loss(x, indices)
+        value.backward()
+        return value
+    return closure
+
+
+def stepper(spec, opt, x: mg.Tensor, problem: Problem) -> Callable:
+    """A function that takes one step of ``opt`` on ``problem`` the way ``spec`` needs."""
+    if spec.closure == "finite_sum":
+        closure = finite_sum_closure(x, problem.component_loss)
+        return lambda: opt.step(closure)
+    closure = loss_closure(x, problem.loss)
+    if spec.closure == "loss":
+        return lambda: opt.step(closure)
+
+    def plain():
+        closure()
+        return opt.step()
+    return plain
+
+
+def run(spec, problem: Problem, setting, backend_x0=None, **overrides):
+    """Run ``spec`` with a convergence ``setting`` on ``problem``; return (x, opt)."""
+    x = mg.Tensor(problem.x0 if backend_x0 is None else backend_x0, requires_grad=True)
+    opt = spec.make([x], **{**setting.kwargs, "lr": setting.lr, **overrides})
+    step = stepper(spec, opt, x, problem)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for _ in range(setting.steps):
+            step()
+            if not np.all(np.isfinite(x.numpy())):
+                break
+    return x, opt
+
+
+class GradientSequence:
+    """Feeds a fixed sequence of gradients, whatever the point: ``feed(x)`` sets ``x.grad`` to the
+    next one; ``closure`` / ``finite_sum_closure`` do the same inside ``step(closure)``."""
+
+    def __init__(self, x: mg.Tensor, grads):
+        self.x = x
+        self.grads = [np.asarray(g, dtype=float) for g in grads]
+        self.i = 0
+
+    def feed(self):
+        g = self.grads[self.i]
+        self.i += 1
+        self.x.grad = mg.backend.asarray(g, dtype=self.x.dtype, backend=self.x.backend)
+        return mg.Tensor(0.0)
+
+    def closure(self):
+        return self.feed()
+
+    def finite_sum_closure(self, indices):
+        return self.feed()
