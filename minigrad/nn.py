@@ -35,7 +35,7 @@ def _param(host_array, dtype) -> Tensor:
     return Tensor(B.asarray(host_array, dtype=dtype), requires_grad=True)
 
 
-def he_normal(shape, fan_in: int, rng) -> "host array":
+def he_normal(shape, fan_in: int, rng):
     r"""He et al. 2015: :math:`W \sim N(0, 2 / n_{in})`, for ReLU layers."""
     return rng.standard_normal(shape) * math.sqrt(2.0 / fan_in)
 

@@ -1,0 +1,203 @@
+r"""Mini-batch SGD as gradient descent with an error (FORMULAS section 1, item 5; L1, L2): with
+the step :math:`1/L`, at **every** step of a real run,
+
+.. math:: f(x_{k+1})\le f(x_k)-\frac1{2L}\|\nabla f(x_k)\|^2+\frac1{2L}\|e_k\|^2,
+   \qquad e_k=g_k-\nabla f(x_k),
+
+where :math:`g_k` is the mini-batch gradient the step used (the descent lemma applied to
+:math:`x_{k+1}=x_k-\frac1L(\nabla f(x_k)+e_k)`; deterministic, no expectation).
+
+Runs: the lectures' ``LogisticRegression(m=200, dim=10, mu=1)`` (:math:`L=\mu+\|A\|_2^2/(4m)`,
+an upper bound of the Hessian that is not attained) and ``LeastSquares(m=200, dim=10,
+noise=0.5)`` (:math:`L=\lambda_{\max}(A^\top A/m)`, attained, so the inequality can be nearly
+tight), both with data seed = the CLI seed; start :math:`x_0=x^*+2u`; batch sizes 1, 10, 50, 100
+(uniform, without replacement) and the full batch (:math:`e_k=0`, GD), several seeds each.
+:math:`e_k` is measured at each step from the gradient the optimizer received and the full
+gradient at :math:`x_k` (``ProbeSGD``); :math:`f` and :math:`\|\nabla f\|^2` are the runner's
+columns.
+
+Verdict: the largest violation :math:`\max_k\bigl[f(x_{k+1})-f(x_k)+\frac{\|\nabla
+f(x_k)\|^2-\|e_k\|^2}{2L}\bigr]` over every step of every run is at most the rounding
+tolerance :math:`64\,\epsilon_{\text{mach}}\,(|f(x_k)|+|f(x_{k+1})|+\frac{\|\nabla
+f\|^2+\|e_k\|^2}{2L})` (float64). A control run (not part of the claim) uses the step
+:math:`2/L`, outside the theorem, on the least squares problem, to show that the same check
+does catch violations.
+"""
+from __future__ import annotations
+
+import pathlib
+
+import numpy as np
+
+import minigrad as mg
+from experiments.common import fmt, verdict as make_verdict
+from experiments.plotting import COLORS, save, subplots
+from experiments.registry import register
+from experiments.stochastic import run_seeds, save_fresh, seeds_for, unit_vector
+from experiments.trace import load_traces
+from problems import LeastSquares, LogisticRegression
+
+CLAIM = ("Mini-batch SGD with step 1/L is GD with an error e_k: f(x_{k+1}) <= f(x_k) - "
+         "||grad f(x_k)||^2/(2L) + ||e_k||^2/(2L) at every step")
+BOUND = "f(x_{k+1}) - f(x_k) <= -(||grad f(x_k)||^2 - ||e_k||^2)/(2L), every step, every run"
+FIGURE = "minibatch_error.png"
+QUICK = (100, 3)   # (steps, seeds per configuration) with --quick
+FULL = (300, 10)
+STEM = "mb"
+BATCHES = (1, 10, 50, 100, None)
+BATCHES_LS = (10, 50, 100, None)  # batch 1 with step 1/L diverges on least squares
+EPS = float(np.finfo(np.float64).eps)
+
+
+def e2_probe(problem):
+    r"""A probe recording :math:`\|e_k\|^2=\|g_k-\nabla f(x_k)\|^2`."""
+    def probe(x, g):
+        xp = mg.get_array_module(x)
+        return {"e2": float(xp.sum((g - problem.grad(x)) ** 2))}
+    return probe
+
+
+def problems_for(seed: int):
+    """(name, problem) pairs, each started at x* + 2u."""
+    out = []
+    for name, p in (("logistic", LogisticRegression(seed=seed)),
+                    ("least squares", LeastSquares(m=200, dim=10, noise=0.5, seed=seed))):
+        x0 = mg.to_numpy(p.x_star) + 2.0 * unit_vector(p.dim, 104729 + seed)
+        if name == "logistic":
+            p = LogisticRegression(A=mg.to_numpy(p.A), y=mg.to_numpy(p.y), mu=p.mu, x0=x0)
+        else:
+            p = LeastSquares(A=mg.to_numpy(p.A), b=mg.to_numpy(p.b), x0=x0)
+        out.append((name, p))
+    return out
+
+
+def steps_of(t) -> dict:
+    """Per step k -> k+1 of one trace: lhs, rhs, violation, tolerance, normalised slack."""
+    f, g2, e2 = (np.asarray(t[c], dtype=float) for c in ("f", "grad_norm2", "e2"))
+    L = float(t.meta["L_used"])
+    lhs = f[1:] - f[:-1]
+    rhs = -(g2[:-1] - e2[:-1]) / (2 * L)
+    scale = (g2[:-1] + e2[:-1]) / (2 * L)
+    tol_f = 64 * EPS * (np.abs(f[1:]) + np.abs(f[:-1]))
+    tol = tol_f + 64 * EPS * scale
+    # the normalised slack where it is not rounding noise (steps that still move f)
+    moving = scale > 1e4 * tol_f
+    slack = (rhs - lhs)[moving] / scale[moving]
+    return dict(lhs=lhs, rhs=rhs, viol=lhs - rhs, tol=tol, slack=slack)
+
+
+def analyse(traces) -> dict:
+    main = [t for t in traces if not t.meta.get("control")]
+    ctrl = [t for t in traces if t.meta.get("control")]
+    per = [steps_of(t) for t in main]
+    viol = np.concatenate([s["viol"] for s in per])
+    tol = np.concatenate([s["tol"] for s in per])
+    cs = [steps_of(t) for t in ctrl]
+    cviol = np.concatenate([s["viol"] for s in cs]) if cs else np.zeros(0)
+    ctol = np.concatenate([s["tol"] for s in cs]) if cs else np.zeros(0)
+    rows = {}
+    for t, s in zip(main, per):
+        key = (t.meta["problem_name"], t.meta["batch"])
+        r = rows.setdefault(key, dict(viol=-np.inf, slack_min=np.inf, n=0))
+        r["viol"] = max(r["viol"], float(np.max(s["viol"])))
+        if s["slack"].size:
+            r["slack_min"] = min(r["slack_min"], float(np.min(s["slack"])))
+        r["n"] += len(s["viol"])
+    return dict(main=main, per=per, ctrl=ctrl, ctrl_steps=cs, rows=rows,
+                max_violation=float(np.max(viol)), n_steps=int(viol.size),
+                over_tol=int(np.sum(viol > tol)), max_tol=float(np.max(tol)),
+                ctrl_over=int(np.sum(cviol > ctol)), ctrl_n=int(cviol.size),
+                ctrl_max=float(np.max(cviol)) if cviol.size else float("nan"))
+
+
+def verdict(a: dict) -> dict:
+    ok = a["over_tol"] == 0
+    tight = min(a["rows"].items(), key=lambda kv: kv[1]["slack_min"])
+    measured = (f"{a['n_steps']} steps (logistic: batches 1, 10, 50, 100, full; least squares: "
+                f"10, 50, 100, full; x seeds): "
+                f"max violation {a['max_violation']:.3g} (rounding tolerance up to "
+                f"{a['max_tol']:.2g}), {a['over_tol']} steps above tolerance; smallest "
+                f"normalised slack (rhs-lhs)/((||grad f||^2+||e||^2)/(2L)) "
+                f"{tight[1]['slack_min']:.3g} ({tight[0][0]}, batch {tight[0][1]}). Control, GD "
+                f"with step 2/L on "
+                f"least squares: {a['ctrl_over']}/{a['ctrl_n']} steps violate (max "
+                f"{fmt(a['ctrl_max'])})")
+    summary = (f"max violation {a['max_violation']:.2g} over {a['n_steps']} steps "
+               f"({'none' if ok else a['over_tol']} above rounding); control 2/L: "
+               f"{a['ctrl_over']}/{a['ctrl_n']} violate")
+    return make_verdict(ok, claim=CLAIM, bound=BOUND, measured=measured,
+                        figure=FIGURE, summary=summary)
+
+
+def draw(out_dir) -> pathlib.Path:
+    """The figure, from the saved traces only."""
+    out_dir = pathlib.Path(out_dir)
+    a = analyse(load_traces(out_dir, stem=STEM))
+    fig, (ax, ax2) = subplots(1, 2, width=5.6, height=4.0)
+    batches = sorted({t.meta["batch"] for t in a["main"]})
+    color = {b: c for b, c in zip(batches, COLORS)}
+    marker = {"logistic": "o", "least squares": "^"}
+    seen = set()
+    for t, s in zip(a["main"], a["per"]):
+        b, name = t.meta["batch"], t.meta["problem_name"]
+        lab = None
+        if (b, name) not in seen:
+            seen.add((b, name))
+            lab = f"{name}, {'full batch' if b == t.meta['n'] else f'batch {b}'}"
+        ax.scatter(s["rhs"], s["lhs"], s=5, color=color[b], marker=marker[name], alpha=0.5,
+                   label=lab, lw=0)
+    for t, s in zip(a["ctrl"], a["ctrl_steps"]):
+        ax.scatter(s["rhs"], s["lhs"], s=14, color="k", marker="x", alpha=0.7, lw=0.8,
+                   label="control: GD, step 2/L (least squares)" if t is a["ctrl"][0] else None)
+    lim = max(np.max(np.abs(np.concatenate([s["rhs"] for s in a["per"]]))), 1e-9)
+    d = np.array([-lim, lim])
+    ax.plot(d, d, "k-", lw=0.8, label="lhs = rhs (above: violation)")
+    ax.set_xscale("symlog", linthresh=1e-5)
+    ax.set_yscale("symlog", linthresh=1e-5)
+    ticks = [-1.0, -1e-2, -1e-4, 0.0, 1e-4, 1e-2, 1.0]
+    ax.set_xticks(ticks, ["-1", "-1e-2", "-1e-4", "0", "1e-4", "1e-2", "1"])
+    ax.set_yticks(ticks, ["-1", "-1e-2", "-1e-4", "0", "1e-4", "1e-2", "1"])
+    ax.minorticks_off()
+    ax.set_xlabel("rhs: -(||grad f(x_k)||^2 - ||e_k||^2) / (2L)")
+    ax.set_ylabel("lhs: f(x_{k+1}) - f(x_k)")
+    ax.set_title("Every step of every run lies below the diagonal", fontsize=9)
+    ax.legend(fontsize=6.5, markerscale=2.5, loc="upper left")
+    labels, data = [], []
+    for (name, b), _ in sorted(a["rows"].items(), key=lambda kv: (kv[0][0], kv[0][1])):
+        sl = np.concatenate([s["slack"] for t, s in zip(a["main"], a["per"])
+                             if t.meta["problem_name"] == name and t.meta["batch"] == b])
+        data.append(sl)
+        labels.append(f"{'LS' if name == 'least squares' else 'logreg'}\n"
+                      f"{'full' if b == a['main'][0].meta['n'] else b}")
+    ax2.boxplot(data, whis=(0, 100))
+    ax2.set_xticks(range(1, len(labels) + 1), labels, fontsize=7)
+    ax2.axhline(0.0, color="#d62728", ls="--", lw=1, label="0: the inequality is tight")
+    ax2.set_ylabel("(rhs - lhs) / ((||grad f||^2 + ||e||^2)/(2L))")
+    ax2.set_title(f"Normalised slack per step (whiskers: min, max); largest violation "
+                  f"{a['max_violation']:.2g}", fontsize=9)
+    ax2.legend(fontsize=7)
+    return save(fig, out_dir / FIGURE)
+
+
+@register("minibatch-error", CLAIM)
+def run(out_dir, *, quick: bool = False, seed: int = 0, backend: str = "numpy") -> dict:
+    out_dir = pathlib.Path(out_dir)
+    steps, n_seeds = QUICK if quick else FULL
+    traces = []
+    for name, p in problems_for(seed):
+        for B in BATCHES if name == "logistic" else BATCHES_LS:
+            seeds = [seed] if B is None else seeds_for(seed, n_seeds)
+            traces += run_seeds(p, 1.0 / p.L, steps=steps, seeds=seeds, batch_size=B,
+                                probe=e2_probe(p), label=f"{name}, batch {B or 'full'}",
+                                meta=dict(problem_name=name, batch=B or p.n, n=p.n, L=p.L,
+                                          L_used=p.L, step="1/L"))
+        if name == "least squares":  # control: GD with a step outside the theorem
+            traces += run_seeds(p, 2.0 / p.L, steps=steps, seeds=[seed],
+                                batch_size=None, probe=e2_probe(p), label="control 2/L",
+                                meta=dict(problem_name=name, batch=p.n, n=p.n, L=p.L,
+                                          L_used=p.L, step="2/L", control=True))
+    save_fresh(traces, out_dir, STEM)
+    draw(out_dir)
+    out = verdict(analyse(load_traces(out_dir, stem=STEM)))
+    out.update(steps=steps, seeds=n_seeds)
+    return out
