@@ -373,7 +373,7 @@ def draw(out_dir) -> pathlib.Path:
     ax.set_ylabel("x_t")
     ax.set_title(f"Synthetic (Sec. 5): 1010x every 101st step, else -10x; betas {BETAS_SYN}, "
                  f"alpha_t = {ALPHA_SYN}/sqrt(t)", fontsize=8)
-    ax.legend(fontsize=7, loc="lower right", bbox_to_anchor=(1.0, 0.08))
+    ax.legend(fontsize=7, loc="lower left", bbox_to_anchor=(0.0, 0.08))
 
     ax = axes[3]
     styles = {"Adam": "-", "SGD": "--", "HB": "-."}
