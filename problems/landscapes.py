@@ -31,6 +31,19 @@ def _bump(x, y, cx, cy, w):
     return mg.exp(-(dx * dx + dy * dy) * (1.0 / (2.0 * w * w)))
 
 
+def _bump_grad(xp, x, y, cx, cy, w):
+    r""":math:`\nabla G(p;c,w) = -G(p;c,w)\,(p-c)/w^2`, as ``(d/dx, d/dy)`` (floats or arrays)."""
+    dx, dy = x - cx, y - cy
+    G = xp.exp(-(dx * dx + dy * dy) / (2.0 * w * w))
+    return -G * dx / (w * w), -G * dy / (w * w)
+
+
+def _point(problem, p):
+    """``(xp, x, y)`` for a point ``p`` of shape (2,)."""
+    p = problem._array(p)
+    return B.get_array_module(p), p[0], p[1]
+
+
 class Landscape(_TestFunction):
     """A 2-D landscape: ``_f_batched`` on the last axis, a start ``x0``, a window ``bounds``."""
 
@@ -89,6 +102,23 @@ class Rectangles(Landscape):
         x, y = p[..., 0], p[..., 1]
         return self._T(x / self.wx) + self._T(y / self.wy) + self.bowl * (x * x + y * y)
 
+    def _dT(self, xp, t):
+        r""":math:`T'(t)=s\sum_k\bigl[\sigma'(s(t-k))-\sigma'(s(-t-k))\bigr]`,
+        :math:`\sigma'=\sigma(1-\sigma)`."""
+        s = self.sharpness
+        out = 0.0
+        for k in range(1, self.steps + 1):
+            a = 0.5 * (1.0 + xp.tanh(0.5 * s * (t - k)))   # sigma(s(t - k))
+            b = 0.5 * (1.0 + xp.tanh(0.5 * s * (-t - k)))  # sigma(s(-t - k))
+            out = out + s * (a * (1.0 - a) - b * (1.0 - b))
+        return out
+
+    def grad_closed_form(self, p):
+        r""":math:`\bigl(T'(x/w_x)/w_x+2cx,\ T'(y/w_y)/w_y+2cy\bigr)`."""
+        xp, x, y = _point(self, p)
+        return xp.stack([self._dT(xp, x / self.wx) / self.wx + 2.0 * self.bowl * x,
+                         self._dT(xp, y / self.wy) / self.wy + 2.0 * self.bowl * y])
+
 
 class Spikes(Landscape):
     r"""A smooth elliptic bowl studded with narrow, tall Gaussian spikes.
@@ -126,6 +156,15 @@ class Spikes(Landscape):
         for cx, cy, h in self.spikes:
             f = f + h * _bump(x, y, cx, cy, self.width)
         return f
+
+    def grad_closed_form(self, p):
+        r""":math:`(0.2x,\,0.6y)+\sum_kh_k\nabla G(p;c_k,0.15)`."""
+        xp, x, y = _point(self, p)
+        gx, gy = 0.2 * x, 0.6 * y
+        for cx, cy, h in self.spikes:
+            bx, by = _bump_grad(xp, x, y, cx, cy, self.width)
+            gx, gy = gx + h * bx, gy + h * by
+        return xp.stack([gx, gy])
 
 
 class BasinsAndWalls(Landscape):
@@ -166,6 +205,29 @@ class BasinsAndWalls(Landscape):
         f = f + h * mg.exp(-(y * y) * cw) * (1.0 - mg.exp(-(dh * dh) * cg))
         return f
 
+    def grad_closed_form(self, p):
+        r"""With :math:`E_1=e^{-x^2/(2w^2)}`, :math:`D_1=e^{-(y-1.6)^2/(2g^2)}`,
+        :math:`E_2=e^{-y^2/(2w^2)}`, :math:`D_2=e^{-(x+1.6)^2/(2g^2)}`:
+
+        .. math::
+            \partial_x f = 0.06x-\sum_kd_k\partial_xG_k-\frac{hx}{w^2}E_1(1-D_1)
+                +\frac{h(x+1.6)}{g^2}E_2D_2, \quad
+            \partial_y f = 0.06y-\sum_kd_k\partial_yG_k+\frac{h(y-1.6)}{g^2}E_1D_1
+                -\frac{hy}{w^2}E_2(1-D_2).
+        """
+        xp, x, y = _point(self, p)
+        gx, gy = 0.06 * x, 0.06 * y
+        for (cx, cy), d in zip(self.basin_centres, self.depths):
+            bx, by = _bump_grad(xp, x, y, cx, cy, 0.8)
+            gx, gy = gx - d * bx, gy - d * by
+        h, w, g = self.wall_height, self.wall_width, self.door_width
+        dv, dh = y - self.door_v, x - self.door_h
+        E1, D1 = xp.exp(-x * x / (2 * w * w)), xp.exp(-dv * dv / (2 * g * g))
+        E2, D2 = xp.exp(-y * y / (2 * w * w)), xp.exp(-dh * dh / (2 * g * g))
+        gx = gx - h * x / (w * w) * E1 * (1.0 - D1) + h * dh / (g * g) * E2 * D2
+        gy = gy + h * dv / (g * g) * E1 * D1 - h * y / (w * w) * E2 * (1.0 - D2)
+        return xp.stack([gx, gy])
+
 
 class HillsAndCanyon(Landscape):
     r"""Gaussian hills around a narrow winding canyon that slopes down to the global minimum.
@@ -197,6 +259,21 @@ class HillsAndCanyon(Landscape):
         for cx, cy in self.hills:
             f = f + 1.5 * _bump(x, y, cx, cy, 0.6)
         return f
+
+    def grad_closed_form(self, p):
+        r"""With :math:`r=y-a\sin bx`, :math:`E=e^{-r^2/(2w^2)}`:
+        :math:`\partial_xf=0.1(x-3)-\frac{D}{w^2}rE\,ab\cos bx+\sum_k1.5\,\partial_xG_k`,
+        :math:`\partial_yf=0.04y+\frac{D}{w^2}rE+\sum_k1.5\,\partial_yG_k`."""
+        xp, x, y = _point(self, p)
+        a, b, D, w = self.amp, self.freq, self.depth, self.width
+        r = y - a * xp.sin(b * x)
+        E = xp.exp(-r * r / (2 * w * w))
+        gx = 0.1 * (x - 3.0) - D / (w * w) * r * E * a * b * xp.cos(b * x)
+        gy = 0.04 * y + D / (w * w) * r * E
+        for cx, cy in self.hills:
+            bx, by = _bump_grad(xp, x, y, cx, cy, 0.6)
+            gx, gy = gx + 1.5 * bx, gy + 1.5 * by
+        return xp.stack([gx, gy])
 
 
 class Ravine(Landscape):

@@ -18,7 +18,7 @@ Algorithm 7.4; L0's slide "L-BFGS"):
 It equals :math:`-H_k\nabla f_k` for the matrix that :math:`m` BFGS updates of :math:`H_k^0` would
 give, at :math:`O(mn)` cost and memory. The outer loop is N&W Algorithm 7.5, the loop of BFGS
 (:func:`optimizers.second_order.bfgs.quasi_newton`): strong Wolfe line search (:math:`c_1 = 10^{-4}`,
-:math:`c_2 = 0.9`), the the same first step, the same stopping rules
+:math:`c_2 = 0.9`), the same first step, the same stopping rules
 (:math:`\|\nabla f_k\|_\infty \le` ``gtol`` = :math:`10^{-5}`, ``maxiter``, non-finite values), and the
 same skipping rule: a pair with :math:`y^\top s \le \epsilon\|s\|\|y\|` is not stored (counted in
 ``nskip``).
