@@ -1,0 +1,502 @@
+r"""Second-order methods: Newton's quadratic convergence, BFGS's superlinear convergence, the
+memory of L-BFGS, and GD against Newton, BFGS and L-BFGS (L1: Newton; L0: BFGS, L-BFGS;
+FORMULAS sections 4 and 5).
+
+Claims checked on two problems, the strongly convex logistic regression of the lectures
+(``LogisticRegression(m=500, dim=50, mu=1e-3)``, start :math:`x_0=0`; ``dim=50`` so that a memory
+of 30 pairs is still less than the dimension) and the 2-D Rosenbrock function from the classic
+start :math:`(-1.2, 1)`; the error is :math:`e_k=\|x_k-x^*\|_2`.
+
+* **Newton** :math:`x_{k+1}=x_k-\alpha_k[\nabla^2f(x_k)]^{-1}\nabla f(x_k)` (``minimize_newton``,
+  damped by Armijo backtracking from :math:`\alpha=1`) converges quadratically once the unit step
+  is accepted, :math:`e_{k+1}\le\frac{M}{2\mu}e_k^2` (:math:`M`: Lipschitz constant of the
+  Hessian, :math:`\mu=\lambda_{\min}(\nabla^2f(x^*))`): the ratio :math:`r_k=e_{k+1}/e_k^2` stays
+  bounded while :math:`e_k\to0`.
+* **BFGS** (``bfgs``, :math:`H_0=I`, strong Wolfe search) converges superlinearly:
+  :math:`q_k=e_{k+1}/e_k\to0`.
+* **L-BFGS** (``lbfgs``) with memory :math:`m`: more pairs, a better model of the inverse
+  Hessian, fewer iterations (:math:`m=1,3,10,30`).
+* All three need far fewer iterations than **GD** :math:`x_{k+1}=x_k-\frac1L\nabla f(x_k)`
+  (step :math:`1/L` with the problem's :math:`L=\mu+\|A\|_2^2/(4m)` for the logistic regression;
+  :math:`1/L^*`, :math:`L^*=\lambda_{\max}(\nabla^2f(x^*))\approx1001.6`, on Rosenbrock, which is
+  not globally smooth).
+
+Set-up. Every method records its whole path through ``minimize``'s ``callback`` (GD through
+an inline loop over ``optimizers.SGD`` with the full gradient and the same recorder, so that all
+methods share one measurement): the error, :math:`f`, the cumulative counts of value+gradient
+calls, value-only calls and Hessians (a counting wrapper around :math:`f`; a Hessian of the
+engine is one recorded call of :math:`f` and :math:`n` reverse passes) and the wall-clock time
+(measurement excluded). Stopping: Newton :math:`\|\nabla f\|_2\le10^{-10}`, BFGS and L-BFGS
+:math:`\|\nabla f\|_\infty\le10^{-10}` (or a failed line search at the rounding level), GD
+:math:`e_k\le10^{-6}e_0` or its budget. :math:`x^*`: Rosenbrock's :math:`(1,1)`; for the logistic
+regression the problem's :math:`x^*` (Newton, :math:`\|\nabla f\|\le10^{-12}`) refined by two pure
+Newton steps, so that it is exact to rounding (:math:`\approx10^{-15}`). Errors below the floor
+:math:`10^{-12}\max(1,\|x^*\|)` are rounding and are left out of every ratio.
+
+Verdict (PASS when all hold):
+
+1. *Newton is quadratic* on both problems: in the local phase (the final run of iterations where
+   the unit step was accepted, with :math:`e_{k+1}` above the floor) there are at least 3 pairs,
+   the errors span at least 4 decades, and :math:`\max r_k/\min r_k\le100` (a linear rate
+   :math:`q` would give :math:`r_k=q/e_k`, growing by :math:`10^4` or more over 4 decades; an
+   order :math:`p<2` by :math:`10^{4(2-p)}`);
+2. *BFGS is superlinear* on Rosenbrock: the last 3 ratios :math:`q_k` above the floor are all below
+   0.1. (On the 50-D logistic regression the ratios are reported only: BFGS reaches the rounding
+   floor before its asymptotic regime, see the docs.)
+3. *L-BFGS's memory*: the mean, over ``S`` logistic-regression data sets, of the iterations to
+   :math:`e_k\le10^{-6}e_0` does not increase from :math:`m=1` to 3 to 10 to 30, and is smaller at
+   :math:`m=30` than at :math:`m=1`;
+4. *far fewer iterations than GD*: on both problems Newton, BFGS and L-BFGS (:math:`m=10`) each
+   reach :math:`e_k\le10^{-6}e_0` in at most a tenth of GD's iterations (when GD does not get there
+   within its budget its count is the budget, a lower bound).
+"""
+from __future__ import annotations
+
+import math
+import pathlib
+import time
+
+import numpy as np
+
+import minigrad as mg
+import optimizers
+import problems as P
+from experiments.common import fmt, verdict as make_verdict
+from experiments.registry import register
+from experiments.trace import Trace, load_traces, save_traces
+from optimizers.minimize import minimize
+
+CLAIM = ("Newton converges quadratically (e_{k+1}/e_k^2 bounded), BFGS superlinearly "
+         "(e_{k+1}/e_k -> 0), L-BFGS needs fewer iterations with more memory (m = 1, 3, 10, 30), "
+         "and Newton, BFGS and L-BFGS need far fewer iterations than GD (logistic regression, "
+         "Rosenbrock)")
+BOUND = ("Newton: e_{k+1} <= M/(2 mu) e_k^2 in the local phase; BFGS: e_{k+1}/e_k -> 0; "
+         "L-BFGS: iterations non-increasing in m; second-order iterations <= GD's / 10")
+FIGURE = "second_order.png"
+LOGREG = dict(m=500, dim=50, mu=1e-3)    # the logistic regression (data seed from the CLI seed)
+TOL = 1e-6             # target: e_k <= TOL * e_0
+FLOOR = 1e-12          # errors below FLOOR * max(1, ||x*||) are rounding
+GTOL = 1e-10           # stopping tolerance of Newton, BFGS, L-BFGS
+MEMORIES = (1, 3, 10, 30)
+QUICK = dict(seeds=3, gd_logreg=3000, gd_rosen=2000)    # memory data sets; GD budgets
+FULL = dict(seeds=10, gd_logreg=10000, gd_rosen=20000)
+NEWTON_SPREAD = 100.0  # max r_k / min r_k allowed in Newton's local phase
+NEWTON_DECADES = 4.0   # the local phase must span this many decades of error
+SUPERLINEAR = 0.1      # BFGS: the last 3 ratios e_{k+1}/e_k below this
+GD_FACTOR = 10.0       # "far fewer": at most GD's iterations / GD_FACTOR
+STEMS = ("logreg", "rosen", "memory")
+
+
+# ----------------------------------------------------------------------------- problems
+def logistic(seed: int):
+    """The logistic regression of the experiment with data seed ``seed``."""
+    return P.LogisticRegression(seed=seed, **LOGREG)
+
+
+def exact_minimiser(problem):
+    """:math:`x^*` as a host array, exact to rounding: the problem's own, refined by two pure
+    Newton steps (quadratic convergence doubles its correct digits)."""
+    res = minimize(problem.f, problem.x_star, method="newton", line_search=None, gtol=0.0,
+                   maxiter=2)
+    return mg.to_numpy(res.x).astype(float)
+
+
+# ----------------------------------------------------------------------------- recording
+class Recorder:
+    r"""Counts the calls of the objective and records the path of one run.
+
+    ``fun`` is the objective to hand to the method: each call is counted as a value+gradient call
+    when its argument records a gradient (``minimize`` differentiates it with minigrad), as a
+    value-only call otherwise. ``callback(x)`` records :math:`x_k` after each iteration; the time
+    between callbacks is accumulated, the measurement itself excluded.
+    """
+
+    def __init__(self, problem, x_star, label: str, **meta):
+        self.problem, self.label, self.meta = problem, label, meta
+        self.x_star = np.asarray(x_star, dtype=float).reshape(-1)
+        self.n_fg = self.n_f = 0
+        self.cols = {c: [] for c in ("k", "f", "dist2", "n_fg", "n_fonly", "time")}
+        self.elapsed = 0.0
+        self._t = None
+
+    def fun(self, x):
+        if isinstance(x, mg.Tensor) and x.requires_grad and mg.is_grad_enabled():
+            self.n_fg += 1
+        else:
+            self.n_f += 1
+        return self.problem.f(x)
+
+    def _measure(self, x):
+        xh = mg.to_numpy(x.data if isinstance(x, mg.Tensor) else x).astype(float).reshape(-1)
+        c = self.cols
+        c["k"].append(len(c["k"]))
+        c["f"].append(self.problem.value(xh.reshape(self.problem.shape)))
+        c["dist2"].append(float(np.sum((xh - self.x_star) ** 2)))
+        c["n_fg"].append(self.n_fg)
+        c["n_fonly"].append(self.n_f)
+        c["time"].append(self.elapsed)
+
+    def start(self, x0):
+        self._measure(x0)
+        self._t = time.perf_counter()
+
+    def callback(self, x):
+        self.elapsed += time.perf_counter() - self._t
+        self._measure(x)
+        self._t = time.perf_counter()
+
+    def error(self) -> float:
+        return math.sqrt(self.cols["dist2"][-1])
+
+    def trace(self, **meta) -> Trace:
+        cols = {k: np.asarray(v, dtype=float) for k, v in self.cols.items()}
+        return Trace(self.label, cols, dict(self.meta, **meta))
+
+
+def run_method(problem, x_star, method: str, *, label: str, gd_steps: int = 0, lr=None,
+               **options) -> Trace:
+    """One run of ``method`` ("newton", "bfgs", "l-bfgs" through ``minimize``; "gd" through
+    ``optimizers.SGD``) from the problem's start, recorded."""
+    x_star = np.asarray(x_star, dtype=float)
+    e0 = float(np.linalg.norm(mg.to_numpy(problem.x0).reshape(-1) - x_star.reshape(-1)))
+    rec = Recorder(problem, x_star, label, method=method, e0=e0,
+                   floor=FLOOR * max(1.0, float(np.linalg.norm(x_star))),
+                   problem_name=type(problem).__name__, dim=problem.dim)
+    if method == "gd":
+        x = problem.start()
+        opt = optimizers.SGD([x], lr=lr)
+        rec.start(x)
+        for _ in range(gd_steps):
+            opt.zero_grad()
+            rec.fun(x).backward()
+            opt.step()
+            rec.callback(x)
+            if rec.error() <= TOL * e0 or not math.isfinite(rec.cols["f"][-1]):
+                break
+        reached = rec.error() <= TOL * e0
+        tr = rec.trace(lr=lr, nit=len(rec.cols["k"]) - 1, status=0 if reached else 1,
+                       message="target reached" if reached else "budget spent", budget=gd_steps)
+        tr.columns["n_hess"] = np.zeros(len(tr))
+        tr.columns["lr"] = np.full(len(tr), float(lr))
+        return tr
+    rec.start(problem.x0)
+    res = minimize(rec.fun, problem.x0, method=method, callback=rec.callback,
+                   gtol=GTOL, **options)
+    tr = rec.trace(nit=int(res.nit), nfev=int(res.nfev), njev=int(res.njev),
+                   nhev=int(res.get("nhev", 0)), status=int(res.status), message=res.message,
+                   options={k: v for k, v in options.items()})
+    k = tr["k"]
+    if method == "newton":
+        # one Hessian per iteration (dense solver): the engine's Hessian is one recorded call
+        # of f, counted above as a value+gradient call
+        tr.columns["n_hess"] = k.copy()
+        tr.columns["n_fg"] = tr["n_fg"] - k
+        alphas = list(res.alphas) + [math.nan]
+        tr.columns["lr"] = np.asarray(alphas[:len(k)], dtype=float)
+    else:
+        tr.columns["n_hess"] = np.zeros(len(tr))
+        tr.columns["lr"] = np.full(len(tr), math.nan)
+    return tr
+
+
+def compare_methods(problem, x_star, *, gd_steps: int, gd_lr: float) -> list:
+    """GD, Newton, BFGS and L-BFGS (m = 10) on one problem."""
+    return [run_method(problem, x_star, "gd", label="GD", gd_steps=gd_steps, lr=gd_lr),
+            run_method(problem, x_star, "newton", label="Newton"),
+            run_method(problem, x_star, "bfgs", label="BFGS"),
+            run_method(problem, x_star, "l-bfgs", label="L-BFGS m=10", m=10)]
+
+
+def memory_runs(seed: int, seeds: int, first=None) -> list:
+    """L-BFGS with m in MEMORIES on ``seeds`` logistic-regression data sets."""
+    traces = []
+    for i in range(seeds):
+        if i == 0 and first is not None:
+            problem, x_star = first
+        else:
+            problem = logistic(seed * 100 + i)
+            x_star = exact_minimiser(problem)
+        for m in MEMORIES:
+            tr = run_method(problem, x_star, "l-bfgs", label=f"L-BFGS m={m}", m=m)
+            tr.meta.update(memory=m, data_seed=seed * 100 + i)
+            traces.append(tr)
+    return traces
+
+
+# ----------------------------------------------------------------------------- analysis
+def errors(tr) -> np.ndarray:
+    return np.sqrt(np.maximum(np.asarray(tr["dist2"], dtype=float), 0.0))
+
+
+def iterations_to_target(tr):
+    """The first k with e_k <= TOL e_0, or None."""
+    e = errors(tr)
+    hits = np.nonzero(e <= TOL * e[0])[0]
+    return int(hits[0]) if hits.size else None
+
+
+def pairs_above_floor(tr):
+    """Indices k of the pairs (e_k, e_{k+1}) with e_{k+1} above the rounding floor (the
+    contiguous run from k = 0)."""
+    e = errors(tr)
+    ok = e[1:] >= tr.meta["floor"]
+    n = int(np.argmin(ok)) if not ok.all() else ok.size
+    return np.arange(n)
+
+
+def newton_local_phase(tr) -> dict:
+    """Newton's local phase: the final run of unit steps among the pairs above the floor;
+    the ratios r_k = e_{k+1}/e_k^2 there."""
+    e = errors(tr)
+    idx = pairs_above_floor(tr)
+    alpha = np.asarray(tr["lr"], dtype=float)
+    local = []
+    for k in idx[::-1]:
+        if alpha[k] != 1.0:
+            break
+        local.append(int(k))
+    local = np.asarray(sorted(local), dtype=int)
+    if local.size == 0:
+        return dict(ks=[], r=[], spread=math.inf, decades=0.0, order=math.nan, n=0)
+    r = e[local + 1] / e[local] ** 2
+    decades = float(np.log10(e[local[0]] / e[local[-1] + 1]))
+    order = (float(np.polyfit(np.log(e[local]), np.log(e[local + 1]), 1)[0])
+             if local.size >= 2 else math.nan)
+    return dict(ks=local.tolist(), r=r.tolist(), spread=float(r.max() / r.min()),
+                decades=decades, order=order, n=int(local.size))
+
+
+def linear_ratios(tr) -> list:
+    """q_k = e_{k+1}/e_k for the pairs above the floor."""
+    e = errors(tr)
+    idx = pairs_above_floor(tr)
+    return (e[idx + 1] / e[idx]).tolist()
+
+
+def row(tr) -> dict:
+    """Iterations, evaluations and time to the target (and at the stop) of one run."""
+    k = iterations_to_target(tr)
+    at = k if k is not None else len(tr) - 1
+    return dict(method=tr.label, reached=k is not None, iters=k if k is not None else at,
+                n_fg=int(tr["n_fg"][at]), n_fonly=int(tr["n_fonly"][at]),
+                n_hess=int(tr["n_hess"][at]), time=float(tr["time"][at]),
+                total_iters=len(tr) - 1, final_error=float(errors(tr)[-1]))
+
+
+def analyse(traces: dict) -> dict:
+    """All the numbers of the verdict from the saved traces (``{stem: [Trace, ...]}``)."""
+    out = {}
+    for stem in ("logreg", "rosen"):
+        runs = {t.meta["method"]: t for t in traces[stem]}
+        rows = [row(t) for t in traces[stem]]
+        gd = rows[0]
+        newton = newton_local_phase(runs["newton"])
+        out[stem] = dict(rows=rows, newton=newton,
+                         bfgs_ratios=linear_ratios(runs["bfgs"])[-3:],
+                         lbfgs_ratios=linear_ratios(runs["l-bfgs"])[-3:],
+                         gd_iters=gd["iters"], gd_reached=gd["reached"],
+                         fewer={r["method"]: (r["iters"] if r["reached"] else math.inf)
+                                for r in rows[1:]})
+    mem = {}
+    for t in traces["memory"]:
+        k = iterations_to_target(t)
+        mem.setdefault(int(t.meta["memory"]), []).append(math.inf if k is None else k)
+    out["memory"] = {m: v for m, v in sorted(mem.items())}
+    out["memory_mean"] = {m: float(np.mean(v)) for m, v in sorted(mem.items())}
+    return out
+
+
+def verdict(a: dict) -> dict:
+    checks = {}
+    for stem in ("logreg", "rosen"):
+        nw = a[stem]["newton"]
+        checks[f"newton_quadratic_{stem}"] = (nw["n"] >= 3 and nw["decades"] >= NEWTON_DECADES
+                                              and nw["spread"] <= NEWTON_SPREAD)
+        gd = a[stem]["gd_iters"]
+        checks[f"fewer_than_gd_{stem}"] = all(v * GD_FACTOR <= gd
+                                              for v in a[stem]["fewer"].values())
+    q = a["rosen"]["bfgs_ratios"]
+    checks["bfgs_superlinear_rosen"] = len(q) == 3 and max(q) < SUPERLINEAR
+    means = [a["memory_mean"][m] for m in MEMORIES]
+    checks["lbfgs_memory"] = (all(b <= c for b, c in zip(means[1:], means[:-1]))
+                              and means[-1] < means[0])
+    passed = all(checks.values())
+
+    def nwt(stem):
+        nw = a[stem]["newton"]
+        return (f"{nw['n']} unit steps over {nw['decades']:.1f} decades, r_k = e_(k+1)/e_k^2 in "
+                f"[{fmt(min(nw['r']) if nw['r'] else math.nan)}, "
+                f"{fmt(max(nw['r']) if nw['r'] else math.nan)}] (spread {fmt(nw['spread'])}), "
+                f"order {nw['order']:.2f}")
+
+    def iters(stem):
+        return ", ".join(f"{r['method']} {r['iters']}{'' if r['reached'] else '+ (not reached)'}"
+                         for r in a[stem]["rows"])
+    mem = ", ".join(f"m={m}: {a['memory_mean'][m]:.1f}" for m in MEMORIES)
+    measured = (f"Newton, logistic regression: {nwt('logreg')}; Rosenbrock: {nwt('rosen')}. "
+                f"BFGS last ratios e_(k+1)/e_k: Rosenbrock "
+                f"{', '.join(fmt(v) for v in a['rosen']['bfgs_ratios'])}; logistic regression "
+                f"{', '.join(fmt(v) for v in a['logreg']['bfgs_ratios'])} (reported only). "
+                f"Iterations to e_k <= {TOL:g} e_0, logistic regression: {iters('logreg')}; "
+                f"Rosenbrock: {iters('rosen')}. L-BFGS mean iterations over "
+                f"{len(a['memory'][MEMORIES[0]])} data sets: {mem}. Checks: "
+                + ", ".join(f"{k} {'ok' if v else 'FAILED'}" for k, v in checks.items()))
+    lr = a["logreg"]["rows"]
+    summary = (f"Newton spread of e_(k+1)/e_k^2 {fmt(a['logreg']['newton']['spread'])} / "
+               f"{fmt(a['rosen']['newton']['spread'])}; BFGS last q "
+               f"{fmt(max(a['rosen']['bfgs_ratios'] or [math.nan]))} (Rosenbrock); L-BFGS "
+               f"{mem}; logreg iterations GD {lr[0]['iters']} vs Newton {lr[1]['iters']}, "
+               f"BFGS {lr[2]['iters']}, L-BFGS {lr[3]['iters']}")
+    return make_verdict(passed, claim=CLAIM, bound=BOUND, measured=measured, figure=FIGURE,
+                        summary=summary, checks=checks,
+                        table={s: a[s]["rows"] for s in ("logreg", "rosen")},
+                        memory_iterations={str(m): v for m, v in a["memory"].items()},
+                        newton={s: a[s]["newton"] for s in ("logreg", "rosen")},
+                        bfgs_last_ratios={s: a[s]["bfgs_ratios"] for s in ("logreg", "rosen")})
+
+
+def load(out_dir) -> dict:
+    return {stem: load_traces(out_dir, stem=stem) for stem in STEMS}
+
+
+# ----------------------------------------------------------------------------- figure
+STYLE = {"gd": ("tab:gray", "-"), "newton": ("tab:red", "-"), "bfgs": ("tab:blue", "-"),
+         "l-bfgs": ("tab:green", "--")}
+
+
+def draw(out_dir) -> pathlib.Path:
+    """Error against iteration on both problems, L-BFGS's memory, Newton's and BFGS's ratios
+    and the table of iterations, evaluations and time, from the saved traces only."""
+    import matplotlib.pyplot as plt
+
+    from experiments import plotting as plot
+
+    out_dir = pathlib.Path(out_dir)
+    traces = load(out_dir)
+    a = analyse(traces)
+    fig = plt.figure(figsize=(15.5, 8.6))
+    gs = fig.add_gridspec(2, 3, width_ratios=[1, 1, 1.25])
+    axes = [fig.add_subplot(gs[i, j]) for i in range(2) for j in range(3)]
+    for ax in axes:
+        ax.grid(True, alpha=0.3)
+        ax.tick_params(labelsize=8)
+    fig.suptitle("Second-order methods: Newton quadratic, BFGS superlinear, L-BFGS memory, "
+                 "against GD", fontsize=11)
+    titles = {"logreg": f"logistic regression (m={LOGREG['m']}, n={LOGREG['dim']}, "
+                        f"mu={LOGREG['mu']:g})",
+              "rosen": "Rosenbrock 2-D from (-1.2, 1)"}
+    for ax, stem in zip(axes[:2], ("logreg", "rosen")):
+        second = [t for t in traces[stem] if t.meta["method"] != "gd"]
+        kmax = max(len(t) for t in second)
+        for t in traces[stem]:
+            c, s = STYLE[t.meta["method"]]
+            e = errors(t)
+            ax.semilogy(t["k"], np.where(e > 0, e / e[0], np.nan), s, color=c, lw=1.4,
+                        label=t.label)
+        gd = a[stem]["rows"][0]
+        ax.axhline(TOL, color="k", lw=0.8, ls=":")
+        ax.set_xlim(0, 1.15 * kmax)
+        ax.set_ylim(1e-16, 5)
+        ax.annotate(f"GD: {gd['iters']}{'' if gd['reached'] else '+'} iterations to "
+                    f"{TOL:g} (off the axis)", xy=(0.97, 0.97), xycoords="axes fraction",
+                    ha="right", va="top", fontsize=7.5,
+                    bbox={"boxstyle": "round,pad=0.3", "fc": "white", "ec": "0.7"})
+        ax.set_xlabel("iteration k")
+        ax.set_ylabel(r"$\|x_k-x^*\|/\|x_0-x^*\|$")
+        ax.set_title(titles[stem], fontsize=9)
+        ax.legend(fontsize=7, loc="lower left")
+
+    ax = axes[2]
+    first_seed = traces["memory"][0].meta["data_seed"]
+    for i, t in enumerate(t for t in traces["memory"] if t.meta["data_seed"] == first_seed):
+        m = t.meta["memory"]
+        e = errors(t)
+        ax.semilogy(t["k"], np.where(e > 0, e / e[0], np.nan), color=plot.COLORS[i], lw=1.3,
+                    label=f"m={m}: mean {a['memory_mean'][m]:.1f} iterations to {TOL:g}")
+    ax.axhline(TOL, color="k", lw=0.8, ls=":")
+    ax.set_xlabel("iteration k")
+    ax.set_ylabel(r"$\|x_k-x^*\|/\|x_0-x^*\|$")
+    ax.set_title(f"L-BFGS memory on logistic regression (one data set shown; means over "
+                 f"{len(a['memory'][MEMORIES[0]])})", fontsize=9)
+    ax.legend(fontsize=7, loc="lower left")
+
+    ax = axes[3]
+    for stem, mk in (("logreg", "o"), ("rosen", "s")):
+        t = next(t for t in traces[stem] if t.meta["method"] == "newton")
+        e = errors(t)
+        nw = a[stem]["newton"]
+        ks = np.asarray(nw["ks"], dtype=int)
+        if ks.size:
+            ax.loglog(e[ks], nw["r"], mk + "-", color="tab:red", ms=4, lw=1.2,
+                      label=f"Newton, {stem}: " + r"$e_{k+1}/e_k^2$" + f" (spread "
+                      f"{nw['spread']:.1f})")
+        t = next(t for t in traces[stem] if t.meta["method"] == "bfgs")
+        e = errors(t)
+        idx = pairs_above_floor(t)
+        ax.loglog(e[idx], e[idx + 1] / e[idx], mk + "--", color="tab:blue", ms=3, lw=1.0,
+                  label=f"BFGS, {stem}: " + r"$e_{k+1}/e_k$")
+    ax.axhline(SUPERLINEAR, color="tab:blue", lw=0.8, ls=":")
+    ax.invert_xaxis()
+    ax.set_xlabel(r"error $e_k=\|x_k-x^*\|$ (decreasing to the right)")
+    ax.set_ylabel("ratio")
+    ax.set_title("Newton: e_(k+1)/e_k^2 stays flat; BFGS: e_(k+1)/e_k -> 0", fontsize=9)
+    ax.legend(fontsize=6.5, loc="lower left")
+
+    ax = axes[4]
+    for stem, mk in (("logreg", "-"), ("rosen", "--")):
+        for t in traces[stem]:
+            c, _ = STYLE[t.meta["method"]]
+            e = errors(t)
+            keep = e > 0
+            ax.loglog(np.maximum(t["time"][keep], 1e-5), e[keep] / e[0], mk, color=c, lw=1.2,
+                      label=f"{t.label}, {stem}")
+    ax.axhline(TOL, color="k", lw=0.8, ls=":")
+    ax.set_ylim(1e-16, 5)
+    ax.set_xlabel("wall-clock time (s, measurement excluded)")
+    ax.set_ylabel(r"$\|x_k-x^*\|/\|x_0-x^*\|$")
+    ax.set_title("error against time (solid: logistic regression, dashed: Rosenbrock)",
+                 fontsize=9)
+    ax.legend(fontsize=6, loc="lower left", ncol=2)
+
+    ax = axes[5]
+    ax.axis("off")
+    cells = []
+    for stem in ("logreg", "rosen"):
+        for r in a[stem]["rows"]:
+            cells.append([stem, r["method"], f"{r['iters']}{'' if r['reached'] else '+'}",
+                          str(r["n_fg"]), str(r["n_fonly"]), str(r["n_hess"]),
+                          f"{r['time']:.3f}"])
+    table = ax.table(cellText=cells, colLabels=["problem", "method", "iterations",
+                                                "f+grad calls", "f-only calls", "Hessians",
+                                                "time (s)"],
+                     loc="center", cellLoc="center",
+                     colWidths=[0.11, 0.17, 0.13, 0.15, 0.15, 0.13, 0.13])
+    table.auto_set_font_size(False)
+    table.set_fontsize(7.5)
+    table.scale(1.0, 1.35)
+    ax.set_title(f"to e_k <= {TOL:g} e_0 (+: GD's budget, target not reached)", fontsize=9)
+    return plot.save(fig, out_dir / FIGURE, dpi=100)
+
+
+# ----------------------------------------------------------------------------- experiment
+@register("second-order", CLAIM)
+def run(out_dir, *, quick: bool = False, seed: int = 0, backend: str = "numpy") -> dict:
+    """Both problems, the memory sweep; save the traces, draw, check."""
+    out_dir = pathlib.Path(out_dir)
+    budget = QUICK if quick else FULL
+    with mg.use_backend(backend):
+        lr_problem = logistic(seed * 100)
+        lr_star = exact_minimiser(lr_problem)
+        logreg = compare_methods(lr_problem, lr_star, gd_steps=budget["gd_logreg"],
+                                 gd_lr=1.0 / lr_problem.L)
+        rosen = P.Rosenbrock(2)
+        rosen_star = mg.to_numpy(rosen.x_star).astype(float)
+        rosen_runs = compare_methods(rosen, rosen_star, gd_steps=budget["gd_rosen"],
+                                     gd_lr=1.0 / rosen.L_star)
+        memory = memory_runs(seed, budget["seeds"], first=(lr_problem, lr_star))
+    for stem, trs in (("logreg", logreg), ("rosen", rosen_runs), ("memory", memory)):
+        for old in out_dir.glob(f"{stem}_*.npz"):
+            old.unlink()
+        save_traces(trs, out_dir, stem=stem)
+    draw(out_dir)
+    return verdict(analyse(load(out_dir)))
