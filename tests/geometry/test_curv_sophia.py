@@ -46,6 +46,23 @@ def test_hutchinson_is_unbiased_for_the_hessian_diagonal(probe):
     assert np.all(np.abs(mean - diag) <= half), (mean, diag, half)
 
 
+@pytest.mark.parametrize("probe", ["gaussian", "rademacher"])
+def test_one_hutchinson_estimate_is_u_times_minigrad_hvp(probe):
+    """One estimate is u * (H u) with H u from ``minigrad.hvp`` (the issue's route) and with the
+    closed-form Hessian of the smooth problem: the same probe u (the same seeded draws)."""
+    x, f, H = _smooth_problem(seed=2)
+    x0 = x.numpy().copy()
+    est = hutchinson_diagonal(f, [x], B.host_rng((9, 3)), probe)[0]
+    rng = B.host_rng((9, 3))  # the probe, drawn again as the estimator draws it
+    u = rng.standard_normal(x0.shape) if probe == "gaussian" else \
+        rng.integers(0, 2, size=x0.shape) * 2.0 - 1.0
+    X = np.random.default_rng(2).standard_normal((6, 6))  # A as _smooth_problem(seed=2) builds it
+    At = mg.Tensor(X @ X.T / 6 + 2.0 * np.eye(6))
+    Hu = mg.hvp(lambda y: 0.5 * (y @ (At @ y)) + mg.cos(y).sum(), x0, u)
+    np.testing.assert_allclose(est, u * Hu, rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(est, u * (H @ u), rtol=1e-12, atol=1e-12)
+
+
 def test_a_biased_estimator_fails_the_same_interval():
     """The companion: 5% too large (Rademacher, whose interval is narrow) is rejected."""
     mean, diag, half = _hutchinson_means("rademacher", 3000, scale=1.05)
@@ -149,6 +166,26 @@ def test_before_any_hessian_estimate_the_step_is_a_sign_step(backend):
     opt.step()
     np.testing.assert_allclose(x.numpy(), x0 - 0.01 * np.sign(g), rtol=0, atol=1e-15)
     assert opt.state[x]["n_estimates"] == 0
+
+
+def test_weight_decay_is_decoupled_and_applied_before_the_clipped_step():
+    """theta_t <- theta_t - eta lambda theta_t, then theta_{t+1} = theta_t - eta clip(...): with no
+    Hessian estimate (h = 0) the clipped step is eta sign(m_1) = eta sign(g), so
+    theta_1 = (1 - eta lambda) theta_0 - eta sign(g) (the decay does not enter m, as it would
+    if it were coupled); a zero gradient leaves only the decay."""
+    x0, g = np.array([2.0, -1.0, 0.5]), np.array([0.3, 0.4, -2.0])
+    eta, lam = 0.1, 0.5
+    x = mg.Tensor(x0, requires_grad=True)
+    opt = Sophia([x], lr=eta, weight_decay=lam)
+    x.grad = g.copy()
+    opt.step()
+    np.testing.assert_allclose(x.numpy(), (1 - eta * lam) * x0 - eta * np.sign(g), rtol=1e-15)
+    np.testing.assert_allclose(opt.state[x]["m"], (1 - 0.965) * g, rtol=1e-15)  # no lambda x0
+    y = mg.Tensor(x0, requires_grad=True)
+    opt = Sophia([y], lr=eta, weight_decay=lam)
+    y.grad = np.zeros(3)
+    opt.step()
+    np.testing.assert_allclose(y.numpy(), (1 - eta * lam) * x0, rtol=1e-15)
 
 
 def test_lecture_form_is_the_paper_form_with_rescaled_hyperparameters():

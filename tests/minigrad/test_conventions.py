@@ -47,6 +47,23 @@ def test_gradient_of_the_norm_at_zero_is_zero():
     np.testing.assert_allclose(g[1], [0.6, 0.8], rtol=1e-15)  # x / ||x||, up to one rounding
 
 
+def test_gradient_of_the_l1_and_max_norms_at_zero_is_zero():
+    """p = 1 inherits d|x| = sign(0) = 0; p = inf at 0 is a tie of zeros, each with sign 0."""
+    assert np.array_equal(_grad(lambda x: mg.norm(x, 1), [0.0, 0.0, 0.0]), [0.0, 0.0, 0.0])
+    assert np.array_equal(_grad(lambda x: mg.norm(x, np.inf), [0.0, 0.0]), [0.0, 0.0])
+    # away from 0 the max norm's tie rule applies: |3| = |-3| share the gradient
+    assert np.array_equal(_grad(lambda x: mg.norm(x, np.inf), [3.0, -3.0, 1.0]), [0.5, -0.5, 0.0])
+
+
+def test_power_with_respect_to_the_exponent_at_a_zero_base_is_zero():
+    """d(a^b)/db = a^b log a is 0 * (-inf) at a = 0: pinned to 0 (finite), not NaN."""
+    a = Tensor([0.0, 2.0], requires_grad=True)
+    b = Tensor([2.0, 3.0], requires_grad=True)
+    (a ** b).sum().backward()
+    assert np.array_equal(b.grad, [0.0, 8.0 * np.log(2.0)])
+    assert np.array_equal(a.grad, [0.0, 12.0])  # b a^(b-1)
+
+
 def test_clip_passes_the_gradient_at_its_bounds():
     g = _grad(lambda x: mg.clip(x, -1.0, 1.0), [-2.0, -1.0, 0.0, 1.0, 2.0])
     assert np.array_equal(g, [0.0, 1.0, 1.0, 1.0, 0.0])
