@@ -70,12 +70,16 @@ def _no_decay(spec) -> dict:
 
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
 def test_zero_gradient_leaves_parameters_unchanged(spec, backend):
-    """Zero gradient and zero decay: the parameters do not move, bit for bit."""
+    """Zero gradient and zero decay: the parameters do not move, bit for bit (or, for a spec
+    that declares ``exact_zero_gradient=False``, to rounding)."""
     x0 = np.array([0.3, -1.7, 2.5])
     x = mg.Tensor(x0, requires_grad=True)
     opt = spec.make([x], **_no_decay(spec))
     _drive(spec, opt, GradientSequence(x, [np.zeros(3)] * 40), 5)
-    np.testing.assert_array_equal(x.numpy(), x0)
+    if spec.exact_zero_gradient:
+        np.testing.assert_array_equal(x.numpy(), x0)
+    else:
+        np.testing.assert_allclose(x.numpy(), x0, rtol=1e-14, atol=0)
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
