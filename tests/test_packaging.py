@@ -1,9 +1,11 @@
 """The distribution ships every package and sub-package (a non-editable ``pip install .`` once
 left out ``optimizers.second_order`` and ``optimizers.zero_order``) and the data files."""
 import pathlib
-import tomllib
 
+import pytest
 import setuptools
+
+tomllib = pytest.importorskip("tomllib")  # Python 3.11+
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 TOP = ("minigrad", "optimizers", "schedules", "problems", "experiments")
