@@ -85,7 +85,8 @@ import numpy as np
 import minigrad as mg
 import optimizers
 import problems as P
-from experiments.common import fmt, verdict as make_verdict
+from experiments.common import fmt
+from experiments.common import verdict as make_verdict
 from experiments.registry import register
 from experiments.runner import run as run_trace
 from experiments.trace import Trace, load_traces, save_traces
@@ -217,7 +218,7 @@ def _last_period_mean(tr) -> float:
 
 
 def _avg_regret(tr, frac: float = 1.0) -> float:
-    T = int(round(len(tr) * frac))
+    T = round(len(tr) * frac)
     return float(tr["regret"][T - 1] / T)
 
 
@@ -234,7 +235,8 @@ def analyse(reddi, cycle) -> dict:
                 x_final=_last_period_mean(t), x_half=float(np.mean(half[-p:])),
                 avg_regret=_avg_regret(t), avg_regret_tenth=_avg_regret(t, 0.1),
                 plus_one_rate=2.0 * float(t.meta["slope"]), T=len(t),
-                drift_model=amsgrad_drift(t.meta, len(t) // 2, len(t)))
+                drift_model=(amsgrad_drift(t.meta, len(t) // 2, len(t))
+                             if (setting, method) == ("synthetic", "AMSGrad") else None))
     cyc = []
     for t in cycle:
         w = np.sqrt(np.asarray(t["dist2"]))               # |w_k| (w* = 0)

@@ -67,7 +67,8 @@ import numpy as np
 import minigrad as mg
 import optimizers
 import problems as P
-from experiments.common import fmt, verdict as make_verdict
+from experiments.common import fmt
+from experiments.common import verdict as make_verdict
 from experiments.registry import register
 
 CLAIM = ("Adam with an l2 penalty rescales the decay lambda*x by the adaptive denominator "

@@ -40,7 +40,7 @@ def test_quick_run_passes_and_writes_its_files(quick_runs, name):
             (s, m) for s in ("theorem", "synthetic") for m in ("Adam", "AMSGrad")}
         assert [t.meta["method"] for t in cycle] == ["Adam", "Adam", "SGD", "HB"]
     else:
-        runs_, meta = aw.load_runs(folder)
+        runs_, _ = aw.load_runs(folder)
         assert set(runs_) == set(aw.METHODS)
         assert runs_["adam_l2"]["delta"].shape == runs_["adam_l2"]["x"].shape
         assert runs_["adam"]["delta"].size == 0          # no decay, no probes
