@@ -52,7 +52,8 @@ import numpy as np
 import minigrad as mg
 import optimizers
 import problems as P
-from experiments.common import fmt, verdict as make_verdict
+from experiments.common import fmt
+from experiments.common import verdict as make_verdict
 from experiments.registry import register
 from optimizers.minimize import minimize
 
@@ -66,8 +67,8 @@ OMEGA = 5.0            # cost of a value-and-gradient call, in function evaluati
 RMS_FRACTION = 0.01    # L-BFGS's aligned RMS error, as a fraction of the map's RMS radius
 GTOL = 1e-8            # L-BFGS's stopping tolerance (units of 1000 km)
 MEMORY = 10
-QUICK = dict(gd_steps=600, nm_fev=4000)
-FULL = dict(gd_steps=3000, nm_fev=60000)
+QUICK = {"gd_steps": 600, "nm_fev": 4000}
+FULL = {"gd_steps": 3000, "nm_fev": 60000}
 PER_DECADE = 60        # Nelder-Mead's path is recorded on a log grid of cost, this many a decade
 METHODS = ("lbfgs", "gd", "nm")
 LABELS = {"lbfgs": f"L-BFGS (m={MEMORY})", "gd": "GD, step 1/(4N) (SMACOF)",
@@ -241,18 +242,19 @@ def analyse(data: dict) -> dict:
     unit = float(data["truth"]["unit_km"])
     budget = float(data["lbfgs"]["cost"][-1])
     f_best = min(float(np.min(data[m]["f"])) for m in METHODS)
-    out = dict(radius_km=radius, budget=budget, f_best=f_best,
-               ratio_measured=float(data["truth"]["grad_cost_ratio"]))
+    out = {"radius_km": radius, "budget": budget, "f_best": f_best,
+           "ratio_measured": float(data["truth"]["grad_cost_ratio"])}
     for m in METHODS:
         run = data[m]
         i = int(np.argmin(run["f"]))
         _, rms = align(run["W"][i] * unit, T)
         hit = np.nonzero(run["f"] <= 1.01 * f_best)[0]
-        out[m] = dict(at_budget=best_within(run, budget), final=float(run["f"][-1]),
-                      best=float(run["f"][i]), rms_km=rms, total_cost=float(run["cost"][-1]),
-                      iterations=int(run["k"][-1]), time=float(run["time"][-1]),
-                      n_fg=int(run["n_fg"][-1]), n_f=int(run["n_f"][-1]),
-                      cost_to_1pct=float(run["cost"][hit[0]]) if hit.size else math.inf)
+        out[m] = {"at_budget": best_within(run, budget), "final": float(run["f"][-1]),
+                  "best": float(run["f"][i]), "rms_km": rms,
+                  "total_cost": float(run["cost"][-1]), "iterations": int(run["k"][-1]),
+                  "time": float(run["time"][-1]), "n_fg": int(run["n_fg"][-1]),
+                  "n_f": int(run["n_f"][-1]),
+                  "cost_to_1pct": float(run["cost"][hit[0]]) if hit.size else math.inf}
     return out
 
 
@@ -338,7 +340,7 @@ def draw(out_dir) -> pathlib.Path:
     ax.set_xlabel("km (east)")
     ax.set_ylabel("km (north)")
     ax.set_title("recovered maps, aligned onto the true one", fontsize=9)
-    ax.legend(fontsize=6.5, loc="lower left")
+    ax.legend(fontsize=6.5, loc="upper left")
     return plot.save(fig, out_dir / FIGURE, dpi=100)
 
 

@@ -61,7 +61,8 @@ import numpy as np
 import minigrad as mg
 import optimizers
 import problems as P
-from experiments.common import fmt, verdict as make_verdict
+from experiments.common import fmt
+from experiments.common import verdict as make_verdict
 from experiments.registry import register
 from experiments.trace import Trace, load_traces, save_traces
 from optimizers.minimize import minimize
@@ -73,13 +74,13 @@ CLAIM = ("Newton converges quadratically (e_{k+1}/e_k^2 bounded), BFGS superline
 BOUND = ("Newton: e_{k+1} <= M/(2 mu) e_k^2 in the local phase; BFGS: e_{k+1}/e_k -> 0; "
          "L-BFGS: iterations non-increasing in m; second-order iterations <= GD's / 10")
 FIGURE = "second_order.png"
-LOGREG = dict(m=500, dim=50, mu=1e-3)    # the logistic regression (data seed from the CLI seed)
+LOGREG = {"m": 500, "dim": 50, "mu": 1e-3}   # the logistic regression (data seed: CLI seed)
 TOL = 1e-6             # target: e_k <= TOL * e_0
 FLOOR = 1e-12          # errors below FLOOR * max(1, ||x*||) are rounding
 GTOL = 1e-10           # stopping tolerance of Newton, BFGS, L-BFGS
 MEMORIES = (1, 3, 10, 30)
-QUICK = dict(seeds=3, gd_logreg=3000, gd_rosen=2000)    # memory data sets; GD budgets
-FULL = dict(seeds=10, gd_logreg=10000, gd_rosen=20000)
+QUICK = {"seeds": 3, "gd_logreg": 3000, "gd_rosen": 2000}    # memory data sets; GD budgets
+FULL = {"seeds": 10, "gd_logreg": 10000, "gd_rosen": 20000}
 NEWTON_SPREAD = 100.0  # max r_k / min r_k allowed in Newton's local phase
 NEWTON_DECADES = 4.0   # the local phase must span this many decades of error
 SUPERLINEAR = 0.1      # BFGS: the last 3 ratios e_{k+1}/e_k below this
@@ -257,13 +258,14 @@ def newton_local_phase(tr) -> dict:
         local.append(int(k))
     local = np.asarray(sorted(local), dtype=int)
     if local.size == 0:
-        return dict(ks=[], r=[], spread=math.inf, decades=0.0, order=math.nan, n=0)
+        return {"ks": [], "r": [], "spread": math.inf, "decades": 0.0, "order": math.nan,
+                "n": 0}
     r = e[local + 1] / e[local] ** 2
     decades = float(np.log10(e[local[0]] / e[local[-1] + 1]))
     order = (float(np.polyfit(np.log(e[local]), np.log(e[local + 1]), 1)[0])
              if local.size >= 2 else math.nan)
-    return dict(ks=local.tolist(), r=r.tolist(), spread=float(r.max() / r.min()),
-                decades=decades, order=order, n=int(local.size))
+    return {"ks": local.tolist(), "r": r.tolist(), "spread": float(r.max() / r.min()),
+            "decades": decades, "order": order, "n": int(local.size)}
 
 
 def linear_ratios(tr) -> list:
@@ -277,10 +279,10 @@ def row(tr) -> dict:
     """Iterations, evaluations and time to the target (and at the stop) of one run."""
     k = iterations_to_target(tr)
     at = k if k is not None else len(tr) - 1
-    return dict(method=tr.label, reached=k is not None, iters=k if k is not None else at,
-                n_fg=int(tr["n_fg"][at]), n_fonly=int(tr["n_fonly"][at]),
-                n_hess=int(tr["n_hess"][at]), time=float(tr["time"][at]),
-                total_iters=len(tr) - 1, final_error=float(errors(tr)[-1]))
+    return {"method": tr.label, "reached": k is not None, "iters": k if k is not None else at,
+            "n_fg": int(tr["n_fg"][at]), "n_fonly": int(tr["n_fonly"][at]),
+            "n_hess": int(tr["n_hess"][at]), "time": float(tr["time"][at]),
+            "total_iters": len(tr) - 1, "final_error": float(errors(tr)[-1])}
 
 
 def analyse(traces: dict) -> dict:
@@ -291,12 +293,12 @@ def analyse(traces: dict) -> dict:
         rows = [row(t) for t in traces[stem]]
         gd = rows[0]
         newton = newton_local_phase(runs["newton"])
-        out[stem] = dict(rows=rows, newton=newton,
-                         bfgs_ratios=linear_ratios(runs["bfgs"])[-3:],
-                         lbfgs_ratios=linear_ratios(runs["l-bfgs"])[-3:],
-                         gd_iters=gd["iters"], gd_reached=gd["reached"],
-                         fewer={r["method"]: (r["iters"] if r["reached"] else math.inf)
-                                for r in rows[1:]})
+        out[stem] = {"rows": rows, "newton": newton,
+                     "bfgs_ratios": linear_ratios(runs["bfgs"])[-3:],
+                     "lbfgs_ratios": linear_ratios(runs["l-bfgs"])[-3:],
+                     "gd_iters": gd["iters"], "gd_reached": gd["reached"],
+                     "fewer": {r["method"]: (r["iters"] if r["reached"] else math.inf)
+                               for r in rows[1:]}}
     mem = {}
     for t in traces["memory"]:
         k = iterations_to_target(t)
