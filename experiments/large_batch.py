@@ -1,0 +1,316 @@
+r"""Large-batch training: the linear and square-root scaling rules with gradual warmup on an MLP
+(L1, "Large batch training", "Linear and square root scaling rules", "Gradual warmup"; Goyal et
+al. 2017; FORMULAS sections 8 and 9).
+
+**Claim** (L1 after Goyal et al. 2017). When the batch grows from :math:`B_0` to
+:math:`B=kB_0` with the number of epochs fixed (the same number of samples seen, :math:`k` times
+fewer steps), the learning rate is scaled by the linear rule
+:math:`\alpha=\alpha_{base}\,B/B_0` (``schedules.linear_scaling``; for SGD), or by the square-root
+rule :math:`\alpha=\alpha_{base}\sqrt{B/B_0}` (``schedules.sqrt_scaling``; L1: "for adaptive
+methods"). Goyal et al.: with the linear rule *and a gradual warmup*
+:math:`\alpha_t=\alpha_{\max}\,t/T_w` (``schedules.GradualWarmup``, from 0 as on L1's slide,
+:math:`T_w` = 5 epochs as in the paper), large-batch SGD reaches the small-batch result up to a
+large :math:`k`; without the warmup the large rate fails early in training ("early optimization
+difficulty") and the rule breaks at smaller :math:`k`; beyond some :math:`k` it breaks anyway.
+
+**Set-up.** Teacher-student regression (``TeacherStudent``: inputs in :math:`\mathbb R^5`, one
+tanh hidden layer of 32 units for teacher and student, :math:`m=1024` samples, mean squared
+error, no noise), plain SGD on mini-batches drawn uniformly without replacement, 20 epochs for
+every batch size, base batch :math:`B_0=16`. The base rate follows a stated rule:
+:math:`\alpha_{base}=0.5/\lambda_{\max}(\nabla^2f(x_0))` (a quarter of the stability limit
+:math:`2/\lambda_{\max}` of GD at the start, measured by power iteration on Hessian-vector
+products; a margin for the gradient noise of batch 16), so the linear rule reaches the start's
+stability limit at :math:`k=4` and exceeds it beyond. Batches :math:`B=kB_0`,
+:math:`k\in\{1,2,4,8,16,32\}`; the linear rule with and without warmup, the square-root rule
+with and without warmup; the same seeds (data, initialisation, batch order) for every setting.
+
+**Measured.** The final full training loss :math:`f(x_K)`, its ratio to the baseline
+:math:`f_{B_0}(x_K)` of the same seed and warmup setting, and for each seed and setting the
+*largest matching batch* :math:`B_{crit}`: the largest :math:`B` such that every batch up to it
+ends within a factor :math:`X=3` of the baseline (the losses fall by 2.5 orders of magnitude, from
+about 0.3 to about :math:`10^{-3}`: a factor 3 is the difference between runs that trained alike;
+a run that stalls or diverges is off by orders of magnitude). A run diverges when a mini-batch loss
+exceeds :math:`10^3f(x_0)` (or is not finite); it stops there and counts as an infinite ratio.
+
+**Verdict** (PASS when all hold):
+
+1. the linear rule with warmup matches the baseline over a real range of batches:
+   :math:`B_{crit}\ge4B_0` for every seed;
+2. warmup extends the range of the linear rule: the mean over seeds of
+   :math:`\log_2B_{crit}` with warmup exceeds that without warmup by at least 0.5 (half a
+   doubling), and at the largest batch where the linear rule with warmup matches for every
+   seed, warmup does not hurt: its geometric-mean loss ratio is at most that without warmup
+   (a diverged run counts as an infinite ratio).
+
+The square-root rule is reported (final loss against batch size), not checked: for SGD at a fixed
+number of epochs it takes :math:`\sqrt k` times smaller steps than the linear rule, so it
+neither diverges nor keeps up.
+"""
+from __future__ import annotations
+
+import math
+import pathlib
+
+import numpy as np
+
+import minigrad as mg
+import optimizers
+import schedules
+from experiments.common import fmt, verdict as make_verdict
+from experiments.loss_landscape import top_eigenvalue
+from experiments.registry import register
+from problems import TeacherStudent
+
+CLAIM = ("Large-batch SGD on an MLP at a fixed number of epochs: with the linear scaling rule "
+         "and gradual warmup the final loss matches the small-batch baseline up to a large "
+         "batch; warmup extends the range where the linear rule works (Goyal et al. 2017); "
+         "square-root rule shown too")
+BOUND = ("B_crit(linear + warmup) >= 4 B_0 for every seed; mean log2 B_crit(warmup) >= mean "
+         "log2 B_crit(no warmup) + 0.5; f_B / f_B0 <= 3 defines a match")
+FIGURE = "large_batch.png"
+DATA = "large_batch.npz"
+B0 = 16
+M = 1024
+EPOCHS = 20
+WARMUP_EPOCHS = 5
+BASE_FACTOR = 0.5           # alpha_base = BASE_FACTOR / lambda_max(x_0)
+MATCH = 3.0                 # a batch "matches" when f_B <= MATCH * f_B0
+MIN_K = 4                   # check 1: B_crit >= MIN_K * B_0
+MIN_GAIN = 0.5              # check 2: gain in mean log2 B_crit
+DIVERGED = 1e3              # a mini-batch loss above DIVERGED * f(x_0): the run diverged
+SETTINGS = (("linear", False), ("linear", True), ("sqrt", False), ("sqrt", True))
+QUICK = dict(seeds=2, ks=(1, 4, 8, 16))
+FULL = dict(seeds=5, ks=(1, 2, 4, 8, 16, 32))
+
+
+def label(rule: str, warm: bool) -> str:
+    return f"{rule} rule, {'gradual warmup' if warm else 'no warmup'}"
+
+
+def make_problem(seed: int):
+    return TeacherStudent(d_in=5, hidden=(32,), m=M, seed=seed, teacher_seed=1000 + seed)
+
+
+def learning_rate(alpha_base: float, B: int, rule: str, warm: bool):
+    """The rate for batch ``B``: the scaled peak, behind a gradual warmup of WARMUP_EPOCHS."""
+    scale = schedules.linear_scaling if rule == "linear" else schedules.sqrt_scaling
+    peak = scale(alpha_base, B0, B)
+    if not warm:
+        return peak
+    return schedules.GradualWarmup(peak, warmup_steps=WARMUP_EPOCHS * (M // B))
+
+
+def train(problem, lr, B: int, seed: int) -> np.ndarray:
+    """SGD with batch ``B`` for EPOCHS epochs; the full loss at the start and after every epoch.
+    A run whose mini-batch loss exceeds DIVERGED times the starting loss (or is not finite) has
+    diverged: it stops, and its curve is NaN from that epoch on."""
+    x = problem.start()
+    opt = optimizers.SGD([x], lr=lr)
+    rng = mg.backend.host_rng(seed)
+    per_epoch = M // B
+    f0 = problem.value(x.data)
+    curve = [f0]
+    diverged = False
+    for _ in range(EPOCHS):
+        for _ in range(per_epoch):
+            idx = problem.sample_batch(B, rng)
+            opt.zero_grad()
+            loss = problem.f_batch(x, idx)
+            fb = float(loss.item())
+            if not (math.isfinite(fb) and fb <= DIVERGED * f0):
+                diverged = True
+                break
+            loss.backward()
+            opt.step()
+        if diverged:
+            break
+        curve.append(problem.value(x.data))
+    curve += [math.nan] * (EPOCHS + 1 - len(curve))
+    return np.asarray(curve)
+
+
+def runs(cfg: dict, seed: int) -> dict:
+    ks = np.asarray(cfg["ks"], dtype=int)
+    S = cfg["seeds"]
+    curves = np.full((len(SETTINGS), S, len(ks), EPOCHS + 1), np.nan)
+    lam0 = np.zeros(S)
+    alpha_base = np.zeros(S)
+    for s in range(S):
+        run_seed = seed * 1000 + s
+        p = make_problem(run_seed)
+        lam0[s] = top_eigenvalue(p, p.x0, iters=50, rng=mg.backend.host_rng(run_seed))[0]
+        alpha_base[s] = BASE_FACTOR / lam0[s]
+        for i, (rule, warm) in enumerate(SETTINGS):
+            for j, k in enumerate(ks):
+                if rule == "sqrt" and k == 1:        # the two rules agree at B_0
+                    curves[i, s, j] = curves[SETTINGS.index(("linear", warm)), s, j]
+                    continue
+                B = int(k * B0)
+                curves[i, s, j] = train(p, learning_rate(alpha_base[s], B, rule, warm), B,
+                                        run_seed)
+    return dict(ks=ks, B0=B0, m=M, epochs=EPOCHS, warmup_epochs=WARMUP_EPOCHS,
+                curves=curves, lam0=lam0, alpha_base=alpha_base,
+                rules=np.asarray([r for r, _ in SETTINGS]),
+                warm=np.asarray([w for _, w in SETTINGS]))
+
+
+# ----------------------------------------------------------------------------- analysis
+def _load(path) -> dict:
+    with np.load(path, allow_pickle=False) as z:
+        return {k: z[k] for k in z.files}
+
+
+def analyse(d: dict) -> dict:
+    ks, curves = d["ks"], d["curves"]
+    final = curves[..., -1]                                  # (setting, seed, k)
+    final = np.where(np.isfinite(final), final, np.inf)
+    base = final[:, :, :1]
+    ratio = final / base                                     # per seed, per setting
+    match = ratio <= MATCH
+    # largest matching batch, per setting and seed: all batches up to it match
+    upto = np.cumprod(match, axis=2).astype(bool)
+    n_ok = upto.sum(axis=2)                                  # how many leading k match
+    k_crit = np.where(n_ok > 0, ks[np.maximum(n_ok - 1, 0)], 0)
+    with np.errstate(divide="ignore"):
+        log2k = np.where(k_crit > 0, np.log2(np.maximum(k_crit, 1)), -np.inf)
+    with np.errstate(over="ignore", invalid="ignore"):
+        gm_ratio = np.exp(np.mean(np.log(ratio), axis=1))     # (setting, k), inf if diverged
+    i_lw, i_ln = SETTINGS.index(("linear", True)), SETTINGS.index(("linear", False))
+    all_match_w = np.all(upto[i_lw], axis=0)                 # every seed matches up to k
+    j_star = int(np.nonzero(all_match_w)[0].max()) if all_match_w.any() else 0
+    return dict(ks=ks, final=final, ratio=ratio, k_crit=k_crit, gm_ratio=gm_ratio,
+                mean_log2k=np.mean(log2k, axis=1), lam0=d["lam0"], alpha_base=d["alpha_base"],
+                i_lw=i_lw, i_ln=i_ln, j_star=j_star, k_star=int(ks[j_star]),
+                n_seeds=int(final.shape[1]))
+
+
+def verdict(a: dict) -> dict:
+    i_lw, i_ln, j = a["i_lw"], a["i_ln"], a["j_star"]
+    ok_range = bool(np.all(a["k_crit"][i_lw] >= MIN_K))
+    gain = float(a["mean_log2k"][i_lw] - a["mean_log2k"][i_ln])
+    ok_gain = gain >= MIN_GAIN
+    r_w, r_n = float(a["gm_ratio"][i_lw, j]), float(a["gm_ratio"][i_ln, j])
+    ok_nohurt = r_w <= r_n
+    per_setting = "; ".join(
+        f"{label(r, w)}: k_crit per seed {list(map(int, a['k_crit'][i]))}"
+        for i, (r, w) in enumerate(SETTINGS))
+    ratios = "; ".join(
+        f"{label(r, w)}: " + ", ".join(f"k={k}: {fmt(v)}" for k, v in zip(a["ks"], a["gm_ratio"][i]))
+        for i, (r, w) in enumerate(SETTINGS))
+    measured = (f"{a['n_seeds']} seeds, B_0={B0}, {EPOCHS} epochs, alpha_base = "
+                f"{BASE_FACTOR}/lambda_max(x_0) (lambda_max {np.round(a['lam0'], 2).tolist()}). "
+                f"Largest matching batch (f_B <= {MATCH} f_B0), as k = B/B_0: {per_setting}. "
+                f"Mean log2 k_crit with/without warmup (linear): {a['mean_log2k'][i_lw]:.2f}/"
+                f"{a['mean_log2k'][i_ln]:.2f}, gain {gain:.2f} (accepted >= {MIN_GAIN}); at "
+                f"k={a['k_star']} (largest k where linear+warmup matches for every seed) "
+                f"geometric-mean f_B/f_B0 with/without warmup {fmt(r_w)}/{fmt(r_n)}. "
+                f"Geometric-mean f_B/f_B0 (inf: a diverged seed): {ratios}")
+    summary = (f"linear rule matches the baseline up to k={int(np.min(a['k_crit'][i_lw]))} "
+               f"with warmup, k={int(np.min(a['k_crit'][i_ln]))} without (min over seeds); at "
+               f"k={a['k_star']} f_B/f_B0 = {fmt(r_w)} with warmup, {fmt(r_n)} without")
+    return make_verdict(ok_range and ok_gain and ok_nohurt, claim=CLAIM, bound=BOUND,
+                        measured=measured, figure=FIGURE, summary=summary,
+                        k_crit={label(r, w): [int(v) for v in a["k_crit"][i]]
+                                for i, (r, w) in enumerate(SETTINGS)},
+                        log2_gain=gain, k_star=a["k_star"], ratio_at_k_star=[r_w, r_n])
+
+
+# ----------------------------------------------------------------------------- figure
+STYLE = {("linear", False): ("#d62728", "--", "x"), ("linear", True): ("#d62728", "-", "o"),
+         ("sqrt", False): ("#1f77b4", "--", "x"), ("sqrt", True): ("#1f77b4", "-", "o")}
+
+
+def draw(out_dir) -> pathlib.Path:
+    """The figure, from the saved ``large_batch.npz`` only."""
+    from experiments import plotting as plot
+
+    out_dir = pathlib.Path(out_dir)
+    d = _load(out_dir / DATA)
+    a = analyse(d)
+    ks = a["ks"]
+    Bs = ks * B0
+    fig, axes = plot.subplots(1, 4, width=4.3, height=3.7,
+                              title=f"Large batches (teacher-student MLP, SGD, {EPOCHS} epochs "
+                                    f"for every batch, B_0={B0}, warmup {WARMUP_EPOCHS} epochs)")
+    finite = a["final"][np.isfinite(a["final"])]
+    top = 3 * finite.max() if finite.size else 1.0
+    ax = axes[0]
+    for i, (rule, warm) in enumerate(SETTINGS):
+        c, ls, mk = STYLE[(rule, warm)]
+        f = a["final"][i]
+        with np.errstate(divide="ignore"):
+            gm = np.exp(np.mean(np.log(f), axis=0))
+        ax.plot(Bs, np.where(np.isfinite(gm), gm, np.nan), ls, color=c, marker=mk, lw=1.4,
+                label=label(rule, warm))
+        div = ~np.isfinite(f).all(axis=0)
+        if div.any():
+            ax.plot(Bs[div], np.full(div.sum(), top), mk, color=c, ms=8, mew=2)
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xlabel("batch size B")
+    ax.set_ylabel("final training loss (geometric mean over seeds)")
+    ax.set_title("final loss; markers at the top: a seed diverged", fontsize=9)
+    ax.legend(fontsize=6.5)
+
+    ax = axes[1]
+    for i, (rule, warm) in enumerate(SETTINGS):
+        c, ls, mk = STYLE[(rule, warm)]
+        r = a["gm_ratio"][i]
+        ax.plot(ks, np.where(np.isfinite(r), r, np.nan), ls, color=c, marker=mk, lw=1.4,
+                label=label(rule, warm))
+    ax.axhline(MATCH, color="k", ls=":", lw=1.0, label=f"match threshold x{MATCH:g}")
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xlabel("k = B / B_0")
+    ax.set_ylabel("f_B / f_B0 (geometric mean over seeds)")
+    ax.set_title("ratio to the small-batch baseline", fontsize=9)
+    ax.legend(fontsize=6.5)
+
+    ax = axes[2]
+    js, j = a["j_star"], min(a["j_star"] + 1, len(ks) - 1)
+    ep = np.arange(d["curves"].shape[-1])
+    ax.semilogy(ep, d["curves"][a["i_lw"], 0, 0], color="k", lw=1.6, label=f"baseline B={B0}")
+    for i, (rule, warm) in enumerate(SETTINGS):
+        c, ls, _ = STYLE[(rule, warm)]
+        ax.semilogy(ep, d["curves"][i, 0, js], ls, color=c, lw=1.3,
+                    label=f"B={Bs[js]}: {label(rule, warm)}")
+    if j != js:
+        ax.semilogy(ep, d["curves"][a["i_lw"], 0, j], "-", color="#ff9896", lw=1.3,
+                    label=f"B={Bs[j]}: {label('linear', True)}")
+    shown = d["curves"][:, 0, [0, js, j]]
+    shown = shown[np.isfinite(shown) & (shown > 0)]
+    ax.set_ylim(0.5 * shown.min(), 2 * shown.max())
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("full training loss (seed 0)")
+    ax.set_title(f"training curves at k={ks[js]} (a curve that stops: diverged)", fontsize=9)
+    ax.legend(fontsize=5.8)
+
+    ax = axes[3]
+    B = int(Bs[a["j_star"]])
+    steps = np.arange(EPOCHS * (M // B))
+    base = float(d["alpha_base"][0])
+    for rule, warm in SETTINGS:
+        c, ls, _ = STYLE[(rule, warm)]
+        lr = learning_rate(base, B, rule, warm)
+        vals = lr(steps.astype(float)) if callable(lr) else np.full(steps.size, lr)
+        ax.plot(steps / (M // B), vals, ls, color=c, lw=1.4, label=label(rule, warm))
+    ax.axhline(2.0 / float(d["lam0"][0]), color="k", ls=":", lw=1.0,
+               label="2/lambda_max(x_0): GD stability limit at the start")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("learning rate")
+    ax.set_title(f"the rates at B={B} (seed 0, alpha_base={base:.3g})", fontsize=9)
+    ax.legend(fontsize=6.2)
+    return plot.save(fig, out_dir / FIGURE, dpi=100)
+
+
+# ----------------------------------------------------------------------------- experiment
+@register("large-batch", CLAIM)
+def run(out_dir, *, quick: bool = False, seed: int = 0, backend: str = "numpy") -> dict:
+    out_dir = pathlib.Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    cfg = QUICK if quick else FULL
+    np.savez(out_dir / DATA, **runs(cfg, seed))
+    draw(out_dir)
+    out = verdict(analyse(_load(out_dir / DATA)))
+    out.update(seeds=cfg["seeds"], ks=list(cfg["ks"]), epochs=EPOCHS)
+    return out

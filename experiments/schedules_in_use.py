@@ -1,0 +1,338 @@
+r"""Learning-rate schedules in use: constant, step, cosine, warmup-cosine, WSD and 1cycle on one
+training problem, and a cyclical rate that escapes a plateau (L0's schedule tables after Schmidt
+et al. 2021, L1's warmup and cooldown, L3's step decay and cyclical learning rates; FORMULAS
+section 8).
+
+**Part A: decaying schedules against a constant rate.** Claim (L0, L1, L3: "when the validation
+quality stops improving, decrease the rate"; the SGD theorems of FORMULAS section 1): with a
+constant rate, SGD stalls at a noise floor that grows with the rate; a schedule that decays the
+rate at the end lowers the floor, so every decaying schedule ends below the constant one at the
+same peak rate. Set-up: ``MLPClassification("blobs")`` (4 overlapping Gaussian classes in the
+plane, ``spread=1``, ``center_scale=2``, :math:`m=512`, so :math:`f^*>0` and the per-sample
+gradients do not vanish at a minimum), one tanh hidden layer of 32 units, SGD with batches of 16
+for :math:`K` steps, through ``experiments.runner.run``. The peak rate follows a stated rule:
+:math:`\alpha_{\max}=1/\lambda_{\max}(\nabla^2f(x_0))` (the step :math:`1/L` with :math:`L`
+measured at the start by power iteration on Hessian-vector products). Schedules (``schedules``),
+all with peak :math:`\alpha_{\max}` and horizon :math:`K`:
+
+* constant ``Constant``;
+* step ``MultiStepDecay``: :math:`\times0.1` at :math:`K/2` and :math:`3K/4` (He et al. 2016,
+  Goyal et al. 2017);
+* cosine ``CosineDecay`` to 0 (Loshchilov & Hutter 2017);
+* warmup-cosine ``WarmupCosine``: 5% linear warmup, then cosine to 0;
+* WSD ``WarmupStableDecay``: 5% warmup, constant, linear cooldown over the last 20% (L1,
+  Hägele et al. 2024);
+* 1cycle ``OneCycle`` with torch's defaults (30% up from :math:`\alpha_{\max}/25`, cosine down
+  to :math:`\alpha_{\max}/(25\cdot10^4)`; no momentum cycling: plain SGD has none).
+
+Check: for every decaying schedule and every seed (the same initialisation and batch order for
+all schedules of a seed: a paired comparison), :math:`f(x_K)` is below the constant schedule's
+:math:`f(x_K)`.
+
+**Part B: a cyclical rate escapes a plateau** (L3: "we want a chance to get out of a local
+minimum and to slide off a saddle, so let us vary the rate cyclically", Smith 2017). Problem
+(:class:`PlateauWell`, designed here): a plateau with a slight tilt towards a narrow well,
+
+.. math:: f(p)=\varepsilon\sqrt{\delta^2+\|p\|^2}-D\,e^{-\|p\|^2/(2w^2)}+D-\varepsilon\delta,
+
+:math:`\varepsilon=0.02` (the plateau's gradient), :math:`\delta=0.5`, :math:`D=1`,
+:math:`w=0.25`: :math:`x^*=0`, :math:`f^*=0`, sharpness at the minimum
+:math:`\varepsilon/\delta+D/w^2=16.04`, so GD settles in the well only with a rate below
+:math:`2/16.04\approx0.125`. Start :math:`(-3,2)` on the plateau (:math:`f\approx1.06`), 3.6 away
+from the well. Full-batch GD for :math:`K=1500` steps with ``CyclicalLR`` (``triangular2``:
+between ``base_lr`` 0.05 and ``max_lr`` 1.0, half-cycle 250 steps, amplitude halved each cycle,
+ending a cycle at the base rate), against constant rates: the base rate 0.05, the maximum 1.0, and
+the cyclical schedule's mean rate. Check: the cyclical rate leaves the plateau
+(:math:`f(x_k)\le0.5` at some :math:`k`) and ends in the minimum (:math:`f(x_K)\le10^{-6}`),
+while the constant base rate never leaves the plateau (:math:`f(x_k)>0.5` for all :math:`k\le K`),
+and no constant rate of the three both leaves the plateau and ends in the minimum (the large
+ones escape, then bounce in the well).
+"""
+from __future__ import annotations
+
+import math
+import pathlib
+
+import numpy as np
+
+import minigrad as mg
+import optimizers
+import schedules as S
+from experiments.common import fmt, verdict as make_verdict
+from experiments.loss_landscape import top_eigenvalue
+from experiments.registry import register
+from experiments.runner import run as run_trace
+from experiments.trace import Trace, load_traces, save_traces
+from problems import MLPClassification
+from problems.landscapes import Landscape
+
+CLAIM = ("On an MLP with SGD, every decaying schedule (step, cosine, warmup-cosine, WSD, 1cycle) "
+         "ends below a constant rate with the same peak; a cyclical rate leaves a plateau that "
+         "its small base rate does not, and settles in the narrow minimum behind it")
+BOUND = ("f_sched(x_K) < f_const(x_K) for every decaying schedule and seed; CLR: min_k f <= 0.5 "
+         "and f(x_K) <= 1e-6; constant base rate: f > 0.5 for all k")
+FIGURE = "schedules_in_use.png"
+STEM_A, STEM_B = "mlp", "plateau"
+QUICK = dict(seeds=2, steps=500)
+FULL = dict(seeds=6, steps=2000)
+BATCH = 16
+DECAYING = ("step", "cosine", "warmup-cosine", "WSD", "1cycle")
+ESCAPE = 0.5       # f <= ESCAPE: off the plateau (the plateau lies at f >= 0.99 beyond r = 1)
+SETTLED = 1e-6     # f(x_K) <= SETTLED: in the minimum
+B_STEPS = 1500
+CLR = dict(base_lr=0.05, max_lr=1.0, step_size_up=250, mode="triangular2")
+
+
+# ----------------------------------------------------------------------------- part A
+def schedule_table(peak: float, K: int) -> dict:
+    """The six schedules of part A, all with peak ``peak`` and horizon ``K``."""
+    return {
+        "constant": S.Constant(peak),
+        "step": S.MultiStepDecay(peak, [K // 2, 3 * K // 4], gamma=0.1),
+        "cosine": S.CosineDecay(peak, K),
+        "warmup-cosine": S.WarmupCosine(peak, warmup_steps=K // 20, total_steps=K),
+        "WSD": S.WarmupStableDecay(peak, K, warmup_steps=K // 20, decay_steps=K // 5),
+        "1cycle": S.OneCycle(peak, K, cycle_momentum=False),
+    }
+
+
+def mlp_problem(seed: int, init_seed: int):
+    return MLPClassification("blobs", m=512, hidden=(32,), seed=seed, init_seed=init_seed,
+                             n_classes=4, dim=2, spread=1.0, center_scale=2.0)
+
+
+def part_a(cfg: dict, seed: int) -> list:
+    K = cfg["steps"]
+    traces = []
+    for s in range(cfg["seeds"]):
+        run_seed = seed * 1000 + s
+        p = mlp_problem(seed, run_seed)
+        lam0 = top_eigenvalue(p, p.x0, iters=50, rng=mg.backend.host_rng(run_seed))[0]
+        peak = 1.0 / lam0
+        for name, sched in schedule_table(peak, K).items():
+            tr = run_trace(p, lambda ps, sched=sched: optimizers.SGD(ps, lr=sched), steps=K,
+                           batch_size=BATCH, seed=run_seed, record_every=max(1, K // 100),
+                           label=name)
+            tr.meta.update(schedule=name, run=s, peak=peak, lam0=lam0)
+            traces.append(tr)
+    return traces
+
+
+# ----------------------------------------------------------------------------- part B
+class PlateauWell(Landscape):
+    r"""A plateau with a slight tilt towards a narrow well (designed for this experiment):
+    :math:`f(p)=\varepsilon\sqrt{\delta^2+\|p\|^2}-De^{-\|p\|^2/(2w^2)}+D-\varepsilon\delta`;
+    minimum (exact) at 0 with :math:`f^*=0` and Hessian
+    :math:`(\varepsilon/\delta+D/w^2)I`."""
+
+    name = "plateau_well"
+    exact = True
+    centre = (0.0, 0.0)
+    start_point = (-3.0, 2.0)
+    bounds = ((-3.5, 1.0), (-1.5, 2.5))
+    eps, delta, depth, width = 0.02, 0.5, 1.0, 0.25
+
+    @property
+    def sharpness(self) -> float:
+        return self.eps / self.delta + self.depth / self.width ** 2
+
+    def _f_batched(self, p):
+        x, y = p[..., 0], p[..., 1]
+        r2 = x * x + y * y
+        return (self.eps * mg.sqrt(self.delta ** 2 + r2)
+                - self.depth * mg.exp(-r2 * (1.0 / (2.0 * self.width ** 2)))
+                + (self.depth - self.eps * self.delta))
+
+
+def part_b_rates(K: int = B_STEPS) -> dict:
+    clr = S.CyclicalLR(**CLR)
+    mean = float(np.mean(clr(np.arange(K, dtype=float))))
+    return {"cyclical (triangular2)": clr, f"constant {CLR['base_lr']:g} (base)": CLR["base_lr"],
+            f"constant {mean:.3g} (CLR mean)": mean, f"constant {CLR['max_lr']:g} (max)":
+            CLR["max_lr"]}
+
+
+def gd_path(problem, lr, K: int, label: str) -> Trace:
+    """Full-batch GD with rate ``lr`` (a number or a schedule) for ``K`` steps; a trace with the
+    loss, the rate and the iterate (columns ``x``, ``y``) at every step."""
+    x = problem.start()
+    opt = optimizers.SGD([x], lr=lr)
+    cols = {c: [] for c in ("k", "f", "lr", "x", "y")}
+    for k in range(K + 1):
+        opt.zero_grad()
+        loss = problem.f(x)
+        xy = mg.backend.to_numpy(x.data)
+        for c, v in (("k", k), ("f", float(loss.item())), ("x", xy[0]), ("y", xy[1])):
+            cols[c].append(float(v))
+        if k == K:
+            cols["lr"].append(math.nan)
+            break
+        loss.backward()
+        opt.step()
+        cols["lr"].append(float(opt.param_groups[0]["last_lr"]))
+    return Trace(label, {c: np.asarray(v) for c, v in cols.items()},
+                 dict(problem=problem.name, steps=K))
+
+
+def part_b() -> list:
+    p = PlateauWell()
+    traces = []
+    for name, lr in part_b_rates().items():
+        tr = gd_path(p, lr, B_STEPS, name)
+        tr.meta.update(cyclical=name.startswith("cyclical"), sharpness=p.sharpness)
+        traces.append(tr)
+    return traces
+
+
+# ----------------------------------------------------------------------------- analysis
+def _save_fresh(traces, out_dir, stem):
+    for old in pathlib.Path(out_dir).glob(f"{stem}_*.npz"):
+        old.unlink()
+    return save_traces(traces, out_dir, stem=stem)
+
+
+def analyse(traces_a, traces_b) -> dict:
+    names = list(dict.fromkeys(t.meta["schedule"] for t in traces_a))
+    runs = sorted({int(t.meta["run"]) for t in traces_a})
+    final = np.full((len(names), len(runs)), np.nan)
+    for t in traces_a:
+        final[names.index(t.meta["schedule"]), runs.index(int(t.meta["run"]))] = t["f"][-1]
+    c = names.index("constant")
+    gaps = {n: final[c] - final[i] for i, n in enumerate(names) if n != "constant"}
+    b = {}
+    for t in traces_b:
+        f = np.asarray(t["f"], dtype=float)
+        hit = np.nonzero(f <= ESCAPE)[0]
+        b[t.label] = dict(escaped=bool(hit.size), escape_step=int(hit[0]) if hit.size else None,
+                          final=float(f[-1]), settled=bool(f[-1] <= SETTLED),
+                          cyclical=bool(t.meta["cyclical"]), min=float(np.min(f)))
+    return dict(names=names, final=final, gaps=gaps, n_seeds=len(runs),
+                peaks=sorted({float(t.meta["peak"]) for t in traces_a}), b=b)
+
+
+def verdict(a: dict) -> dict:
+    ok_a = all(np.all(g > 0) for g in a["gaps"].values())
+    mean_final = {n: float(np.mean(a["final"][i])) for i, n in enumerate(a["names"])}
+    clr = next(v for v in a["b"].values() if v["cyclical"])
+    base_name = next(n for n in a["b"] if "(base)" in n)
+    consts = {n: v for n, v in a["b"].items() if not v["cyclical"]}
+    ok_b = (clr["escaped"] and clr["settled"] and not a["b"][base_name]["escaped"]
+            and not any(v["escaped"] and v["settled"] for v in consts.values()))
+    text_a = ", ".join(f"{n} {mean_final[n]:.4f}" for n in a["names"])
+    text_gap = ", ".join(f"{n} {float(np.min(g)):.4f}" for n, g in a["gaps"].items())
+    text_b = "; ".join(
+        f"{n}: left the plateau {'at step ' + str(v['escape_step']) if v['escaped'] else 'never'}"
+        f", f(x_K) = {fmt(v['final'])}" for n, v in a["b"].items())
+    measured = (f"Part A ({a['n_seeds']} seeds, blobs MLP, SGD batch {BATCH}, peak 1/lambda_max "
+                f"= {', '.join(f'{p:.3g}' for p in a['peaks'])}): mean final loss {text_a}; "
+                f"min over seeds of f_const(x_K) - f_sched(x_K): {text_gap} (all must be > 0). "
+                f"Part B (plateau and narrow well, full-batch GD, {B_STEPS} steps): {text_b}")
+    worst = min(a["gaps"], key=lambda n: float(np.min(a["gaps"][n])))
+    summary = (f"constant ends at {mean_final['constant']:.4f}, decaying schedules "
+               f"{min(mean_final[n] for n in a['gaps']):.4f}..{max(mean_final[n] for n in a['gaps']):.4f}"
+               f" (smallest paired gap {float(np.min(a['gaps'][worst])):.4f}, {worst}); CLR "
+               f"escapes at step {clr['escape_step']} and settles, the base rate never escapes")
+    return make_verdict(ok_a and ok_b, claim=CLAIM, bound=BOUND, measured=measured,
+                        figure=FIGURE, summary=summary, mean_final=mean_final,
+                        min_gap={n: float(np.min(g)) for n, g in a["gaps"].items()},
+                        plateau={n: {k: v[k] for k in ("escape_step", "final")}
+                                 for n, v in a["b"].items()})
+
+
+# ----------------------------------------------------------------------------- figure
+def draw(out_dir) -> pathlib.Path:
+    """The figure, from the saved traces only (the contour of part B's closed-form problem
+    is evaluated on a grid; no optimisation is run)."""
+    from experiments import plotting as plot
+
+    out_dir = pathlib.Path(out_dir)
+    ta, tb = load_traces(out_dir, STEM_A), load_traces(out_dir, STEM_B)
+    a = analyse(ta, tb)
+    fig, axes = plot.subplots(2, 3, width=4.6, height=3.6,
+                              title="Learning-rate schedules in use: SGD on an MLP (top), "
+                                    "a cyclical rate on a plateau (bottom)")
+    colors = {n: plot.COLORS[i] for i, n in enumerate(a["names"])}
+    ax = axes[0]
+    for t in ta:
+        if t.meta["run"] == 0:
+            ax.plot(t["k"], t["lr"], color=colors[t.meta["schedule"]], lw=1.4,
+                    label=t.meta["schedule"])
+    ax.set_xlabel("step k")
+    ax.set_ylabel("learning rate")
+    ax.set_title("the schedules (seed 0), same peak 1/lambda_max(x_0)", fontsize=9)
+    ax.legend(fontsize=7)
+
+    ax = axes[1]
+    for n in a["names"]:
+        ts = [t for t in ta if t.meta["schedule"] == n]
+        ax.plot(ts[0]["k"], np.mean([t["f"] for t in ts], axis=0), color=colors[n], lw=1.3,
+                label=n)
+    lo = float(np.min(a["final"]))
+    ax.set_ylim(lo - 0.02, lo + 0.25)
+    ax.set_xlabel("step k")
+    ax.set_ylabel("full training loss (mean over seeds)")
+    ax.set_title("training loss", fontsize=9)
+    ax.legend(fontsize=7)
+
+    ax = axes[2]
+    for i, n in enumerate(a["names"]):
+        ax.plot(np.full(a["n_seeds"], i), a["final"][i], "o", color=colors[n], ms=4, alpha=0.6)
+        ax.plot([i - 0.3, i + 0.3], [np.mean(a["final"][i])] * 2, color=colors[n], lw=2)
+    ax.set_xticks(range(len(a["names"])))
+    ax.set_xticklabels(a["names"], rotation=30, fontsize=7.5)
+    ax.set_ylabel("final loss f(x_K)")
+    ax.set_title("final loss per seed (bar: mean)", fontsize=9)
+
+    p = PlateauWell()
+    ax = axes[3]
+    r0 = float(np.hypot(*p.start_point))
+    r = np.linspace(-0.3 * r0, 1.05 * r0, 600)
+    ray = np.asarray(p.start_point) / r0
+    prof = mg.backend.to_numpy(p.values(mg.backend.asarray(r[:, None] * ray[None, :],
+                                                            backend=p.backend)))
+    ax.plot(r, prof, color="k", lw=1.4, label="f along the line from x* through the start")
+    ax.plot([r0], [p.value(p.x0)], "k*", ms=10, label="start")
+    for i, t in enumerate(tb):
+        rk = float(np.hypot(t["x"][-1], t["y"][-1]))
+        ax.plot([rk], [t["f"][-1]], "o", color=plot.COLORS[i + 1], ms=7, alpha=0.8,
+                label=f"{t.label}: end at |x_K| = {rk:.2f}")
+    ax.set_xlabel("signed distance from the minimum along the start's direction")
+    ax.set_ylabel("f")
+    ax.set_title("plateau (slope 0.02) and a narrow well (sharpness 16)", fontsize=9)
+    ax.legend(fontsize=6.3, loc="center right")
+
+    ax = axes[4]
+    for i, t in enumerate(tb):
+        ax.semilogy(t["k"], np.maximum(t["f"], 1e-16), color=plot.COLORS[i + 1],
+                    lw=1.6 if t.meta["cyclical"] else 0.8, alpha=1.0 if t.meta["cyclical"] else 0.7,
+                    label=t.label, zorder=3 if t.meta["cyclical"] else 2)
+    ax.axhline(ESCAPE, color="k", ls=":", lw=1.0, label=f"off the plateau: f <= {ESCAPE}")
+    ax.set_xlabel("step k")
+    ax.set_ylabel("f(x_k)")
+    ax.set_title("loss: only the cyclical rate escapes and settles", fontsize=9)
+    ax.legend(fontsize=6.5)
+
+    ax = axes[5]
+    for i, t in enumerate(tb):
+        ax.plot(t["k"], t["lr"], color=plot.COLORS[i + 1], lw=1.2, label=t.label)
+    ax.axhline(2.0 / p.sharpness, color="k", ls="--", lw=1.0,
+               label="2/sharpness of the well: stability limit")
+    ax.set_yscale("log")
+    ax.set_xlabel("step k")
+    ax.set_ylabel("learning rate")
+    ax.set_title("rates of part B", fontsize=9)
+    ax.legend(fontsize=6.5)
+    return plot.save(fig, out_dir / FIGURE, dpi=100)
+
+
+# ----------------------------------------------------------------------------- experiment
+@register("schedules-in-use", CLAIM)
+def run(out_dir, *, quick: bool = False, seed: int = 0, backend: str = "numpy") -> dict:
+    out_dir = pathlib.Path(out_dir)
+    cfg = QUICK if quick else FULL
+    _save_fresh(part_a(cfg, seed), out_dir, STEM_A)
+    _save_fresh(part_b(), out_dir, STEM_B)
+    draw(out_dir)
+    out = verdict(analyse(load_traces(out_dir, STEM_A), load_traces(out_dir, STEM_B)))
+    out.update(seeds=cfg["seeds"], steps=cfg["steps"])
+    return out
