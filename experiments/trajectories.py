@@ -1,0 +1,602 @@
+r"""Optimizer trajectories on the 2-D landscapes of L0 (Bursky, lecture 3), with Rosenbrock and
+Beale: GD, heavy ball, NAG, Adagrad, RMSProp, Adadelta, Adam, and L0's parameter sweeps (Adagrad
+:math:`\epsilon\in\{10^{-7},0.1,10\}`, RMSProp :math:`\gamma`, Adam :math:`\beta_2`).
+
+L0 shows these methods' paths and loss curves on landscapes called "rectangles", "spikes",
+"basins and walls" and "hills and canyon" (``problems.landscape``; "ravine" is the classic valley
+of the same discussion), and attaches a few statements to them; L3 (Nikulin) sums the same
+methods up. The verdict checks four of those statements on measured runs:
+
+1. **Momentum is faster in valleys** (L0's momentum slide: accumulate an impulse, keep the
+   direction; L3: "Momentum SGD keeps the direction of the step and converges faster").
+   On the three valley problems (the ravine :math:`0.1x^2+10(y-\tfrac12\sin x)^2`, Rosenbrock,
+   and hills-and-canyon, whose canyon has curvature about 25 across and 0.1 along), the heavy
+   ball and NAG, each at its chosen learning rate, end at least 10 times lower than GD:
+
+   .. math:: \log_{10}\bigl(f(x_T)-f^*\bigr)_{\text{HB, NAG}}
+             \le\log_{10}\bigl(f(x_T)-f^*\bigr)_{\text{GD}}-1 .
+
+2. **Adagrad is robust to the choice of the learning rate** (L0's Adagrad slide: "robustness to
+   the choice of the learning rate"). Its per-coordinate step
+   :math:`|\Delta x_j|=\alpha|g_j|/\sqrt{\sum_t g_{t,j}^2+\epsilon}\le\alpha` does not scale with
+   the gradient, while GD's :math:`\alpha\|g\|` does (at the starts :math:`\|\nabla f(x_0)\|`
+   ranges from 0.07 on rectangles to 216 on Rosenbrock). Check: summed over the problems, more
+   learning rates of the grid bring Adagrad to :math:`f(x_T)-f^*\le10^{-2}(f(x_0)-f^*)` than GD,
+   and no learning rate of the grid makes Adagrad diverge.
+
+3. **No single method is best on every problem** (L3: "there is no one right algorithm for all
+   cases"). The winner on each problem (the lowest mean log-gap among the seven methods, each at
+   its chosen learning rate) is not the same method on all of them.
+
+4. **Every method descends**: each of the seven methods, at its chosen learning rate, ends below
+   its start, :math:`f(x_T)<f(x_0)`, on every problem (a check of the set-up: the lr grid holds a
+   working step for every method).
+
+The parameter sweeps (Adagrad's :math:`\epsilon`, RMSProp's :math:`\gamma`, Adam's
+:math:`\beta_2`) are L0's panels; the lecture draws them without stating a conclusion, so they are
+shown and their numbers reported, and they are not part of the verdict.
+
+**Set-up.** Every run starts at the problem's ``x0`` (the landscapes' ``start_point``; Rosenbrock
+:math:`(-1.2,1)`, Beale :math:`(1,1.5)`) and takes the same number of full-gradient steps.
+Methods: ``optimizers.SGD`` (GD), ``Momentum`` (velocity form, :math:`\mu=0.9`), ``NAG``
+(look-ahead form, :math:`\gamma=0.9`), ``Adagrad`` (:math:`\epsilon=10^{-7}`, L0's smallest, inside
+the root), ``RMSProp`` (:math:`\gamma=0.9`, L0's), ``Adadelta`` (:math:`\gamma=\rho=0.9`,
+:math:`\epsilon=10^{-6}`; ``lr`` multiplies its step, 1 is the lecture's form) and ``Adam``
+(:math:`\beta=(0.9,0.999)`, :math:`\epsilon=10^{-8}`); sweeps: Adagrad :math:`\epsilon\in\{0.1,10\}`,
+RMSProp :math:`\gamma\in\{0.5,0.99\}`, Adam :math:`\beta_2\in\{0.9,0.99\}`.
+
+**Learning-rate rule (the same for every method and variant).** Each is run with every
+:math:`\alpha` of the grid :math:`10^{-3},10^{-2.5},\dots,10^{1}` (``--quick``: whole decades), and
+the chosen :math:`\alpha` is the one with the lowest *mean log-gap*
+:math:`\frac1{T+1}\sum_{k=0}^T\log_{10}\max(f(x_k)-f^*,10^{-14})` (the area under the
+:math:`\log(f-f^*)` curve: fast and far); a run that diverges (:math:`f` not finite or
+:math:`\|x\|_\infty>10^6`) is never chosen. The floor :math:`10^{-14}` sits above the rounding of
+:math:`f` near :math:`f^*` (:math:`|f^*|\le2.2`).
+
+**How the runs are batched.** All runs on one problem (every variant times every learning rate)
+advance together: each run is its own parameter Tensor, in its own parameter group (with its own
+``lr``) of its variant's optimizer (the library's classes, unchanged), and one vectorised
+evaluation of :math:`f` and its gradient at all points per step (the problem's batched form on
+the last axis; the gradient of :math:`\sum_i f(p_i)` with respect to :math:`p_i` is
+:math:`\nabla f(p_i)`) fills every parameter's ``grad`` before each optimizer's ``step()``. NAG
+needs the gradient at its look-ahead point, so its ``step(closure)`` runs first, with the
+evaluation as the closure; the other optimizers then step with the gradients at their own points.
+A test checks the batched runs against :func:`experiments.runner.run`, run by run.
+
+Everything is deterministic (full gradients, fixed starts): ``seed`` changes nothing.
+"""
+from __future__ import annotations
+
+import json
+import math
+import pathlib
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+import minigrad as mg
+import optimizers
+import problems as P
+from experiments.common import fmt, verdict as make_verdict
+from experiments.registry import register
+
+CLAIM = ("L0/L3 on 2-D landscapes: momentum (heavy ball, NAG) is faster than GD in valleys; "
+         "Adagrad is robust to the choice of the learning rate; no single method is best on "
+         "every landscape; every method (lr chosen by one rule) descends.")
+BOUND = ("valleys: log10 gap_T(HB), log10 gap_T(NAG) <= log10 gap_T(GD) - 1; "
+         "#{lr: gap_T <= 1e-2 gap_0}: Adagrad > GD (summed), Adagrad never diverges; "
+         ">= 2 distinct winners; f(x_T) < f(x_0) for every method and problem")
+FIGURE = "trajectories.png"
+
+PROBLEMS = ("rectangles", "spikes", "basins_and_walls", "hills_and_canyon", "ravine",
+            "rosenbrock", "beale")
+#: the problems whose minimum lies at the end of a narrow valley (claim 1)
+VALLEYS = ("ravine", "rosenbrock", "hills_and_canyon")
+#: the seven methods of the comparison
+MAIN = ("GD", "Momentum", "NAG", "Adagrad", "RMSProp", "Adadelta", "Adam")
+
+GAP_FLOOR = 1e-14        # log-gaps are taken of max(f - f*, GAP_FLOOR)
+GOOD_FACTOR = 1e-2       # claim 2: a learning rate "works" when gap_T <= GOOD_FACTOR * gap_0
+VALLEY_DECADES = 1.0     # claim 1: momentum ends at least 10^VALLEY_DECADES lower than GD
+DIVERGED_RADIUS = 1e6    # a run whose |x|_inf exceeds this (or whose f is not finite) diverged
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One optimizer configuration: ``key`` (its name in files and figures), the optimizer
+    class name in :mod:`optimizers`, its hyperparameters (besides ``lr``) and its family."""
+
+    key: str
+    cls: str
+    kwargs: dict = field(default_factory=dict)
+    family: str = ""
+
+    def make(self, params, lrs):
+        """The optimizer over ``params``, one parameter group (with its own ``lr``) each."""
+        groups = [{"params": [p], "lr": float(lr)} for p, lr in zip(params, lrs, strict=True)]
+        return getattr(optimizers, self.cls)(groups, **self.kwargs)
+
+
+VARIANTS = (
+    Variant("GD", "SGD", {}, "GD"),
+    Variant("Momentum", "Momentum", {"momentum": 0.9}, "Momentum"),
+    Variant("NAG", "NAG", {"momentum": 0.9}, "NAG"),
+    Variant("Adagrad", "Adagrad", {"eps": 1e-7}, "Adagrad"),
+    Variant("RMSProp", "RMSProp", {"gamma": 0.9}, "RMSProp"),
+    Variant("Adadelta", "Adadelta", {}, "Adadelta"),
+    Variant("Adam", "Adam", {"betas": (0.9, 0.999)}, "Adam"),
+    Variant("Adagrad eps=0.1", "Adagrad", {"eps": 0.1}, "Adagrad"),
+    Variant("Adagrad eps=10", "Adagrad", {"eps": 10.0}, "Adagrad"),
+    Variant("RMSProp gamma=0.5", "RMSProp", {"gamma": 0.5}, "RMSProp"),
+    Variant("RMSProp gamma=0.99", "RMSProp", {"gamma": 0.99}, "RMSProp"),
+    Variant("Adam beta2=0.9", "Adam", {"betas": (0.9, 0.9)}, "Adam"),
+    Variant("Adam beta2=0.99", "Adam", {"betas": (0.9, 0.99)}, "Adam"),
+)
+#: L0's parameter panels: the variants drawn together (the first is the main method)
+SWEEPS = {
+    "Adagrad, eps": ("Adagrad", "Adagrad eps=0.1", "Adagrad eps=10"),
+    "RMSProp, gamma": ("RMSProp gamma=0.5", "RMSProp", "RMSProp gamma=0.99"),
+    "Adam, beta2": ("Adam beta2=0.9", "Adam beta2=0.99", "Adam"),
+}
+#: the value of the swept parameter of each sweep variant (for labels)
+SWEEP_VALUE = {"Adagrad": "eps=1e-7", "Adagrad eps=0.1": "eps=0.1", "Adagrad eps=10": "eps=10",
+               "RMSProp gamma=0.5": "gamma=0.5", "RMSProp": "gamma=0.9",
+               "RMSProp gamma=0.99": "gamma=0.99", "Adam beta2=0.9": "beta2=0.9",
+               "Adam beta2=0.99": "beta2=0.99", "Adam": "beta2=0.999"}
+
+FULL = {"steps": 1000, "lr_exponents": tuple(np.arange(-3.0, 1.01, 0.5)), "problems": PROBLEMS,
+        "gif": True}
+QUICK = {"steps": 150, "lr_exponents": (-3.0, -2.0, -1.0, 0.0, 1.0),
+         "problems": ("rectangles", "hills_and_canyon", "ravine", "rosenbrock", "beale"),
+         "gif": False}
+
+
+# ----------------------------------------------------------------------------- problems
+def make_problem(name: str, backend: str = "numpy"):
+    """The problem called ``name`` (a landscape, "rosenbrock" or "beale") on ``backend``."""
+    if name in P.LANDSCAPES:
+        problem = P.landscape(name)
+    elif name == "rosenbrock":
+        problem = P.Rosenbrock()
+    elif name == "beale":
+        problem = P.Beale()
+    else:
+        raise ValueError(f"trajectories: unknown problem {name!r}; choose one of {PROBLEMS}")
+    return problem if problem.backend == backend else problem.to(backend)
+
+
+def batched_value_and_grad(problem, points):
+    r"""``(f(p_i), \nabla f(p_i))`` for every row :math:`p_i` of ``points`` (shape ``(N, 2)``),
+    in one vectorised evaluation: the problem's objective on the last axis (``_f_batched``, the
+    form behind ``problem.values``), differentiated through :math:`\sum_i f(p_i)`."""
+    X = mg.Tensor(points, requires_grad=True)
+    values = problem._f_batched(X)
+    mg.sum(values).backward()
+    return values.data, X.grad
+
+
+# ----------------------------------------------------------------------------- the runs
+def batched_runs(problem, variants, lrs, steps: int) -> dict:
+    r"""Run every variant with every learning rate for ``steps`` steps from ``problem.x0``.
+
+    Returns host arrays: ``f`` of shape ``(steps + 1, V, L)`` (:math:`f(x_k)`, NaN once a run has
+    diverged), ``x`` of shape ``(steps + 1, V, L, 2)`` (the iterates) and ``diverged_at``
+    ``(V, L)`` (the first iteration found diverged, -1 for none), and ``seconds``.
+    """
+    xp = mg.get_array_module(problem.x0)
+    lrs = [float(a) for a in lrs]
+    V, L = len(variants), len(lrs)
+    params, plain, with_closure = [], [], []
+    for v in variants:
+        ps = [problem.start() for _ in lrs]
+        opt = v.make(ps, lrs)
+        params += ps
+        (with_closure if isinstance(opt, optimizers.NAG) else plain).append(opt)
+    N = V * L
+    f_out = np.full((steps + 1, N), np.nan)
+    x_out = np.full((steps + 1, N, 2), np.nan)
+    diverged_at = np.full(N, -1)
+    alive = np.ones(N, dtype=bool)
+    current = {}
+
+    def closure():
+        # every parameter's gradient at its current point (NAG's: at its look-ahead point),
+        # and f at the iterates x_k of this step, in one evaluation of 2N points
+        here = xp.stack([p.data for p in params])
+        values, grads = batched_value_and_grad(problem, xp.concatenate([here, current["x"]]))
+        for i, p in enumerate(params):
+            p.grad = grads[i] if alive[i] else None
+        current["f"] = values[N:]
+
+    t0 = time.perf_counter()
+    with np.errstate(all="ignore"):
+        for k in range(steps + 1):
+            current["x"] = xp.stack([p.data for p in params])
+            if k == steps:
+                current["f"] = batched_value_and_grad(problem, current["x"])[0]
+            elif with_closure:
+                for opt in with_closure:
+                    opt.step(closure)
+            else:
+                closure()
+            fk = mg.to_numpy(current["f"]).astype(float)
+            xk = mg.to_numpy(current["x"]).astype(float)
+            bad = alive & (~np.isfinite(fk) | ~np.all(np.abs(xk) <= DIVERGED_RADIUS, axis=1))
+            diverged_at[bad] = k
+            alive &= ~bad
+            f_out[k, alive] = fk[alive]
+            x_out[k, alive] = xk[alive]
+            if k == steps:
+                break
+            for i in np.nonzero(~alive)[0]:
+                params[i].grad = None                       # a diverged run stays where it is
+            for opt in plain:
+                opt.step()
+    return {"f": f_out.reshape(steps + 1, V, L), "x": x_out.reshape(steps + 1, V, L, 2),
+            "diverged_at": diverged_at.reshape(V, L), "seconds": time.perf_counter() - t0}
+
+
+def run_problem(name: str, out_dir, *, steps: int, lrs, backend: str = "numpy",
+                variants=VARIANTS, grid_n: int = 161, quick: bool = False) -> pathlib.Path:
+    """All runs on one problem, saved with the problem's constants and a contour grid as
+    ``runs_<name>.npz``."""
+    problem = make_problem(name, backend)
+    res = batched_runs(problem, variants, lrs, steps)
+    gx, gy, gz = (mg.to_numpy(a) for a in problem.grid(grid_n))
+    meta = {"problem": name, "steps": steps, "backend": backend, "quick": quick,
+            "seconds": round(res["seconds"], 3),
+            "variants": [{"key": v.key, "cls": v.cls, "family": v.family,
+                          "kwargs": {k: list(a) if isinstance(a, tuple) else a
+                                     for k, a in v.kwargs.items()}} for v in variants]}
+    path = pathlib.Path(out_dir) / f"runs_{name}.npz"
+    np.savez_compressed(
+        path, f=res["f"], x=res["x"].astype(np.float32), diverged_at=res["diverged_at"],
+        lrs=np.asarray(lrs, dtype=float), keys=np.asarray([v.key for v in variants]),
+        f_star=float(problem.f_star), x_star=mg.to_numpy(problem.x_star).astype(float),
+        x0=mg.to_numpy(problem.x0).astype(float), bounds=np.asarray(problem.bounds, dtype=float),
+        grid_x=gx.astype(np.float32), grid_y=gy.astype(np.float32), grid_f=gz.astype(float),
+        meta=np.asarray(json.dumps(meta)))
+    return path
+
+
+def load_runs(out_dir) -> dict:
+    """``{problem: data}`` from the saved ``runs_<problem>.npz`` files, in PROBLEMS order."""
+    out = {}
+    folder = pathlib.Path(out_dir)
+    for name in PROBLEMS:
+        path = folder / f"runs_{name}.npz"
+        if not path.exists():
+            continue
+        with np.load(path, allow_pickle=False) as z:
+            d = {k: z[k] for k in z.files}
+        d["keys"] = [str(k) for k in d["keys"]]
+        d["meta"] = json.loads(str(d["meta"]))
+        d["f_star"] = float(d["f_star"])
+        out[name] = d
+    if not out:
+        raise FileNotFoundError(f"trajectories: no runs_*.npz in {folder}")
+    return out
+
+
+# ----------------------------------------------------------------------------- analysis
+def log_gap(f, f_star: float):
+    """``log10(max(f - f*, GAP_FLOOR))`` (NaN where ``f`` is NaN)."""
+    with np.errstate(invalid="ignore"):
+        return np.log10(np.maximum(np.asarray(f, dtype=float) - f_star, GAP_FLOOR))
+
+
+def scores(d) -> np.ndarray:
+    """The mean log-gap of every run, shape ``(V, L)``; ``inf`` for a run that diverged."""
+    lg = log_gap(d["f"], d["f_star"])
+    s = np.mean(lg, axis=0)
+    return np.where(np.isnan(s), np.inf, s)
+
+
+def analyse_problem(d) -> dict:
+    """Chosen learning rates and the measured numbers of one problem."""
+    keys, lrs = d["keys"], d["lrs"]
+    f = d["f"]
+    gap = f - d["f_star"]
+    sc = scores(d)
+    chosen = np.argmin(sc, axis=1)                       # ties: the smallest lr
+    diverged = np.isnan(f[-1])
+    final_lg = np.where(diverged, np.inf, log_gap(f[-1], d["f_star"]))
+    good = ~diverged & (gap[-1] <= GOOD_FACTOR * gap[0])
+    per = {}
+    for v, key in enumerate(keys):
+        j = int(chosen[v])
+        per[key] = {"lr": float(lrs[j]), "index": j, "score": float(sc[v, j]),
+                    "final_gap": float(gap[-1, v, j]), "final_log_gap": float(final_lg[v, j]),
+                    "f0": float(f[0, v, j]), "f_end": float(f[-1, v, j]),
+                    "descended": bool(f[-1, v, j] < f[0, v, j]),
+                    "good_lrs": int(good[v].sum()), "diverged_lrs": int(diverged[v].sum()),
+                    "at_grid_edge": j in (0, len(lrs) - 1)}
+    main = [k for k in MAIN if k in per]
+    winner = min(main, key=lambda k: per[k]["score"]) if main else None
+    return {"methods": per, "winner": winner, "gap0": float(gap[0, 0, 0]),
+            "n_lrs": len(lrs), "steps": int(f.shape[0] - 1)}
+
+
+def analyse(out_dir) -> dict:
+    """Every problem's numbers and the four claims, from the saved runs only."""
+    runs = load_runs(out_dir)
+    per = {name: analyse_problem(d) for name, d in runs.items()}
+    # claim 1: momentum in valleys
+    valley = {}
+    for name in (n for n in VALLEYS if n in per):
+        m = per[name]["methods"]
+        gd = m["GD"]["final_log_gap"]
+        valley[name] = {k: {"final_log_gap": m[k]["final_log_gap"],
+                            "decades_below_gd": gd - m[k]["final_log_gap"]}
+                        for k in ("Momentum", "NAG")}
+        valley[name]["GD"] = {"final_log_gap": gd}
+    ok1 = bool(valley) and all(valley[n][k]["decades_below_gd"] >= VALLEY_DECADES
+                               for n in valley for k in ("Momentum", "NAG"))
+    # claim 2: Adagrad's robustness to the learning rate
+    good = {k: {n: per[n]["methods"][k]["good_lrs"] for n in per} for k in MAIN}
+    div = {k: {n: per[n]["methods"][k]["diverged_lrs"] for n in per} for k in MAIN}
+    total_good = {k: sum(good[k].values()) for k in MAIN}
+    total_div = {k: sum(div[k].values()) for k in MAIN}
+    ok2 = total_good["Adagrad"] > total_good["GD"] and total_div["Adagrad"] == 0
+    # claim 3: no single best method
+    winners = {n: per[n]["winner"] for n in per}
+    ok3 = len(set(winners.values())) >= 2
+    # claim 4: every method descends
+    not_descending = [(n, k) for n in per for k in MAIN if not per[n]["methods"][k]["descended"]]
+    ok4 = not not_descending
+    return {"problems": per, "valley": valley, "good_lrs": good, "diverged_lrs": div,
+            "total_good": total_good, "total_diverged": total_div, "winners": winners,
+            "not_descending": not_descending,
+            "claims": {"momentum_in_valleys": ok1, "adagrad_robust_to_lr": ok2,
+                       "no_single_best": ok3, "every_method_descends": ok4}}
+
+
+def verdict(a: dict) -> dict:
+    """PASS when the four claims hold (see the module docstring)."""
+    c = a["claims"]
+    valley = "; ".join(
+        f"{n}: GD {a['valley'][n]['GD']['final_log_gap']:.1f}, HB "
+        f"{a['valley'][n]['Momentum']['final_log_gap']:.1f}, NAG "
+        f"{a['valley'][n]['NAG']['final_log_gap']:.1f}" for n in a["valley"])
+    tg, td = a["total_good"], a["total_diverged"]
+    n_runs = sum(p["n_lrs"] for p in a["problems"].values())
+    chosen = "; ".join(
+        f"{n}: " + ", ".join(f"{k} {fmt(p['methods'][k]['lr'], 2)}" for k in MAIN)
+        for n, p in a["problems"].items())
+    measured = (
+        f"(1) log10 of the final f - f* at the chosen lr ({valley}): "
+        f"{'each' if c['momentum_in_valleys'] else 'NOT each'} HB/NAG at least "
+        f"{VALLEY_DECADES:g} decade below GD. (2) lrs of the grid reaching gap_T <= "
+        f"{GOOD_FACTOR:g} gap_0, summed over {len(a['problems'])} problems ({n_runs} lrs): "
+        + ", ".join(f"{k} {tg[k]}" for k in MAIN)
+        + "; diverged: " + ", ".join(f"{k} {td[k]}" for k in MAIN)
+        + ". (3) winners (lowest mean log-gap): "
+        + ", ".join(f"{n} {w}" for n, w in a["winners"].items())
+        + f" ({len(set(a['winners'].values()))} distinct). (4) methods not ending below their "
+        f"start: {a['not_descending'] or 'none'}. Chosen lrs: {chosen}.")
+    summary = (f"valleys: HB/NAG >= {VALLEY_DECADES:g} decade below GD "
+               f"{'yes' if c['momentum_in_valleys'] else 'NO'}; good lrs Adagrad {tg['Adagrad']} "
+               f"vs GD {tg['GD']} (Adagrad diverged {td['Adagrad']}); "
+               f"{len(set(a['winners'].values()))} distinct winners; every method descends "
+               f"{'yes' if c['every_method_descends'] else 'NO'}")
+    sweeps = {n: {k: {key: p["methods"][k][key] for key in ("lr", "score", "final_gap")}
+                  for ks in SWEEPS.values() for k in ks if k in p["methods"]}
+              for n, p in a["problems"].items()}
+    return make_verdict(all(c.values()), claim=CLAIM, bound=BOUND, measured=measured,
+                        figure=FIGURE, summary=summary, claims=c, winners=a["winners"],
+                        good_lrs=a["good_lrs"], diverged_lrs=a["diverged_lrs"],
+                        valley=a["valley"],
+                        chosen_lr={n: {k: p["methods"][k]["lr"] for k in p["methods"]}
+                                   for n, p in a["problems"].items()},
+                        mean_log_gap={n: {k: p["methods"][k]["score"] for k in MAIN}
+                                      for n, p in a["problems"].items()},
+                        sweeps=sweeps)
+
+
+# ----------------------------------------------------------------------------- figures
+COLOR = {"GD": "k", "Momentum": "#1f77b4", "NAG": "#17becf", "Adagrad": "#2ca02c",
+         "RMSProp": "#d62728", "Adadelta": "#9467bd", "Adam": "#ff7f0e"}
+SWEEP_COLORS = ("#1b9e77", "#d95f02", "#7570b3")
+TITLE = {"rectangles": "rectangles", "spikes": "spikes", "basins_and_walls": "basins and walls",
+         "hills_and_canyon": "hills and canyon", "ravine": "ravine", "rosenbrock": "Rosenbrock",
+         "beale": "Beale"}
+
+
+def _contour(ax, d):
+    """Filled contours of log10(f - f* + 1e-3) over the problem's window, x0 and x*."""
+    gz = np.log10(np.maximum(d["grid_f"] - d["f_star"], 0.0) + 1e-3)
+    (xl, xh), (yl, yh) = d["bounds"]
+    cs = ax.contourf(d["grid_x"], d["grid_y"], gz, levels=20, cmap="viridis")
+    ax.contour(d["grid_x"], d["grid_y"], gz, levels=10, colors="k", linewidths=0.3, alpha=0.4)
+    ax.set_xlim(xl, xh)
+    ax.set_ylim(yl, yh)
+    ax.plot(*d["x0"], "o", color="white", mec="k", ms=7, zorder=5, label="start $x_0$")
+    ax.plot(*d["x_star"], "*", color="red", mec="white", ms=13, zorder=6, label="optimum $x^*$")
+    ax.set_xlabel("x")
+    ax.set_ylabel("y")
+    return cs
+
+
+def _paths(ax, ax_gap, d, keys, per, colors, labels):
+    """Each variant's path at its chosen lr on ``ax`` (end marked), its f - f* on ``ax_gap``."""
+    k_axis = np.arange(d["f"].shape[0])
+    for key, color, label in zip(keys, colors, labels):
+        v = d["keys"].index(key)
+        j = per[key]["index"]
+        xy = d["x"][:, v, j].astype(float)
+        lr = per[key]["lr"]
+        ax.plot(xy[:, 0], xy[:, 1], "-", color=color, lw=1.2, alpha=0.95)
+        ok = np.isfinite(xy[:, 0])
+        if ok.any():
+            end = xy[ok][-1]
+            ax.plot(*end, "s", color=color, mec="white", ms=5.5, zorder=7)
+        ax_gap.plot(k_axis, log_gap(d["f"][:, v, j], d["f_star"]), color=color, lw=1.2,
+                    label=f"{label}, lr={fmt(lr, 2)}: end {fmt(per[key]['final_gap'], 2)}")
+    ax_gap.set_xlabel("iteration k")
+    ax_gap.set_ylabel(f"log10(f(x_k) - f*)  (floor {GAP_FLOOR:g})")
+    top = float(np.log10(max(np.nanmax(d["f"][0]) - d["f_star"], 1.0)))
+    ax_gap.set_ylim(math.log10(GAP_FLOOR) - 0.5, top + 3)
+    ax_gap.legend(fontsize=6.2, loc="lower left")
+
+
+def draw(out_dir, details: bool | None = None) -> pathlib.Path:
+    """The overview figure (paths of the seven methods and their f - f* on every problem) and,
+    with ``details`` (default: when the saved runs are a full run, not ``--quick``), one figure
+    per problem with L0's parameter sweeps and the learning-rate sweep; from the saved runs
+    only. Returns the overview's path."""
+    from experiments import plotting as plot
+
+    out_dir = pathlib.Path(out_dir)
+    a = analyse(out_dir)
+    runs = load_runs(out_dir)
+    names = list(runs)
+    n_rows = math.ceil((len(names) + 1) / 2)
+    fig, axes = plot.subplots(n_rows, 4, width=4.0, height=3.3,
+                              title="Trajectories at each method's chosen lr (lowest mean "
+                                    "log10(f - f*) over the grid); square: end, star: x*")
+    for i, name in enumerate(names):
+        d, per = runs[name], a["problems"][name]["methods"]
+        ax, ax_gap = axes[2 * i], axes[2 * i + 1]
+        ax.grid(False)
+        _contour(ax, d)
+        _paths(ax, ax_gap, d, MAIN, per, [COLOR[k] for k in MAIN], MAIN)
+        ax.set_title(f"{TITLE[name]}: paths (contours log10(f - f* + 1e-3))", fontsize=8.5)
+        ax_gap.set_title(f"{TITLE[name]}: f - f*, winner {a['winners'][name]}", fontsize=8.5)
+        if i == 0:
+            ax.legend(fontsize=6.5, loc="lower right")
+    # learning-rate robustness: good lrs per method and problem
+    ax = axes[2 * len(names)]
+    width = 0.8 / len(MAIN)
+    xs = np.arange(len(names))
+    for m, key in enumerate(MAIN):
+        ax.bar(xs + (m - len(MAIN) / 2 + 0.5) * width, [a["good_lrs"][key][n] for n in names],
+               width, color=COLOR[key], label=f"{key} (total {a['total_good'][key]})")
+    ax.set_xticks(xs)
+    ax.set_xticklabels([TITLE[n] for n in names], rotation=30, fontsize=6.5, ha="right")
+    ax.set_ylabel(f"lrs of the grid with gap_T <= {GOOD_FACTOR:g} gap_0")
+    ax.set_title("Robustness to the lr: how many lrs of the grid work", fontsize=8.5)
+    ax.legend(fontsize=6, ncol=2)
+    ax = axes[2 * len(names) + 1]
+    S = np.array([[a["problems"][n]["methods"][k]["score"] for n in names] for k in MAIN])
+    im = ax.imshow(S, cmap="viridis_r", aspect="auto")
+    for (r, c), s in np.ndenumerate(S):
+        ax.text(c, r, f"{s:.1f}", ha="center", va="center", fontsize=6,
+                color="k" if s < np.median(S) else "white")
+    ax.set_xticks(range(len(names)))
+    ax.set_xticklabels([TITLE[n] for n in names], rotation=30, fontsize=6.5, ha="right")
+    ax.set_yticks(range(len(MAIN)))
+    ax.set_yticklabels(MAIN, fontsize=7)
+    ax.set_title("Mean log10(f - f*) at the chosen lr (lower is better)", fontsize=8.5)
+    ax.grid(False)
+    fig.colorbar(im, ax=ax, fraction=0.046)
+    for ax in axes[2 * len(names) + 2:]:
+        ax.set_visible(False)
+    path = plot.save(fig, out_dir / FIGURE, dpi=80)
+    if details is None:
+        details = not any(d["meta"].get("quick") for d in runs.values())
+    for name in names if details else ():
+        draw_problem(out_dir, name, runs[name], a["problems"][name]["methods"])
+    return path
+
+
+def draw_problem(out_dir, name, d, per) -> pathlib.Path:
+    """L0's parameter panels on one problem (paths and f - f* of each sweep) and the mean
+    log-gap of every method against the learning rate."""
+    from experiments import plotting as plot
+
+    fig, axes = plot.subplots(2, 4, width=4.0, height=3.3,
+                              title=f"{TITLE[name]}: L0's parameter sweeps (each variant at its "
+                                    f"own chosen lr) and the learning-rate sweep")
+    for s, (sweep, keys) in enumerate(SWEEPS.items()):
+        keys = [k for k in keys if k in d["keys"]]
+        ax, ax_gap = axes[2 * s], axes[2 * s + 1]
+        ax.grid(False)
+        _contour(ax, d)
+        _paths(ax, ax_gap, d, keys, per, SWEEP_COLORS, [f"{sweep.split(',')[0]} "
+                                                        f"{SWEEP_VALUE[k]}" for k in keys])
+        ax.set_title(f"{sweep}: paths", fontsize=8.5)
+        ax_gap.set_title(f"{sweep}: f - f*", fontsize=8.5)
+    ax = axes[6]
+    sc = scores(d)
+    for key in MAIN:
+        v = d["keys"].index(key)
+        s = np.where(np.isfinite(sc[v]), sc[v], np.nan)
+        ax.semilogx(d["lrs"], s, "o-", color=COLOR[key], ms=3, lw=1.1, label=key)
+        ax.plot(per[key]["lr"], per[key]["score"], "*", color=COLOR[key], ms=10)
+    ax.set_xlabel("learning rate (missing points: diverged)")
+    ax.set_ylabel("mean log10(f - f*) over the run")
+    ax.set_title("The lr rule: the lowest point (star) of each curve", fontsize=8.5)
+    ax.legend(fontsize=6.5)
+    ax = axes[7]
+    sweep_keys = [k for ks in SWEEPS.values() for k in ks if k in d["keys"]]
+    for i, key in enumerate(sweep_keys):
+        ax.barh(i, per[key]["score"], color=COLOR[d["meta"]["variants"][d["keys"].index(key)]
+                                                   ["family"]])
+        ax.text(per[key]["score"], i, f" lr {fmt(per[key]['lr'], 2)}", va="center", fontsize=6)
+    ax.set_yticks(range(len(sweep_keys)))
+    ax.set_yticklabels([f"{k.split()[0]} {SWEEP_VALUE[k]}" for k in sweep_keys], fontsize=6.5)
+    ax.set_xlabel("mean log10(f - f*) at the chosen lr")
+    ax.set_title("Sweeps: lower is better", fontsize=8.5)
+    return plot.save(fig, pathlib.Path(out_dir) / f"trajectories_{name}.png", dpi=80)
+
+
+def animate(out_dir, name: str, *, frames: int = 30, dpi: int = 50) -> pathlib.Path | None:
+    """A GIF of the seven methods' paths on one problem (from the saved runs; frames at
+    geometrically spaced iterations), or None when Pillow is missing."""
+    try:
+        from matplotlib.animation import PillowWriter
+    except ImportError:  # pragma: no cover - Pillow is a matplotlib dependency
+        return None
+    import matplotlib.pyplot as plt
+
+    from experiments import plotting as plot
+
+    out_dir = pathlib.Path(out_dir)
+    d = load_runs(out_dir)[name]
+    per = analyse_problem(d)["methods"]
+    fig, (ax,) = plot.subplots(1, 1, width=5.0, height=3.8)
+    ax.grid(False)
+    _contour(ax, d)
+    T = d["f"].shape[0] - 1
+    ks = np.unique(np.round(np.geomspace(1, T, frames)).astype(int))
+    lines = []
+    for key in MAIN:
+        (line,) = ax.plot([], [], "-", color=COLOR[key], lw=1.3, label=key)
+        (dot,) = ax.plot([], [], "o", color=COLOR[key], mec="white", ms=5)
+        lines.append((line, dot, d["x"][:, d["keys"].index(key), per[key]["index"]]))
+    ax.legend(fontsize=6, loc="lower right")
+    title = ax.set_title("", fontsize=9)
+    fig.tight_layout()
+    path = out_dir / f"trajectories_{name}.gif"
+    writer = PillowWriter(fps=6)
+    with writer.saving(fig, str(path), dpi):
+        for k in ks:
+            for line, dot, xy in lines:
+                line.set_data(xy[:k + 1, 0], xy[:k + 1, 1])
+                ok = np.isfinite(xy[:k + 1, 0])
+                if ok.any():
+                    dot.set_data([xy[:k + 1][ok][-1, 0]], [xy[:k + 1][ok][-1, 1]])
+            title.set_text(f"{TITLE[name]}: iteration {k} of {T} (each method at its chosen lr)")
+            writer.grab_frame()
+    plt.close(fig)
+    return path
+
+
+# ----------------------------------------------------------------------------- experiment
+@register("trajectories", CLAIM)
+def run(out_dir, *, quick: bool = False, seed: int = 0, backend: str = "numpy") -> dict:
+    """Every method and variant with every lr of the grid on every problem; save, draw, check."""
+    out_dir = pathlib.Path(out_dir)
+    budget = QUICK if quick else FULL
+    lrs = [10.0 ** e for e in budget["lr_exponents"]]
+    for pattern in ("runs_*.npz", "trajectories_*.png", "trajectories_*.gif"):
+        for stale in out_dir.glob(pattern):                 # from an earlier run in this folder
+            stale.unlink()
+    for name in budget["problems"]:
+        run_problem(name, out_dir, steps=budget["steps"], lrs=lrs, backend=backend, quick=quick)
+    draw(out_dir)
+    if budget["gif"]:
+        for name in budget["problems"]:
+            animate(out_dir, name)
+    return verdict(analyse(out_dir))
