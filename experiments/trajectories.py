@@ -20,7 +20,7 @@ methods up. The verdict checks four of those statements on measured runs:
    the choice of the learning rate"). Its per-coordinate step
    :math:`|\Delta x_j|=\alpha|g_j|/\sqrt{\sum_t g_{t,j}^2+\epsilon}\le\alpha` does not scale with
    the gradient, while GD's :math:`\alpha\|g\|` does (at the starts :math:`\|\nabla f(x_0)\|`
-   ranges from 0.07 on rectangles to 216 on Rosenbrock). Check: summed over the problems, more
+   ranges from 0.09 on rectangles to 233 on Rosenbrock). Check: summed over the problems, more
    learning rates of the grid bring Adagrad to :math:`f(x_T)-f^*\le10^{-2}(f(x_0)-f^*)` than GD,
    and no learning rate of the grid makes Adagrad diverge.
 
