@@ -25,7 +25,9 @@ stability limit at :math:`k=4` and exceeds it beyond. Batches :math:`B=kB_0`,
 with and without warmup; the same seeds (data, initialisation, batch order) for every setting.
 
 **Measured.** The final full training loss :math:`f(x_K)`, its ratio to the baseline
-:math:`f_{B_0}(x_K)` of the same seed and warmup setting, and for each seed and setting the
+:math:`f_{B_0}(x_K)` of the same seed (one baseline per seed: batch :math:`B_0`, rate
+:math:`\alpha_{base}`, no warmup; the rules agree there and the small rate needs no warmup),
+and for each seed and setting the
 *largest matching batch* :math:`B_{crit}`: the largest :math:`B` such that every batch up to it
 ends within a factor :math:`X=3` of the baseline (the losses fall by 2.5 orders of magnitude, from
 about 0.3 to about :math:`10^{-3}`: a factor 3 is the difference between runs that trained alike;
@@ -142,8 +144,8 @@ def runs(cfg: dict, seed: int) -> dict:
         alpha_base[s] = BASE_FACTOR / lam0[s]
         for i, (rule, warm) in enumerate(SETTINGS):
             for j, k in enumerate(ks):
-                if rule == "sqrt" and k == 1:        # the two rules agree at B_0
-                    curves[i, s, j] = curves[SETTINGS.index(("linear", warm)), s, j]
+                if k == 1 and i > 0:                 # one baseline: B_0, alpha_base, no warmup
+                    curves[i, s, j] = curves[0, s, j]
                     continue
                 B = int(k * B0)
                 curves[i, s, j] = train(p, learning_rate(alpha_base[s], B, rule, warm), B,

@@ -75,8 +75,8 @@ DATA = "landscape.npz"
 SHARP = "sharpness.npz"
 NORMS = ("global", "layer", "filter")
 DROPOUTS = (0.0, 0.2)
-QUICK = dict(seeds=3, steps=400, etas=(0.1, 1.0), train_steps=300, line_points=41,
-             plane_points=15, record_every=50)
+QUICK = dict(seeds=2, steps=300, etas=(0.1, 1.0), train_steps=300, line_points=41,
+             plane_points=13, record_every=50)
 FULL = dict(seeds=6, steps=1500, etas=(0.1, 0.25, 0.5, 0.75, 1.0), train_steps=1500,
             line_points=101, plane_points=41, record_every=50)
 LINE_B, PLANE_B = 1.0, 0.5

@@ -73,7 +73,7 @@ BOUND = ("f_sched(x_K) < f_const(x_K) for every decaying schedule and seed; CLR:
          "and f(x_K) <= 1e-6; constant base rate: f > 0.5 for all k")
 FIGURE = "schedules_in_use.png"
 STEM_A, STEM_B = "mlp", "plateau"
-QUICK = dict(seeds=2, steps=500)
+QUICK = dict(seeds=2, steps=400)
 FULL = dict(seeds=6, steps=2000)
 BATCH = 16
 DECAYING = ("step", "cosine", "warmup-cosine", "WSD", "1cycle")
@@ -111,7 +111,7 @@ def part_a(cfg: dict, seed: int) -> list:
         peak = 1.0 / lam0
         for name, sched in schedule_table(peak, K).items():
             tr = run_trace(p, lambda ps, sched=sched: optimizers.SGD(ps, lr=sched), steps=K,
-                           batch_size=BATCH, seed=run_seed, record_every=max(1, K // 100),
+                           batch_size=BATCH, seed=run_seed, record_every=max(1, K // 50),
                            label=name)
             tr.meta.update(schedule=name, run=s, peak=peak, lam0=lam0)
             traces.append(tr)
@@ -152,35 +152,38 @@ def part_b_rates(K: int = B_STEPS) -> dict:
             CLR["max_lr"]}
 
 
-def gd_path(problem, lr, K: int, label: str) -> Trace:
-    """Full-batch GD with rate ``lr`` (a number or a schedule) for ``K`` steps; a trace with the
-    loss, the rate and the iterate (columns ``x``, ``y``) at every step."""
-    x = problem.start()
-    opt = optimizers.SGD([x], lr=lr)
-    cols = {c: [] for c in ("k", "f", "lr", "x", "y")}
+def gd_paths(problem, rates: dict, K: int) -> list:
+    """Full-batch GD on ``problem`` (a 2-D landscape) for ``K`` steps with each rate of ``rates``
+    (``label -> number or schedule``), all runs at once: one parameter group per run in one
+    ``optimizers.SGD`` (the runs are independent: the loss is the sum of their losses). One
+    trace per run with the loss, the rate and the iterate (columns ``x``, ``y``) at every
+    step."""
+    labels = list(rates)
+    xs = [problem.start() for _ in labels]
+    opt = optimizers.SGD([{"params": [x], "lr": rates[n]} for x, n in zip(xs, labels)])
+    f, xy, lr = [], [], []
     for k in range(K + 1):
         opt.zero_grad()
-        loss = problem.f(x)
-        xy = mg.backend.to_numpy(x.data)
-        for c, v in (("k", k), ("f", float(loss.item())), ("x", xy[0]), ("y", xy[1])):
-            cols[c].append(float(v))
+        values = problem._f_batched(mg.stack(xs))               # f at each run's iterate
+        f.append(mg.backend.to_numpy(values.data).astype(float))
+        xy.append(np.stack([mg.backend.to_numpy(x.data) for x in xs]).astype(float))
         if k == K:
-            cols["lr"].append(math.nan)
+            lr.append(np.full(len(xs), math.nan))
             break
-        loss.backward()
+        mg.sum(values).backward()
         opt.step()
-        cols["lr"].append(float(opt.param_groups[0]["last_lr"]))
-    return Trace(label, {c: np.asarray(v) for c, v in cols.items()},
-                 dict(problem=problem.name, steps=K))
+        lr.append(np.asarray([g["last_lr"] for g in opt.param_groups], dtype=float))
+    f, xy, lr = np.asarray(f), np.asarray(xy), np.asarray(lr)
+    return [Trace(n, {"k": np.arange(K + 1, dtype=float), "f": f[:, i], "lr": lr[:, i],
+                      "x": xy[:, i, 0], "y": xy[:, i, 1]}, dict(problem=problem.name, steps=K))
+            for i, n in enumerate(labels)]
 
 
 def part_b() -> list:
     p = PlateauWell()
-    traces = []
-    for name, lr in part_b_rates().items():
-        tr = gd_path(p, lr, B_STEPS, name)
-        tr.meta.update(cyclical=name.startswith("cyclical"), sharpness=p.sharpness)
-        traces.append(tr)
+    traces = gd_paths(p, part_b_rates(), B_STEPS)
+    for tr in traces:
+        tr.meta.update(cyclical=tr.label.startswith("cyclical"), sharpness=p.sharpness)
     return traces
 
 
