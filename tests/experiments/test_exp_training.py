@@ -126,7 +126,7 @@ def test_large_batch_fails_when_warmup_does_not_help(quick_runs):
     swapped = dict(d, curves=d["curves"].copy())
     swapped["curves"][[i_n, i_w]] = d["curves"][[i_w, i_n]]       # warmup now hurts
     a = LB.analyse(swapped)
-    assert a["mean_log2k"][i_w] < a["mean_log2k"][i_n]
+    assert a["k_gm"][i_w] < a["k_gm"][i_n]
     assert LB.verdict(a)["verdict"] == "FAIL"
     short = dict(d, curves=d["curves"].copy())
     short["curves"][i_w, 0, 1:, -1] = np.nan                       # warmup runs diverge at k >= 4
