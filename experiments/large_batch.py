@@ -65,7 +65,8 @@ import numpy as np
 import minigrad as mg
 import optimizers
 import schedules
-from experiments.common import fmt, verdict as make_verdict
+from experiments.common import fmt
+from experiments.common import verdict as make_verdict
 from experiments.loss_landscape import top_eigenvalue
 from experiments.registry import register
 from problems import TeacherStudent
@@ -88,8 +89,8 @@ MATCH = 3.0                 # a batch "matches" when f_B <= MATCH * f_B0
 MIN_K = 4                   # check 1: B_crit >= MIN_K * B_0
 DIVERGED = 1e3              # a mini-batch loss above DIVERGED * f(x_0): the run diverged
 SETTINGS = (("linear", False), ("linear", True), ("sqrt", False), ("sqrt", True))
-QUICK = dict(seeds=2, ks=(1, 4, 8, 16))
-FULL = dict(seeds=5, ks=(1, 2, 4, 8, 16, 32))
+QUICK = {"seeds": 2, "ks": (1, 4, 8, 16)}
+FULL = {"seeds": 5, "ks": (1, 2, 4, 8, 16, 32)}
 
 
 def label(rule: str, warm: bool) -> str:
@@ -157,10 +158,10 @@ def runs(cfg: dict, seed: int) -> dict:
                 B = int(k * B0)
                 curves[i, s, j] = train(p, learning_rate(alpha_base[s], B, rule, warm), B,
                                         run_seed)
-    return dict(ks=ks, B0=B0, m=M, epochs=EPOCHS, warmup_epochs=WARMUP_EPOCHS,
-                curves=curves, lam0=lam0, alpha_base=alpha_base,
-                rules=np.asarray([r for r, _ in SETTINGS]),
-                warm=np.asarray([w for _, w in SETTINGS]))
+    return {"ks": ks, "B0": B0, "m": M, "epochs": EPOCHS, "warmup_epochs": WARMUP_EPOCHS,
+            "curves": curves, "lam0": lam0, "alpha_base": alpha_base,
+            "rules": np.asarray([r for r, _ in SETTINGS]),
+            "warm": np.asarray([w for _, w in SETTINGS])}
 
 
 # ----------------------------------------------------------------------------- analysis
@@ -188,10 +189,10 @@ def analyse(d: dict) -> dict:
     k_gm = _leading(gm_ratio <= MATCH, ks)                   # (setting,)
     i_lw, i_ln = SETTINGS.index(("linear", True)), SETTINGS.index(("linear", False))
     j_star = int(np.nonzero(ks == k_gm[i_lw])[0][0]) if k_gm[i_lw] > 0 else 0
-    return dict(ks=ks, final=final, ratio=ratio, k_crit=k_crit, gm_ratio=gm_ratio, k_gm=k_gm,
-                n_diverged=diverged.sum(axis=1), lam0=d["lam0"], alpha_base=d["alpha_base"],
-                i_lw=i_lw, i_ln=i_ln, j_star=j_star, k_star=int(ks[j_star]),
-                n_seeds=int(final.shape[1]))
+    return {"ks": ks, "final": final, "ratio": ratio, "k_crit": k_crit, "gm_ratio": gm_ratio,
+            "k_gm": k_gm, "n_diverged": diverged.sum(axis=1), "lam0": d["lam0"],
+            "alpha_base": d["alpha_base"], "i_lw": i_lw, "i_ln": i_ln, "j_star": j_star,
+            "k_star": int(ks[j_star]), "n_seeds": int(final.shape[1])}
 
 
 def verdict(a: dict) -> dict:
@@ -205,7 +206,8 @@ def verdict(a: dict) -> dict:
         f"{int(a['k_gm'][i])}, diverged seeds per k {list(map(int, a['n_diverged'][i]))}"
         for i, (r, w) in enumerate(SETTINGS))
     ratios = "; ".join(
-        f"{label(r, w)}: " + ", ".join(f"k={k}: {fmt(v)}" for k, v in zip(a["ks"], a["gm_ratio"][i]))
+        f"{label(r, w)}: "
+        + ", ".join(f"k={k}: {fmt(v)}" for k, v in zip(a["ks"], a["gm_ratio"][i]))
         for i, (r, w) in enumerate(SETTINGS))
     measured = (f"{a['n_seeds']} seeds, B_0={B0}, {EPOCHS} epochs, alpha_base = "
                 f"{BASE_FACTOR}/lambda_max(x_0) (lambda_max {np.round(a['lam0'], 2).tolist()}); "

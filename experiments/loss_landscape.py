@@ -61,7 +61,8 @@ import numpy as np
 
 import minigrad as mg
 import optimizers
-from experiments.common import fmt, verdict as make_verdict
+from experiments.common import fmt
+from experiments.common import verdict as make_verdict
 from experiments.registry import register
 from problems import MLPClassification, TeacherStudent
 
@@ -75,10 +76,10 @@ DATA = "landscape.npz"
 SHARP = "sharpness.npz"
 NORMS = ("global", "layer", "filter")
 DROPOUTS = (0.0, 0.2)
-QUICK = dict(seeds=2, steps=300, etas=(0.1, 1.0), train_steps=300, line_points=41,
-             plane_points=13, record_every=50)
-FULL = dict(seeds=6, steps=1500, etas=(0.1, 0.25, 0.5, 0.75, 1.0), train_steps=1500,
-            line_points=101, plane_points=41, record_every=50)
+QUICK = {"seeds": 2, "steps": 300, "etas": (0.1, 1.0), "train_steps": 300, "line_points": 41,
+         "plane_points": 13, "record_every": 50}
+FULL = {"seeds": 6, "steps": 1500, "etas": (0.1, 0.25, 0.5, 0.75, 1.0), "train_steps": 1500,
+        "line_points": 101, "plane_points": 41, "record_every": 50}
 LINE_B, PLANE_B = 1.0, 0.5
 STABILITY_SLACK = 1.1
 SHARPER_RATIO = 1.3
@@ -191,8 +192,8 @@ def landscapes(cfg: dict, seed: int) -> dict:
     weights of the networks without and with dropout."""
     alphas = np.linspace(-LINE_B, LINE_B, cfg["line_points"])
     betas = np.linspace(-PLANE_B, PLANE_B, cfg["plane_points"])
-    out = dict(line_alphas=alphas, plane_alphas=betas, dropouts=np.asarray(DROPOUTS),
-               norms=np.asarray(NORMS))
+    out = {"line_alphas": alphas, "plane_alphas": betas, "dropouts": np.asarray(DROPOUTS),
+           "norms": np.asarray(NORMS)}
     for i, p_drop in enumerate(DROPOUTS):
         p = landscape_problem(seed, p_drop)
         x0 = p.x0
@@ -261,8 +262,8 @@ def sharpness_runs(cfg: dict, seed: int) -> dict:
         lam0[s] = top_eigenvalue(p, p.x0, iters=60, rng=mg.backend.host_rng(s))[0]
         for j, eta in enumerate(etas):
             f[s, j], lam_traj[s, j], lam_end[s, j] = gd_sharpness(p, eta, K, R, seed * 100 + s)
-    return dict(etas=np.asarray(etas, dtype=float), f=f, lam_traj=lam_traj, lam_end=lam_end,
-                lam0=lam0, k_rec=np.arange(n_rec) * R, record_every=R)
+    return {"etas": np.asarray(etas, dtype=float), "f": f, "lam_traj": lam_traj,
+            "lam_end": lam_end, "lam0": lam0, "k_rec": np.arange(n_rec) * R, "record_every": R}
 
 
 # ----------------------------------------------------------------------------- analysis
@@ -292,14 +293,16 @@ def analyse(land: dict, sharp: dict) -> dict:
     for i in range(len(land["dropouts"])):
         a, y = land["line_alphas"], land[f"line_final_{i}_global"]
         widths.append(float(np.ptp(a[y <= float(land[f"f_final_{i}"]) + 0.1])))
-    return dict(etas=etas, converged=converged, all_converged=bool(converged.all()),
-                lam_end=lam_end, mean_lam=mean_lam, max_ratio=float(np.nanmax(ratio_to_bound)),
-                ratio_to_bound=ratio_to_bound, sharper=sharper, lam0=sharp["lam0"],
-                min_gap=float(min(gaps)), drop_gap=drop_gap, widths=widths,
-                lam_final=[float(land[f"lam_final_{i}"]) for i in range(len(land["dropouts"]))],
-                acc=[float(land[f"acc_{i}"]) for i in range(len(land["dropouts"]))],
-                f_final=[float(land[f"f_final_{i}"]) for i in range(len(land["dropouts"]))],
-                n_seeds=int(lam_end.shape[0]))
+    nets = range(len(land["dropouts"]))
+    return {"etas": etas, "converged": converged, "all_converged": bool(converged.all()),
+            "lam_end": lam_end, "mean_lam": mean_lam,
+            "max_ratio": float(np.nanmax(ratio_to_bound)), "ratio_to_bound": ratio_to_bound,
+            "sharper": sharper, "lam0": sharp["lam0"], "min_gap": float(min(gaps)),
+            "drop_gap": drop_gap, "widths": widths,
+            "lam_final": [float(land[f"lam_final_{i}"]) for i in nets],
+            "acc": [float(land[f"acc_{i}"]) for i in nets],
+            "f_final": [float(land[f"f_final_{i}"]) for i in nets],
+            "n_seeds": int(lam_end.shape[0])}
 
 
 def verdict(a: dict) -> dict:

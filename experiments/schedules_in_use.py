@@ -58,7 +58,8 @@ import numpy as np
 import minigrad as mg
 import optimizers
 import schedules as S
-from experiments.common import fmt, verdict as make_verdict
+from experiments.common import fmt
+from experiments.common import verdict as make_verdict
 from experiments.loss_landscape import top_eigenvalue
 from experiments.registry import register
 from experiments.runner import run as run_trace
@@ -73,14 +74,14 @@ BOUND = ("f_sched(x_K) < f_const(x_K) for every decaying schedule and seed; CLR:
          "and f(x_K) <= 1e-6; constant base rate: f > 0.5 for all k")
 FIGURE = "schedules_in_use.png"
 STEM_A, STEM_B = "mlp", "plateau"
-QUICK = dict(seeds=2, steps=400)
-FULL = dict(seeds=6, steps=2000)
+QUICK = {"seeds": 2, "steps": 400}
+FULL = {"seeds": 6, "steps": 2000}
 BATCH = 16
 DECAYING = ("step", "cosine", "warmup-cosine", "WSD", "1cycle")
 ESCAPE = 0.5       # f <= ESCAPE: off the plateau (the plateau lies at f >= 0.99 beyond r = 1)
 SETTLED = 1e-6     # f(x_K) <= SETTLED: in the minimum
 B_STEPS = 1500
-CLR = dict(base_lr=0.05, max_lr=1.0, step_size_up=250, mode="triangular2")
+CLR = {"base_lr": 0.05, "max_lr": 1.0, "step_size_up": 250, "mode": "triangular2"}
 
 
 # ----------------------------------------------------------------------------- part A
@@ -175,7 +176,7 @@ def gd_paths(problem, rates: dict, K: int) -> list:
         lr.append(np.asarray([g["last_lr"] for g in opt.param_groups], dtype=float))
     f, xy, lr = np.asarray(f), np.asarray(xy), np.asarray(lr)
     return [Trace(n, {"k": np.arange(K + 1, dtype=float), "f": f[:, i], "lr": lr[:, i],
-                      "x": xy[:, i, 0], "y": xy[:, i, 1]}, dict(problem=problem.name, steps=K))
+                      "x": xy[:, i, 0], "y": xy[:, i, 1]}, {"problem": problem.name, "steps": K})
             for i, n in enumerate(labels)]
 
 
@@ -206,11 +207,12 @@ def analyse(traces_a, traces_b) -> dict:
     for t in traces_b:
         f = np.asarray(t["f"], dtype=float)
         hit = np.nonzero(f <= ESCAPE)[0]
-        b[t.label] = dict(escaped=bool(hit.size), escape_step=int(hit[0]) if hit.size else None,
-                          final=float(f[-1]), settled=bool(f[-1] <= SETTLED),
-                          cyclical=bool(t.meta["cyclical"]), min=float(np.min(f)))
-    return dict(names=names, final=final, gaps=gaps, n_seeds=len(runs),
-                peaks=sorted({float(t.meta["peak"]) for t in traces_a}), b=b)
+        b[t.label] = {"escaped": bool(hit.size),
+                      "escape_step": int(hit[0]) if hit.size else None,
+                      "final": float(f[-1]), "settled": bool(f[-1] <= SETTLED),
+                      "cyclical": bool(t.meta["cyclical"]), "min": float(np.min(f))}
+    return {"names": names, "final": final, "gaps": gaps, "n_seeds": len(runs),
+            "peaks": sorted({float(t.meta["peak"]) for t in traces_a}), "b": b}
 
 
 def verdict(a: dict) -> dict:
@@ -231,9 +233,10 @@ def verdict(a: dict) -> dict:
                 f"min over seeds of f_const(x_K) - f_sched(x_K): {text_gap} (all must be > 0). "
                 f"Part B (plateau and narrow well, full-batch GD, {B_STEPS} steps): {text_b}")
     worst = min(a["gaps"], key=lambda n: float(np.min(a["gaps"][n])))
+    lo, hi = (f(mean_final[n] for n in a["gaps"]) for f in (min, max))
     summary = (f"constant ends at {mean_final['constant']:.4f}, decaying schedules "
-               f"{min(mean_final[n] for n in a['gaps']):.4f}..{max(mean_final[n] for n in a['gaps']):.4f}"
-               f" (smallest paired gap {float(np.min(a['gaps'][worst])):.4f}, {worst}); CLR "
+               f"{lo:.4f}..{hi:.4f} (smallest paired gap "
+               f"{float(np.min(a['gaps'][worst])):.4f}, {worst}); CLR "
                f"escapes at step {clr['escape_step']} and settles, the base rate never escapes")
     return make_verdict(ok_a and ok_b, claim=CLAIM, bound=BOUND, measured=measured,
                         figure=FIGURE, summary=summary, mean_final=mean_final,

@@ -188,7 +188,7 @@ class _Diagonal(Problem):
 @pytest.mark.parametrize("a, top", [([3.0, 1.0, -0.5], 3.0), ([-6.0, 2.5, 1.0], 2.5),
                                     ([-2.0, -1.0], -1.0)])
 def test_top_eigenvalue_by_power_iteration(a, top):
-    lam, v = LL.top_eigenvalue(_Diagonal(a), np.ones(len(a)), iters=200,
+    lam, _v = LL.top_eigenvalue(_Diagonal(a), np.ones(len(a)), iters=200,
                                rng=np.random.default_rng(1))
     assert lam == pytest.approx(top, rel=1e-6)
 
