@@ -1,0 +1,167 @@
+"""The heavy-tailed-imbalance and curvature-sharpness experiments: PASS in --quick mode, files
+written, figures redrawn from the saved data alone, the verdicts turn to FAIL when the saved
+measurements are made to break the claims, and the pieces they rest on (blow-up rule, batched
+rows = independent runs, power iteration, steps to target) checked on their own."""
+import json
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+import optimizers
+import problems as P
+from experiments import class_imbalance as ci
+from experiments import curvature_sharpness as cs
+from experiments.__main__ import run_one
+from experiments.trace import load_traces
+
+NAMES = {"heavy-tailed-imbalance": ci, "curvature-sharpness": cs}
+
+
+@pytest.fixture(scope="module")
+def quick_runs(tmp_path_factory):
+    out = tmp_path_factory.mktemp("results")
+    return out, {name: run_one(name, str(out), True, 0, "numpy") for name in NAMES}
+
+
+@pytest.mark.parametrize("name", list(NAMES))
+def test_quick_run_passes_and_writes_its_files(quick_runs, name):
+    out, runs = quick_runs
+    v = runs[name]
+    assert v["verdict"] == "PASS", v["measured"]
+    for key in ("claim", "bound", "measured", "summary", "figure"):
+        assert v[key]
+    folder = out / name
+    assert (folder / v["figure"]).stat().st_size > 10_000
+    assert json.loads((folder / "verdict.json").read_text())["verdict"] == "PASS"
+
+
+def test_imbalance_saves_every_grid_run(quick_runs):
+    out, _ = quick_runs
+    traces = load_traces(out / "heavy-tailed-imbalance", stem=ci.STEM)
+    for method in ci.METHODS:
+        runs = [t for t in traces if t.meta["method"] == method]
+        assert [t.meta["lr"] for t in runs] == ci.lr_grid(method, ci.QUICK["density"])
+        assert any(t.meta["blowup_at"] is not None for t in runs)   # the grid goes past
+        assert any(t.meta["blowup_at"] is None for t in runs)       # stability
+    t = traces[0]
+    k = t.meta["k"]
+    G = ci.group_losses(t)
+    np.testing.assert_allclose(G[0], np.log(t.meta["n_classes"]))   # W_0 = 0: log c
+    np.testing.assert_allclose(t["f"], G.mean(axis=1))               # equal-size groups
+    assert G.shape[1] == k
+
+
+def test_curvature_saves_both_parts(quick_runs):
+    out, _ = quick_runs
+    data_a, data_b = cs.load_data(out / "curvature-sharpness")
+    assert set(data_a) == {"hidden", "visible"}
+    assert data_a["hidden"]["gaps"].shape[:3] == (2, len(cs.GRID), cs.QUICK["seeds_a"])
+    assert np.allclose(data_a["hidden"]["gaps"][..., 0], 1.0)      # relative to the start
+    assert data_b["SGD_lam"].shape == data_b["SAM_lam"].shape == (cs.QUICK["seeds_b"],)
+    assert data_b["SGD_reached"].all() and data_b["SAM_reached"].all()
+
+
+def test_draw_uses_the_saved_data_only(quick_runs, monkeypatch):
+    out, runs = quick_runs
+    for name, mod in NAMES.items():
+        (out / name / runs[name]["figure"]).unlink()
+    for attr in ("run_lr", "run_grid", "make_problem"):
+        monkeypatch.setattr(ci, attr, None)
+    for attr in ("sophia_adam_runs", "sam_sgd_runs", "train_to_loss", "quadratics"):
+        monkeypatch.setattr(cs, attr, None)
+    assert ci.draw(out / "heavy-tailed-imbalance").exists()
+    assert cs.draw(out / "curvature-sharpness").exists()
+    # the verdicts are functions of the saved data too
+    assert ci.verdict(ci.analyse(load_traces(out / "heavy-tailed-imbalance",
+                                             stem=ci.STEM)))["verdict"] == "PASS"
+    assert cs.verdict(cs.analyse(*cs.load_data(out / "curvature-sharpness")))["verdict"] == "PASS"
+
+
+def test_imbalance_verdict_fails_when_adaptive_methods_leave_the_rare_classes(quick_runs):
+    """Adam's and sign descent's rare group made to stay at its start (as GD's nearly does):
+    the rare-group and all-groups checks fail."""
+    out, _ = quick_runs
+    traces = load_traces(out / "heavy-tailed-imbalance", stem=ci.STEM)
+    for t in traces:
+        if t.meta["method"] != "GD":
+            rare = f"g{t.meta['n_groups'] - 1}"
+            t.columns[rare] = np.full_like(t[rare], t[rare][0])
+    v = ci.verdict(ci.analyse(traces))
+    assert v["verdict"] == "FAIL"
+    assert all(f < ci.RARE_FACTOR for f in v["rare_factor"].values())
+
+
+def test_imbalance_verdict_fails_when_gd_fits_the_rare_classes(quick_runs):
+    """GD's runs given Adam's curves of the same grid position: GD no longer lags."""
+    out, _ = quick_runs
+    traces = load_traces(out / "heavy-tailed-imbalance", stem=ci.STEM)
+    adam = ci.analyse(traces)["methods"]["Adam"]["lr"]
+    src = next(t for t in traces if t.meta["method"] == "Adam" and t.meta["lr"] == adam)
+    for t in traces:
+        if t.meta["method"] == "GD":
+            t.columns = {c: np.array(v) for c, v in src.columns.items()}
+    assert ci.verdict(ci.analyse(traces))["verdict"] == "FAIL"
+
+
+def test_curvature_verdict_fails_when_the_measurements_are_swapped(quick_runs):
+    out, _ = quick_runs
+    folder = out / "curvature-sharpness"
+    data_a, data_b = cs.load_data(folder)
+    data_a["hidden"]["gaps"] = data_a["hidden"]["gaps"][::-1].copy()   # Adam <-> Sophia
+    a = cs.analyse(data_a, data_b)
+    assert a["hidden"]["ratio"] < cs.SPEEDUP
+    assert cs.verdict(a)["verdict"] == "FAIL"
+    data_a, data_b = cs.load_data(folder)
+    data_b["SGD_lam"], data_b["SAM_lam"] = data_b["SAM_lam"], data_b["SGD_lam"]
+    assert cs.verdict(cs.analyse(data_a, data_b))["verdict"] == "FAIL"
+
+
+def test_imbalance_blowup_rule_stops_a_too_large_step():
+    p = ci.make_problem(3, 0)
+    t = ci.run_lr(p, "GD", 100.0, 50)
+    assert t.meta["blowup_at"] == 1 and t.meta["stopped"] and t["k"][-1] == 1
+    assert ci.group_losses(t)[-1].mean() > t.meta["f0"]
+    t = ci.run_lr(p, "GD", 1e-3, 20)
+    assert t.meta["blowup_at"] is None and t["k"][-1] == 20
+    assert t["f"][-1] < t["f"][0]
+
+
+def test_batched_rows_are_independent_runs():
+    """Adam on the stacked objective (grid x rows) moves each row exactly as Adam on that
+    row's own problems.Quadratic."""
+    seeds, steps, lr = [3, 4], 40, 0.1
+    data = cs.sophia_adam_runs(seeds, steps, grid=[lr])
+    for kind in ("hidden", "visible"):
+        for i, q in enumerate(cs.quadratics(kind, seeds)):
+            x = q.start()
+            opt = optimizers.Adam([x], lr=lr)
+            ref = []
+            for t in range(steps + 1):
+                if t % cs.RECORD_EVERY == 0:
+                    ref.append((q.value(x.data) - q.f_star) / (q.value(q.x0) - q.f_star))
+                opt.zero_grad()
+                q.f(x).backward()
+                opt.step()
+            np.testing.assert_allclose(data[kind]["gaps"][0, 0, i], ref, rtol=1e-7,
+                                       atol=1e-15)
+
+
+def test_top_eigenvalue_matches_the_dense_hessian():
+    lam = np.array([0.3, -0.2, 2.5, 1.0, 0.01])
+    q = P.Quadratic(dim=5, eigenvalues=np.abs(lam), seed=1)
+    top, _ = cs.top_eigenvalue(q, q.x0, tol=1e-10)
+    assert top == pytest.approx(2.5, rel=1e-6)
+    p = P.MLPClassification(dataset="moons", m=40, hidden=(4,), seed=2)
+    H = mg.hessian(p.f, p.x0)
+    ev = np.linalg.eigvalsh(H)
+    top, iters = cs.top_eigenvalue(p, p.x0, tol=1e-10, max_iter=2000)
+    assert ev[-1] > abs(ev[0])             # the top eigenvalue is the largest in modulus
+    assert top == pytest.approx(ev[-1], rel=1e-5)
+
+
+def test_steps_to_target_counts_staying_below():
+    k = np.arange(6) * 5
+    assert cs.steps_to_target([1, 1e-9, 1, 1e-9, 1e-9, 1e-9], k, 1e-8) == 15
+    assert cs.steps_to_target([1, 1e-9, 1e-9, 1e-9, 1e-9, 1], k, 1e-8) == np.inf
+    assert cs.steps_to_target([1e-9] * 6, k, 1e-8) == 0
