@@ -149,7 +149,9 @@ class TeacherStudent(_MLPForward, _ModelProblem):
        \qquad a_i\sim N(0,I_{d_{in}}).
 
     The teacher is ``nn.MLP([d_in, *teacher_hidden, d_out])`` initialised from
-    ``teacher_seed``, the student ``nn.MLP([d_in, *hidden, d_out])`` from ``seed``. When the
+    ``teacher_seed`` (default ``seed + 1``, so that the student never starts at the teacher; an
+    explicit ``teacher_seed`` equal to ``seed`` with equal architectures is refused for that
+    reason), the student ``nn.MLP([d_in, *hidden, d_out])`` from ``seed``. When the
     architectures agree and ``noise`` is 0, the teacher's weights are a global minimiser:
     ``x_star`` = the teacher's parameters and ``f_star`` = 0 (one of many: hidden units can be
     permuted, and for tanh their signs flipped). Otherwise ``x_star`` and ``f_star`` are None.
@@ -159,8 +161,10 @@ class TeacherStudent(_MLPForward, _ModelProblem):
 
     def __init__(self, d_in: int = 5, hidden=(16,), teacher_hidden=None, d_out: int = 1,
                  m: int = 256, noise: float = 0.0, activation: str = "tanh", seed: int = 0,
-                 teacher_seed: int = 1, dtype="float64"):
+                 teacher_seed: int | None = None, dtype="float64"):
         owner = type(self).__name__
+        if teacher_seed is None:
+            teacher_seed = seed + 1
         d_in = V.positive_int(owner, "d_in", d_in)
         d_out = V.positive_int(owner, "d_out", d_out)
         m = V.positive_int(owner, "m", m)
@@ -168,6 +172,9 @@ class TeacherStudent(_MLPForward, _ModelProblem):
         hidden = tuple(V.positive_int(owner, "hidden", h) for h in hidden)
         teacher_hidden = hidden if teacher_hidden is None else tuple(
             V.positive_int(owner, "teacher_hidden", h) for h in teacher_hidden)
+        if teacher_seed == seed and teacher_hidden == hidden:
+            raise ValueError(f"{owner}: teacher_seed={teacher_seed} equals seed with the same "
+                             "architecture: the student would start at the teacher (f(x_0) = 0)")
         rng = as_rng(seed)
         X = rng.standard_normal((m, d_in))
         self.teacher = nn.MLP([d_in, *teacher_hidden, d_out], activation=activation,

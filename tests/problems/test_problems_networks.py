@@ -106,3 +106,12 @@ def test_matrix_regression_constants():
         P.MatrixRegression(n_out=3, n_in=5, rank=4)
     with pytest.raises(ValueError, match=r"cond must be >= 1; got cond=0\.5"):
         P.MatrixRegression(cond=0.5)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_teacher_student_default_never_starts_at_the_teacher(seed):
+    # the old default teacher_seed=1 made seed=1 start exactly at the teacher (f(x_0) = 0)
+    p = P.TeacherStudent(d_in=4, hidden=(6,), m=50, seed=seed)
+    assert p.value(p.x0) > 1e-3
+    with pytest.raises(ValueError, match="teacher_seed"):
+        P.TeacherStudent(d_in=4, hidden=(6,), m=50, seed=seed, teacher_seed=seed)
