@@ -6,7 +6,8 @@ Hessian eigenvalue.
 "Algorithm 3 Sophia", after Liu et al. 2023). Sophia divides the momentum by a diagonal Hessian
 estimate and clips,
 
-.. math:: \theta_{t+1}=\theta_t-\eta\,\mathrm{clip}\Bigl(\frac{m_t}{\max\{h_t,\epsilon\}},\rho\Bigr),
+.. math:: \theta_{t+1}=\theta_t-\eta\,
+          \mathrm{clip}\Bigl(\frac{m_t}{\max\{h_t,\epsilon\}},\rho\Bigr),
 
 (``optimizers.Sophia(clip="lecture")``, L0's slide form; Hutchinson estimate
 :math:`\hat h=u\odot(\nabla^2f\,u)`, :math:`u\sim N(0,I)`, every :math:`k=10` steps, paper
@@ -50,8 +51,9 @@ default :math:`\rho=0.05`, the same seed for the batches. To compare at the same
 stops when the full training loss first falls below 0.05 (checked every 10 steps; budget 3000
 steps; the sharpness of a cross-entropy network changes along training, so a comparison after
 equal numbers of steps would mix flatness with progress). Sharpness: the top eigenvalue
-:math:`\lambda_{\max}` of the Hessian of the full training loss there, by power iteration on Hessian-vector products (``problem.hvp``, reverse over reverse
-in minigrad) until the Rayleigh quotient changes by less than :math:`10^{-4}` relatively.
+:math:`\lambda_{\max}` of the Hessian of the full training loss there, by power iteration
+on Hessian-vector products (``problem.hvp``, reverse over reverse in minigrad) until the
+Rayleigh quotient changes by less than :math:`10^{-4}` relatively.
 
 **Verdict** (PASS when both parts hold):
 
@@ -75,7 +77,8 @@ import numpy as np
 import minigrad as mg
 import optimizers
 import problems as P
-from experiments.common import fmt, verdict as make_verdict
+from experiments.common import fmt
+from experiments.common import verdict as make_verdict
 from experiments.registry import register
 
 CLAIM = ("Curvature and sharpness: Sophia's clipped diagonal-Newton steps beat Adam where the "
@@ -86,8 +89,8 @@ BOUND = ("A: steps(Adam) >= 2 steps(Sophia) to f - f* <= 1e-8 (f0 - f*) (hidden-
          "lambda_max(SGD) at training loss 0.05, paired difference > 2 SE")
 FIGURE = "curvature_sharpness.png"
 DATA_A, DATA_B = "sophia_adam.npz", "sam_sgd.npz"
-QUICK = dict(seeds_a=2, steps_a=2000, seeds_b=4)
-FULL = dict(seeds_a=6, steps_a=5000, seeds_b=16)
+QUICK = {"seeds_a": 2, "steps_a": 2000, "seeds_b": 4}
+FULL = {"seeds_a": 6, "steps_a": 5000, "seeds_b": 16}
 DIM = 20
 EIG_RANGE = (1e-4, 1.0)
 HIDDEN_SCALE = 0.01          # x* = 0.01 Lambda^{-1} xi
@@ -162,9 +165,9 @@ def sophia_adam_runs(seeds, steps: int, *, grid=GRID) -> dict:
             else:
                 opt.step()
     S = len(seeds)
-    common = dict(k=np.arange(n_rec) * RECORD_EVERY, grid=np.asarray(grid),
-                  eigenvalues=mg.backend.to_numpy(xp.diagonal(qs[0].A)), seeds=np.asarray(seeds),
-                  budget=steps)
+    common = {"k": np.arange(n_rec) * RECORD_EVERY, "grid": np.asarray(grid),
+              "eigenvalues": mg.backend.to_numpy(xp.diagonal(qs[0].A)),
+              "seeds": np.asarray(seeds), "budget": steps}
     return {kind: dict(gaps=gaps[:, :, i * S:(i + 1) * S], **common)
             for i, kind in enumerate(kinds)}
 
@@ -178,6 +181,11 @@ def steps_to_target(rel_gaps, k, target: float = TARGET) -> float:
     if above[-1] == len(k) - 1:
         return math.inf
     return float(k[above[-1] + 1])
+
+
+def _steps(x: float) -> str:
+    """A step count as text (``inf`` when not reached)."""
+    return f"{x:.0f}" if math.isfinite(x) else "inf"
 
 
 def first_hit(rel_gaps, k, target: float = TARGET) -> float:
@@ -229,7 +237,7 @@ def train_to_loss(problem, method: str, seed: int) -> dict:
             break
         idx = problem.sample_batch(SAM_BATCH, rng)
 
-        def closure():
+        def closure(idx=idx):
             opt.zero_grad()
             loss = problem.f_batch(x, idx)
             loss.backward()
@@ -241,8 +249,9 @@ def train_to_loss(problem, method: str, seed: int) -> dict:
             closure()
             opt.step()
     lam, iters = top_eigenvalue(problem, x.data, seed=seed)
-    return dict(k=np.asarray(ks), f=np.asarray(fs), steps=steps, reached=fs[-1] <= SAM_TARGET,
-                lam=lam, power_iters=iters, accuracy=problem.accuracy(x.data))
+    return {"k": np.asarray(ks), "f": np.asarray(fs), "steps": steps,
+            "reached": fs[-1] <= SAM_TARGET, "lam": lam, "power_iters": iters,
+            "accuracy": problem.accuracy(x.data)}
 
 
 def sam_sgd_runs(seeds) -> dict:
@@ -285,31 +294,33 @@ def analyse(data_a: dict, data_b: dict) -> dict:
             if not np.isfinite(score[mi, gi]):   # none reached: the one that got closest
                 gi = int(np.argmin(np.log(np.maximum(d["gaps"][mi, :, :, -1], 1e-300))
                                    .mean(axis=1)))
-            best[method] = dict(index=gi, value=float(d["grid"][gi]), steps=float(score[mi, gi]))
+            best[method] = {"index": gi, "value": float(d["grid"][gi]),
+                            "steps": float(score[mi, gi])}
         first = np.array([[[first_hit(d["gaps"][m, g, s], k) for s in range(d["gaps"].shape[2])]
                            for g in range(d["gaps"].shape[1])] for m in range(2)]).mean(axis=2)
-        first_best = {m: dict(value=float(d["grid"][int(np.argmin(first[mi]))]),
-                              steps=float(first[mi].min()))
+        first_best = {m: {"value": float(d["grid"][int(np.argmin(first[mi]))]),
+                          "steps": float(first[mi].min())}
                       for mi, m in enumerate(("Adam", "Sophia"))}
         budget = float(d["budget"])
         adam = min(best["Adam"]["steps"], budget)            # a lower bound when not reached
-        a[kind] = dict(score=score, best=best, grid=d["grid"], budget=budget,
-                       adam_reached=math.isfinite(best["Adam"]["steps"]),
-                       ratio=adam / best["Sophia"]["steps"], first=first_best,
-                       first_ratio=first_best["Adam"]["steps"] / first_best["Sophia"]["steps"])
+        a[kind] = {"score": score, "best": best, "grid": d["grid"], "budget": budget,
+                   "adam_reached": math.isfinite(best["Adam"]["steps"]),
+                   "ratio": adam / best["Sophia"]["steps"], "first": first_best,
+                   "first_ratio": first_best["Adam"]["steps"] / first_best["Sophia"]["steps"]}
     b = data_b
     both = np.asarray(b["SGD_reached"], bool) & np.asarray(b["SAM_reached"], bool)
     sgd, sam = np.asarray(b["SGD_lam"])[both], np.asarray(b["SAM_lam"])[both]
     d = sgd - sam
     n = int(both.sum())
     se = float(d.std(ddof=1) / math.sqrt(n)) if n > 1 else math.inf
-    a["sam"] = dict(mean_sgd=float(sgd.mean()) if n else math.nan,
-                    mean_sam=float(sam.mean()) if n else math.nan,
-                    diff=float(d.mean()) if n else math.nan, se=se, n=n, seeds=int(both.size),
-                    not_reached={m: int((~np.asarray(b[f"{m}_reached"], bool)).sum())
-                                 for m in ("SGD", "SAM")},
-                    ratio=float(sam.mean() / sgd.mean()) if n else math.nan,
-                    sam_lower=int((d > 0).sum()))
+    a["sam"] = {"mean_sgd": float(sgd.mean()) if n else math.nan,
+                "mean_sam": float(sam.mean()) if n else math.nan,
+                "diff": float(d.mean()) if n else math.nan, "se": se, "n": n,
+                "seeds": int(both.size),
+                "not_reached": {m: int((~np.asarray(b[f"{m}_reached"], bool)).sum())
+                                for m in ("SGD", "SAM")},
+                "ratio": float(sam.mean() / sgd.mean()) if n else math.nan,
+                "sam_lower": int((d > 0).sum())}
     return a
 
 
@@ -322,7 +333,7 @@ def verdict(a: dict) -> dict:
     def best(x, m):
         if not math.isfinite(x["best"][m]["steps"]):
             return f"{m} not within the {int(x['budget'])}-step budget at any grid value"
-        return f"{m} {fmt(x['best'][m]['steps'])} steps (at {fmt(x['best'][m]['value'])})"
+        return f"{m} {_steps(x['best'][m]['steps'])} steps (at {fmt(x['best'][m]['value'])})"
 
     def ratio(x):
         return ("" if x["adam_reached"] else ">= ") + fmt(x["ratio"])
@@ -330,13 +341,15 @@ def verdict(a: dict) -> dict:
     measured = (f"A. hidden curvature: {best(h, 'Sophia')}, {best(h, 'Adam')}; Adam/Sophia = "
                 f"{ratio(h)} (need >= {SPEEDUP:g}). Visible curvature (not checked): "
                 f"{best(v, 'Sophia')}, {best(v, 'Adam')}; Adam/Sophia = {ratio(v)}. "
-                f"(First hitting times instead: hidden Adam {fmt(h['first']['Adam']['steps'])} "
+                f"(First hitting times instead: hidden Adam {_steps(h['first']['Adam']['steps'])} "
                 f"(lr {fmt(h['first']['Adam']['value'])}), Sophia "
-                f"{fmt(h['first']['Sophia']['steps'])}; visible Adam "
-                f"{fmt(v['first']['Adam']['steps'])}, Sophia {fmt(v['first']['Sophia']['steps'])}.) "
+                f"{_steps(h['first']['Sophia']['steps'])}; visible Adam "
+                f"{_steps(v['first']['Adam']['steps'])}, Sophia "
+                f"{_steps(v['first']['Sophia']['steps'])}.) "
                 f"B. both runs reached loss {SAM_TARGET} for {s['n']}/{s['seeds']} seeds (not "
                 f"reached: SGD {s['not_reached']['SGD']}, SAM {s['not_reached']['SAM']}; need >= "
-                f"{MIN_REACHED:.0%}); on those, mean lambda_max SGD {fmt(s['mean_sgd'])}, SAM {fmt(s['mean_sam'])}, ratio "
+                f"{MIN_REACHED:.0%}); on those, mean lambda_max SGD {fmt(s['mean_sgd'])}, SAM "
+                f"{fmt(s['mean_sam'])}, ratio "
                 f"{fmt(s['ratio'])} (need <= {SHARPNESS_RATIO}); paired difference "
                 f"{fmt(s['diff'])} +- {fmt(s['se'])} (SE), SAM lower in {s['sam_lower']}/{s['n']}")
     summary = (f"Sophia {ratio(h)}x fewer steps than Adam (hidden curvature; "
@@ -355,10 +368,11 @@ def save_data(out_dir, data_a: dict, data_b: dict) -> None:
     flat = {f"{kind}__{key}": val for kind, d in data_a.items() for key, val in d.items()}
     np.savez(out_dir / DATA_A, **flat)
     np.savez(out_dir / DATA_B, **data_b)
-    (out_dir / "settings.json").write_text(json.dumps(dict(
-        dim=DIM, eig_range=EIG_RANGE, hidden_scale=HIDDEN_SCALE, target=TARGET,
-        record_every=RECORD_EVERY, sam=dict(lr=SAM_LR, rho=SAM_RHO, batch=SAM_BATCH,
-                                            target=SAM_TARGET, budget=SAM_BUDGET)), indent=1))
+    (out_dir / "settings.json").write_text(json.dumps({
+        "dim": DIM, "eig_range": EIG_RANGE, "hidden_scale": HIDDEN_SCALE, "target": TARGET,
+        "record_every": RECORD_EVERY,
+        "sam": {"lr": SAM_LR, "rho": SAM_RHO, "batch": SAM_BATCH, "target": SAM_TARGET,
+                "budget": SAM_BUDGET}}, indent=1))
 
 
 def load_data(out_dir) -> tuple[dict, dict]:
@@ -394,7 +408,7 @@ def draw(out_dir) -> pathlib.Path:
             for s in range(G.shape[0]):
                 ax.semilogy(d["k"], np.maximum(G[s], 1e-18), color=colors[method], lw=1.0,
                             alpha=0.8, label=(f"{method} ({'lr' if method == 'Adam' else 'rho'}"
-                                              f"={fmt(b['value'])}): {fmt(b['steps'])} steps")
+                                              f"={fmt(b['value'])}): {_steps(b['steps'])} steps")
                             if s == 0 else None)
         ax.axhline(TARGET, color="k", ls=":", lw=1.0, label=f"target {TARGET:g}")
         ax.set_ylim(1e-14, 10)

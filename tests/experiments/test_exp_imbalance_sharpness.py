@@ -64,7 +64,7 @@ def test_curvature_saves_both_parts(quick_runs):
 
 def test_draw_uses_the_saved_data_only(quick_runs, monkeypatch):
     out, runs = quick_runs
-    for name, mod in NAMES.items():
+    for name in NAMES:
         (out / name / runs[name]["figure"]).unlink()
     for attr in ("run_lr", "run_grid", "make_problem"):
         monkeypatch.setattr(ci, attr, None)
@@ -155,7 +155,7 @@ def test_top_eigenvalue_matches_the_dense_hessian():
     p = P.MLPClassification(dataset="moons", m=40, hidden=(4,), seed=2)
     H = mg.hessian(p.f, p.x0)
     ev = np.linalg.eigvalsh(H)
-    top, iters = cs.top_eigenvalue(p, p.x0, tol=1e-10, max_iter=2000)
+    top, _ = cs.top_eigenvalue(p, p.x0, tol=1e-10, max_iter=2000)
     assert ev[-1] > abs(ev[0])             # the top eigenvalue is the largest in modulus
     assert top == pytest.approx(ev[-1], rel=1e-5)
 
