@@ -52,8 +52,10 @@ stops when the full training loss first falls below 0.05 (checked every 10 steps
 steps; the sharpness of a cross-entropy network changes along training, so a comparison after
 equal numbers of steps would mix flatness with progress). Sharpness: the top eigenvalue
 :math:`\lambda_{\max}` of the Hessian of the full training loss there, by power iteration
-on Hessian-vector products (``problem.hvp``, reverse over reverse in minigrad) until the
-Rayleigh quotient changes by less than :math:`10^{-4}` relatively.
+on Hessian-vector products (:mod:`experiments.sharpness`; ``problem.hvp``, reverse over
+reverse in minigrad) until the Rayleigh quotient changes by less than :math:`10^{-4}` relatively
+(at most 300 iterations; a shifted second pass if the eigenvalue of largest modulus were
+negative).
 
 **Verdict** (PASS when both parts hold):
 
@@ -80,6 +82,7 @@ import problems as P
 from experiments.common import fmt
 from experiments.common import verdict as make_verdict
 from experiments.registry import register
+from experiments.sharpness import top_eigenvalue
 
 CLAIM = ("Curvature and sharpness: Sophia's clipped diagonal-Newton steps beat Adam where the "
          "gradient does not reveal the heterogeneous curvature; SAM ends in flatter regions than "
@@ -99,6 +102,7 @@ TARGET = 1e-8                # relative gap
 RECORD_EVERY = 5
 SPEEDUP = 2.0                # check A
 SAM_LR, SAM_RHO, SAM_BATCH, SAM_TARGET, SAM_BUDGET = 0.3, 0.05, 20, 0.05, 3000
+POWER_TOL, POWER_MAX_ITER = 1e-4, 300   # the power iteration for lambda_max
 SHARPNESS_RATIO = 0.85       # check B
 MIN_REACHED = 0.75           # check B: seeds where both runs reach the loss (equal-loss pairs)
 
@@ -196,26 +200,13 @@ def first_hit(rel_gaps, k, target: float = TARGET) -> float:
 
 
 # ----------------------------------------------------------------------------- part B
-def top_eigenvalue(problem, x, *, tol: float = 1e-4, max_iter: int = 300, seed: int = 0):
-    r"""The largest eigenvalue of :math:`\nabla^2f(x)` by power iteration on Hessian-vector
-    products: :math:`v\leftarrow Hv/\|Hv\|`, Rayleigh quotient :math:`\lambda=v^\top Hv`, until
-    :math:`\lambda` changes by less than ``tol`` relatively. Returns ``(lambda, iterations)``.
-    (It converges to the eigenvalue of largest modulus: at the end of training the Hessian's
-    negative eigenvalues are much smaller than the top one, which the tests check against a
-    dense Hessian.)"""
-    xp = mg.backend.get_array_module(x)
-    v = mg.backend.asarray(mg.backend.host_rng((seed, 11)).standard_normal(x.shape),
-                           dtype=x.dtype, backend=mg.backend.backend_name_of(x))
-    v = v / xp.linalg.norm(v)
-    lam = math.nan
-    for it in range(1, max_iter + 1):
-        hv = problem.hvp(x, v)
-        new = float(xp.sum(v * hv))
-        v = hv / xp.linalg.norm(hv)
-        if math.isfinite(lam) and abs(new - lam) <= tol * abs(new):
-            return new, it
-        lam = new
-    return lam, max_iter
+def sharpness_at(problem, x, seed: int):
+    r""":math:`\lambda_{\max}(\nabla^2f(x))` by power iteration (:mod:`experiments.sharpness`)
+    until the Rayleigh quotient changes by less than ``POWER_TOL`` relatively (at most
+    ``POWER_MAX_ITER`` iterations), from a start drawn from the seed; returns the
+    :class:`~experiments.sharpness.TopEigen`."""
+    return top_eigenvalue(problem, x, iters=POWER_MAX_ITER, tol=POWER_TOL,
+                          rng=mg.backend.host_rng((seed, 11)))
 
 
 def train_to_loss(problem, method: str, seed: int) -> dict:
@@ -248,9 +239,9 @@ def train_to_loss(problem, method: str, seed: int) -> dict:
         else:
             closure()
             opt.step()
-    lam, iters = top_eigenvalue(problem, x.data, seed=seed)
+    top = sharpness_at(problem, x.data, seed)
     return {"k": np.asarray(ks), "f": np.asarray(fs), "steps": steps,
-            "reached": fs[-1] <= SAM_TARGET, "lam": lam, "power_iters": iters,
+            "reached": fs[-1] <= SAM_TARGET, "lam": top.lam, "power_iters": top.iterations,
             "accuracy": problem.accuracy(x.data)}
 
 
@@ -259,7 +250,7 @@ def sam_sgd_runs(seeds) -> dict:
     for s in seeds:
         p = P.MLPClassification(dataset="moons", m=200, hidden=(16, 16), activation="tanh",
                                 seed=int(s))
-        lam0, _ = top_eigenvalue(p, p.x0, seed=int(s))
+        lam0 = sharpness_at(p, p.x0, int(s)).lam
         for method in ("SGD", "SAM"):
             r = train_to_loss(p, method, int(s))
             r["lam0"] = lam0

@@ -67,8 +67,8 @@ import optimizers
 import schedules
 from experiments.common import fmt
 from experiments.common import verdict as make_verdict
-from experiments.loss_landscape import top_eigenvalue
 from experiments.registry import register
+from experiments.sharpness import top_eigenvalue
 from problems import TeacherStudent
 
 CLAIM = ("Large-batch SGD on an MLP at a fixed number of epochs: with the linear scaling rule "
@@ -148,7 +148,7 @@ def runs(cfg: dict, seed: int) -> dict:
     for s in range(S):
         run_seed = seed * 1000 + s
         p = make_problem(run_seed)
-        lam0[s] = top_eigenvalue(p, p.x0, iters=50, rng=mg.backend.host_rng(run_seed))[0]
+        lam0[s] = top_eigenvalue(p, p.x0, iters=50, rng=mg.backend.host_rng(run_seed)).lam
         alpha_base[s] = BASE_FACTOR / lam0[s]
         for i, (rule, warm) in enumerate(SETTINGS):
             for j, k in enumerate(ks):

@@ -33,8 +33,9 @@ mean squared error, no noise, so :math:`L^*=0`), full-batch GD (``optimizers.SGD
 full loss) with steps :math:`\eta` from a fixed grid: the smallest 0.1, the largest 1.0, chosen
 so that :math:`2/\eta_{\max}=2` lies below the sharpness of the start (about 3 for this network:
 measured and saved as ``lam0``), while :math:`2/\eta_{\min}=20` is far above it. The sharpness is
-measured by power iteration on Hessian-vector products (``minigrad.hvp``; with a shift when the
-eigenvalue of largest modulus is negative) during training and at the end.
+measured by power iteration on Hessian-vector products (:mod:`experiments.sharpness`,
+``minigrad.hvp``; with a shift when the eigenvalue of largest modulus is negative) during
+training and at the end.
 
 Verdict (PASS when all hold):
 
@@ -64,6 +65,7 @@ import optimizers
 from experiments.common import fmt
 from experiments.common import verdict as make_verdict
 from experiments.registry import register
+from experiments.sharpness import top_eigenvalue
 from problems import MLPClassification, TeacherStudent
 
 CLAIM = ("Loss of an MLP along random lines and planes (directions of the weights' norm) around "
@@ -121,37 +123,6 @@ def direction(problem, x, rng, norm: str = "global"):
                               backend=problem.backend)
 
 
-def top_eigenvalue(problem, x, iters: int = 30, v=None, rng=None):
-    r"""The top eigenvalue of :math:`\nabla^2 f(x)` by power iteration on Hessian-vector
-    products; returns ``(lambda_max, v)`` (``v`` the last iterate, to warm-start the next call).
-    When the eigenvalue of largest modulus :math:`\lambda_1` is negative, a second power
-    iteration on :math:`\nabla^2f-\lambda_1I` (whose top eigenvalue is
-    :math:`\lambda_{\max}-\lambda_1\ge0`) gives :math:`\lambda_{\max}`."""
-    xp = mg.backend.get_array_module(problem.x0)
-    if v is None:
-        rng = mg.backend.host_rng(0) if rng is None else rng
-        v = mg.backend.asarray(rng.standard_normal(problem.shape), dtype=problem.dtype,
-                               backend=problem.backend)
-    v = v / xp.sqrt(xp.sum(v * v))
-
-    def power(shift, v):
-        lam = 0.0
-        for _ in range(iters):
-            hv = problem.hvp(x, v) - shift * v
-            lam = float(xp.sum(v * hv))
-            n = float(xp.sqrt(xp.sum(hv * hv)))
-            if n == 0.0 or not math.isfinite(n):
-                break
-            v = hv / n
-        return lam, v
-
-    lam, v = power(0.0, v)
-    if lam < 0:
-        mu, _ = power(lam, v)
-        return mu + lam, v
-    return lam, v
-
-
 def line_values(problem, x, d, alphas):
     """:math:`L(x+\\alpha d)` for every ``alpha`` (a host array); returns a host array."""
     a = mg.backend.asarray(np.asarray(alphas), dtype=problem.dtype, backend=problem.backend)
@@ -200,7 +171,7 @@ def landscapes(cfg: dict, seed: int) -> dict:
         xf = train_through_module(p, cfg["train_steps"])
         out[f"acc_{i}"] = p.accuracy(xf)
         out[f"lam_final_{i}"] = top_eigenvalue(p, xf, iters=60,
-                                                rng=mg.backend.host_rng(seed))[0]
+                                               rng=mg.backend.host_rng(seed)).lam
         for where, w in (("start", x0), ("final", xf)):
             rng = mg.backend.host_rng(seed * 7919 + 17)  # the same directions for every net
             for norm in NORMS:
@@ -234,14 +205,15 @@ def gd_sharpness(problem, eta: float, steps: int, record_every: int, seed: int):
         if not math.isfinite(fk):
             break
         if k % record_every == 0 and k < steps:
-            lam, v = top_eigenvalue(problem, x.data, iters=10, v=v, rng=rng)
-            lams.append(lam)
+            top = top_eigenvalue(problem, x.data, iters=10, v=v, rng=rng)
+            v = top.v
+            lams.append(top.lam)
         if k == steps:
             break
         loss.backward()
         opt.step()
     if math.isfinite(losses[-1]):
-        lam_end, _ = top_eigenvalue(problem, x.data, iters=60, v=v, rng=rng)
+        lam_end = top_eigenvalue(problem, x.data, iters=60, v=v, rng=rng).lam
     else:
         lam_end = math.nan
     n_rec = steps // record_every + (1 if steps % record_every else 0)
@@ -259,7 +231,7 @@ def sharpness_runs(cfg: dict, seed: int) -> dict:
     lam0 = np.zeros(S)
     for s in range(S):
         p = sharpness_problem(seed * 100 + s)
-        lam0[s] = top_eigenvalue(p, p.x0, iters=60, rng=mg.backend.host_rng(s))[0]
+        lam0[s] = top_eigenvalue(p, p.x0, iters=60, rng=mg.backend.host_rng(s)).lam
         for j, eta in enumerate(etas):
             f[s, j], lam_traj[s, j], lam_end[s, j] = gd_sharpness(p, eta, K, R, seed * 100 + s)
     return {"etas": np.asarray(etas, dtype=float), "f": f, "lam_traj": lam_traj,

@@ -60,9 +60,9 @@ import optimizers
 import schedules as S
 from experiments.common import fmt
 from experiments.common import verdict as make_verdict
-from experiments.loss_landscape import top_eigenvalue
 from experiments.registry import register
 from experiments.runner import run as run_trace
+from experiments.sharpness import top_eigenvalue
 from experiments.trace import Trace, load_traces, save_traces
 from problems import MLPClassification
 from problems.landscapes import Landscape
@@ -108,7 +108,7 @@ def part_a(cfg: dict, seed: int) -> list:
     for s in range(cfg["seeds"]):
         run_seed = seed * 1000 + s
         p = mlp_problem(seed, run_seed)
-        lam0 = top_eigenvalue(p, p.x0, iters=50, rng=mg.backend.host_rng(run_seed))[0]
+        lam0 = top_eigenvalue(p, p.x0, iters=50, rng=mg.backend.host_rng(run_seed)).lam
         peak = 1.0 / lam0
         for name, sched in schedule_table(peak, K).items():
             tr = run_trace(p, lambda ps, sched=sched: optimizers.SGD(ps, lr=sched), steps=K,

@@ -1,15 +1,14 @@
 """The heavy-tailed-imbalance and curvature-sharpness experiments: PASS in --quick mode, files
 written, figures redrawn from the saved data alone, the verdicts turn to FAIL when the saved
 measurements are made to break the claims, and the pieces they rest on (blow-up rule, batched
-rows = independent runs, power iteration, steps to target) checked on their own."""
+rows = independent runs, steps to target) checked on their own (the power iteration for the
+sharpness: tests/experiments/test_sharpness.py)."""
 import json
 
 import numpy as np
 import pytest
 
-import minigrad as mg
 import optimizers
-import problems as P
 from experiments import class_imbalance as ci
 from experiments import curvature_sharpness as cs
 from experiments.__main__ import run_one
@@ -145,19 +144,6 @@ def test_batched_rows_are_independent_runs():
                 opt.step()
             np.testing.assert_allclose(data[kind]["gaps"][0, 0, i], ref, rtol=1e-7,
                                        atol=1e-15)
-
-
-def test_top_eigenvalue_matches_the_dense_hessian():
-    lam = np.array([0.3, -0.2, 2.5, 1.0, 0.01])
-    q = P.Quadratic(dim=5, eigenvalues=np.abs(lam), seed=1)
-    top, _ = cs.top_eigenvalue(q, q.x0, tol=1e-10)
-    assert top == pytest.approx(2.5, rel=1e-6)
-    p = P.MLPClassification(dataset="moons", m=40, hidden=(4,), seed=2)
-    H = mg.hessian(p.f, p.x0)
-    ev = np.linalg.eigvalsh(H)
-    top, _ = cs.top_eigenvalue(p, p.x0, tol=1e-10, max_iter=2000)
-    assert ev[-1] > abs(ev[0])             # the top eigenvalue is the largest in modulus
-    assert top == pytest.approx(ev[-1], rel=1e-5)
 
 
 def test_steps_to_target_counts_staying_below():

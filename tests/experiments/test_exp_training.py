@@ -1,8 +1,8 @@
 """The training experiments (loss-landscape, large-batch, schedules-in-use): PASS in --quick mode
 with their files written, figures redrawn from the saved files alone, the verdict turning to FAIL
 when the saved measurements are altered to break each claim, and their tools (random directions
-of the weights' norm, power iteration for the sharpness, the plateau-and-well problem, the
-batch-size rates)."""
+of the weights' norm, the plateau-and-well problem, the batch-size rates; the power iteration
+for the sharpness is tested in tests/experiments/test_sharpness.py)."""
 import json
 
 import numpy as np
@@ -16,7 +16,6 @@ from experiments import schedules_in_use as SU
 from experiments.__main__ import run_one
 from experiments.trace import load_traces
 from problems import MLPClassification
-from problems.base import Problem
 
 MODULES = {"loss-landscape": LL, "large-batch": LB, "schedules-in-use": SU}
 
@@ -172,32 +171,6 @@ def test_directions_have_the_norms_they_promise():
             np.testing.assert_allclose(fs, 0.0)
     with pytest.raises(ValueError, match="norm"):
         LL.direction(p, p.x0, np.random.default_rng(0), "row")
-
-
-class _Diagonal(Problem):
-    """f(x) = 0.5 sum_i a_i x_i^2 with a given (possibly indefinite) diagonal."""
-
-    def __init__(self, a):
-        self.a = mg.backend.asarray(np.asarray(a, dtype=float))
-        self._setup(np.ones(len(a)))
-
-    def _f(self, x):
-        return 0.5 * mg.sum(self.a * x * x)
-
-
-@pytest.mark.parametrize("a, top", [([3.0, 1.0, -0.5], 3.0), ([-6.0, 2.5, 1.0], 2.5),
-                                    ([-2.0, -1.0], -1.0)])
-def test_top_eigenvalue_by_power_iteration(a, top):
-    lam, _v = LL.top_eigenvalue(_Diagonal(a), np.ones(len(a)), iters=200,
-                               rng=np.random.default_rng(1))
-    assert lam == pytest.approx(top, rel=1e-6)
-
-
-def test_top_eigenvalue_matches_the_engine_hessian_of_a_network():
-    p = MLPClassification("moons", m=30, hidden=(5,), seed=1)
-    lam, _ = LL.top_eigenvalue(p, p.x0, iters=300, rng=np.random.default_rng(0))
-    exact = np.linalg.eigvalsh(mg.backend.to_numpy(p.hessian(p.x0)))
-    assert lam == pytest.approx(exact[-1], rel=1e-4)
 
 
 def test_batched_paths_equal_one_run_at_a_time():
