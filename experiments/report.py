@@ -1,7 +1,7 @@
 """``results/report.md``: one row per claim, from the verdict files the experiments wrote.
 
 Each experiment writes ``<out>/<name>/verdict.json`` with at least ``verdict`` (PASS, FAIL or
-INFO) and ``summary``; where it checks a claim also ``claim``, ``bound`` and ``measured``, and
+INFO; ERROR when the experiment raised, written by the command line) and ``summary``; where it checks a claim also ``claim``, ``bound`` and ``measured``, and
 ``figure`` (a PNG file name in the same folder).
 """
 from __future__ import annotations
@@ -39,8 +39,10 @@ def write_report(out_dir) -> pathlib.Path:
         lines.append("| " + " | ".join(_cell(c) for c in (
             v["name"], v.get("claim"), v.get("bound"), v.get("measured", v.get("summary")),
             f"**{v.get('verdict', '?')}**")) + f" | {fig_cell} |")
-    counts = {k: sum(v.get("verdict") == k for v in rows) for k in ("PASS", "FAIL", "INFO")}
-    lines += ["", f"{counts['PASS']} PASS, {counts['FAIL']} FAIL, {counts['INFO']} INFO "
+    counts = {k: sum(v.get("verdict") == k for v in rows)
+              for k in ("PASS", "FAIL", "INFO", "ERROR")}
+    lines += ["", f"{counts['PASS']} PASS, {counts['FAIL']} FAIL, {counts['INFO']} INFO, "
+              f"{counts['ERROR']} ERROR "
               f"(of {len(rows)} experiments).", ""]
     path = out_dir / "report.md"
     path.write_text("\n".join(lines))

@@ -63,3 +63,25 @@ def test_unwritable_output_folder_is_a_clear_error(tmp_path, capsys):
 
 def test_report_without_results_is_a_clear_error(tmp_path, capsys):
     assert main(["report", "--out", str(tmp_path / "nothing")]) == 2
+
+
+def test_an_experiment_that_raises_is_an_error_row_and_the_others_still_run(tmp_path, capsys,
+                                                                            monkeypatch):
+    from experiments import registry
+
+    registry.all_experiments()
+
+    def broken(out_dir, *, quick, seed, backend):
+        raise ArithmeticError("deliberately broken")
+
+    monkeypatch.setitem(registry._REGISTRY, "zz-broken",
+                        registry.Experiment("zz-broken", "a claim that cannot be run", broken))
+    out = tmp_path / "res"
+    assert main(["run", "zz-broken", "schedules-gallery", "--quick", "--out", str(out)]) == 1
+    import json
+    v = json.loads((out / "zz-broken" / "verdict.json").read_text())
+    assert v["verdict"] == "ERROR" and "deliberately broken" in v["summary"]
+    assert (out / "schedules-gallery" / "verdict.json").exists()
+    report = (out / "report.md").read_text()
+    assert "| zz-broken |" in report and "1 ERROR" in report
+    assert "ArithmeticError" in v["traceback"]
