@@ -1,7 +1,8 @@
 """``results/report.md``: one row per claim, from the verdict files the experiments wrote.
 
 Each experiment writes ``<out>/<name>/verdict.json`` with at least ``verdict`` (PASS, FAIL or
-INFO; ERROR when the experiment raised, written by the command line) and ``summary``; where it checks a claim also ``claim``, ``bound`` and ``measured``, and
+INFO; ERROR when the experiment raised, written by the command line) and ``summary``; where it
+checks a claim also ``claim``, ``bound`` and ``measured``, and
 ``figure`` (a PNG file name in the same folder).
 """
 from __future__ import annotations
