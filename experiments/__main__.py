@@ -10,15 +10,12 @@ With no arguments it lists the experiments and exits 0.
 from __future__ import annotations
 
 import argparse
-import json
 import pathlib
 import sys
-import time
-import multiprocessing
-import os
-import traceback
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 
+from experiments.jobs import pool as _pool
+from experiments.jobs import run_one, run_one_safe  # noqa: F401 - run_one: public, used by tests
 from experiments.registry import all_experiments
 from experiments.report import write_report
 
@@ -57,53 +54,6 @@ def _check_out(out: pathlib.Path) -> str | None:
     except OSError as exc:
         return f"cannot write to output folder {out}: {exc}"
     return None
-
-
-def run_one(name: str, out: str, quick: bool, seed: int, backend: str) -> dict:
-    """Run one experiment (in this process) and write its verdict file; return the verdict."""
-    import minigrad
-
-    minigrad.set_backend(backend)
-    exp = all_experiments()[name]
-    exp_dir = pathlib.Path(out) / name
-    exp_dir.mkdir(parents=True, exist_ok=True)
-    t0 = time.perf_counter()
-    summary = dict(exp.run(exp_dir, quick=quick, seed=seed, backend=backend))
-    summary.setdefault("claim", exp.claim)
-    summary.update(name=name, seconds=round(time.perf_counter() - t0, 2), quick=quick,
-                   seed=seed, backend=backend)
-    (exp_dir / "verdict.json").write_text(json.dumps(summary, indent=2, default=str))
-    return summary
-
-
-def run_one_safe(name: str, out: str, quick: bool, seed: int, backend: str) -> dict:
-    """:func:`run_one`, but an experiment that raises becomes an ``ERROR`` verdict (written to
-    its ``verdict.json`` and the report) instead of stopping the other experiments."""
-    try:
-        return run_one(name, out, quick, seed, backend)
-    except Exception as exc:  # noqa: BLE001 - reported, not swallowed
-        summary = {"name": name, "verdict": "ERROR", "summary": f"{type(exc).__name__}: {exc}",
-                   "traceback": traceback.format_exc(), "quick": quick, "seed": seed,
-                   "backend": backend}
-        exp_dir = pathlib.Path(out) / name
-        exp_dir.mkdir(parents=True, exist_ok=True)
-        (exp_dir / "verdict.json").write_text(json.dumps(summary, indent=2, default=str))
-        return summary
-
-
-# BLAS thread pools: with N worker processes on C cores each gets C // N threads (unless the user
-# set these variables), so that the processes do not oversubscribe the cores (a small ``eigh``
-# under oversubscription was measured 100 times slower on a busy 2-core machine).
-_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-
-
-def _pool(jobs: int) -> ProcessPoolExecutor:
-    """``jobs`` worker processes, started fresh (``spawn``) so that their BLAS reads the thread
-    limits set here."""
-    threads = str(max(1, (os.cpu_count() or 1) // jobs))
-    for var in _THREAD_VARS:
-        os.environ.setdefault(var, threads)
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
 
 
 def _run(args, experiments) -> int:

@@ -14,7 +14,7 @@ from typing import Callable
 # The modules of the package that are machinery, not experiments. Every other module in
 # ``experiments/`` defines experiments and registers them when imported.
 INFRASTRUCTURE = {"__main__", "registry", "runner", "trace", "report", "plotting", "common",
-                  "stochastic", "sharpness"}
+                  "stochastic", "sharpness", "jobs"}
 
 
 def experiment_modules() -> list[str]:

@@ -43,11 +43,15 @@ def test_run_writes_figure_verdict_and_report(tmp_path):
 
 
 def test_jobs_run_in_parallel_processes(tmp_path):
-    # two cheap experiments in two processes (``run all --quick`` is the README's main command,
-    # timed in docs/experiments.md; each experiment's own quick run is tested in tests/experiments)
+    # two cheap experiments in two processes, through the real command line: the workers are
+    # spawned, so the functions they run must be importable outside ``__main__`` (``run all
+    # --quick`` is the README's main command, timed in docs/experiments.md; each experiment's own
+    # quick run is tested in tests/experiments)
     out = tmp_path / "res"
     names = ["schedules-gallery", "gd-rates"]
-    assert main(["run", *names, "--quick", "--jobs", "2", "--out", str(out)]) == 0
+    r = subprocess.run([sys.executable, "-m", "experiments", "run", *names, "--quick",
+                        "--jobs", "2", "--out", str(out)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
     report = (out / "report.md").read_text()
     for name in names:
         assert f"| {name} |" in report
