@@ -33,11 +33,12 @@ import minigrad as mg
 
 @dataclass(frozen=True)
 class TopEigen:
-    """The result of :func:`top_eigenvalue`.
+    r"""The result of :func:`top_eigenvalue`.
 
     * ``lam``: the estimate of :math:`\\lambda_{\\max}` (a float);
-    * ``v``: the last iterate of the (unshifted) power iteration, a unit vector on the
-      problem's backend, to warm-start the next call (``top_eigenvalue(..., v=res.v)``);
+    * ``v``: the last iterate, a unit vector on the problem's backend (the approximate
+      eigenvector of :math:`\lambda_{\max}`; of the shifted pass when it ran), to warm-start the
+      next call (``top_eigenvalue(..., v=res.v)``);
     * ``iterations``: the Hessian-vector products used (both passes when shifted);
     * ``converged``: ``tol`` was given and met (in every pass that ran).
     """
@@ -81,13 +82,18 @@ def top_eigenvalue(problem, x, *, iters: int = 30, tol: float | None = None, v=N
     """
     if iters < 1:
         raise ValueError(f"iters must be >= 1, got {iters}")
-    if v is None:
-        rng = mg.backend.host_rng(0) if rng is None else rng
-        v = rng.standard_normal(problem.shape)
-    v = mg.backend.asarray(v, dtype=problem.dtype, backend=problem.backend)
-    v = v / mg.backend.get_array_module(v).linalg.norm(v)
+    rng = mg.backend.host_rng(0) if rng is None else rng
+
+    def unit(w):
+        w = mg.backend.asarray(w, dtype=problem.dtype, backend=problem.backend)
+        return w / mg.backend.get_array_module(w).linalg.norm(w)
+
+    v = unit(rng.standard_normal(problem.shape) if v is None else v)
     lam, v, n_it, conv = _power(problem, x, v, 0.0, iters, tol)
     if lam < 0:
-        mu, _, n_shift, conv_shift = _power(problem, x, v, lam, iters, tol)
-        return TopEigen(mu + lam, v, n_it + n_shift, conv and conv_shift)
+        # the shifted pass starts afresh: the first pass's vector (the eigenvector of lambda_1)
+        # lies almost in the null space of H - lambda_1 I, the worst start for this pass
+        w = unit(rng.standard_normal(problem.shape))
+        mu, w, n_shift, conv_shift = _power(problem, x, w, lam, iters, tol)
+        return TopEigen(mu + lam, w, n_it + n_shift, conv and conv_shift)
     return TopEigen(lam, v, n_it, conv)
