@@ -49,6 +49,27 @@ Verdict (PASS when all hold):
 4. the weights trained without dropout are the lowest point of every line and plane drawn
    around them (every normalisation): the slices show a minimum, not a slope.
 
+Reported, not checked: the edge of stability (Cohen et al. 2021), i.e. whether GD is *held* at
+:math:`2/\eta` rather than merely ending below it. A review proposed the check "every run with
+:math:`\eta>2/\lambda_{\max}(w_0)` ends with :math:`\lambda_{\max}(w_K)\ge0.8\cdot2/\eta`"
+as the non-trivial part of the sharpness claim (check 3 is nearly implied by the design:
+:math:`2/\eta_{\max}=2` lies below every start's sharpness, about 3, while :math:`\eta_{\min}`
+leaves the natural sharpness untouched, so checks 1 and 2 already push the ratio towards 1.5).
+The proposed rule holds on the full run but only just (smallest ratio 0.819, over 12 runs; the
+others 0.88 to 0.997) and fails in ``--quick`` mode (0.737 after 300 steps), both times on seed 1
+at :math:`\eta=1`: its loss rises for two steps and its sharpness falls within 50 steps from 3.04
+to 1.46, far below :math:`2/\eta` (as in the catapult phase of Lewkowycz et al. 2020), and then
+climbs back only slowly by progressive sharpening (1.64 after 1500 steps). A property whose outcome
+depends on the horizon that way is not made a check; "GD ends at the edge of stability" is true of
+most of these runs, not all. The ratios and the proposed rule's outcome are recorded in
+``verdict.json`` (``edge_of_stability``), and the claim does not include it.
+
+Adam's rate 0.01 for the projections follows no curvature rule: Adam's step is about ``lr`` per
+coordinate whatever the curvature, so a rule in units of :math:`1/\lambda_{\max}` does not
+apply to it. 0.01 is ten times Adam's default (Kingma & Ba), fixed so that 1500 full-batch steps
+reach a training loss near zero; it enters no threshold: check 4 tests directly that the
+training ended at the lowest point of its slices.
+
 The network trained with dropout is reported, not checked: its weights minimise the dropout
 objective (an average over masks), not the evaluation-mode loss drawn here, so its slices may
 dip slightly below their centre; the figures show it in a wider, higher basin.
@@ -71,7 +92,8 @@ from problems import MLPClassification, TeacherStudent
 CLAIM = ("Loss of an MLP along random lines and planes (directions of the weights' norm) around "
          "the start and the solution, with and without dropout; GD with a small step ends in a "
          "sharper minimum than with a large step: sharpness lambda_max <= 2/eta at the end")
-BOUND = ("lambda_max(w_K) <= 1.1 * 2/eta for every run; mean lambda_max(eta_min) >= 1.3 mean "
+BOUND = ("lambda_max(w_K) <= 1.1 * 2/eta for every run; lambda_max(w_K) >= 0.8 * 2/eta for "
+         "every run with eta > 2/lambda_max(w_0); mean lambda_max(eta_min) >= 1.3 mean "
          "lambda_max(eta_max); the trained weights are the minimum of their line and plane")
 FIGURE = "loss_landscape.png"
 DATA = "landscape.npz"
@@ -85,6 +107,7 @@ FULL = {"seeds": 6, "steps": 1500, "etas": (0.1, 0.25, 0.5, 0.75, 1.0), "train_s
 LINE_B, PLANE_B = 1.0, 0.5
 STABILITY_SLACK = 1.1
 SHARPER_RATIO = 1.3
+EDGE_RATIO = 0.8            # reported: lambda_max(w_K) >= EDGE_RATIO * 2/eta when eta > 2/lambda0?
 CONVERGED = 1e-2
 
 
@@ -250,6 +273,8 @@ def analyse(land: dict, sharp: dict) -> dict:
     converged = np.isfinite(fK) & (fK <= CONVERGED * f0)
     ratio_to_bound = lam_end / (2.0 / etas[None, :])
     mean_lam = np.nanmean(lam_end, axis=0)
+    above = etas[None, :] > 2.0 / np.asarray(sharp["lam0"], dtype=float)[:, None]  # (seed, eta)
+    edge = ratio_to_bound[above]
     sharper = float(mean_lam[0] / mean_lam[-1])
     # part A: is the trained point (no dropout) the minimum of each slice around it?
     gaps = []
@@ -269,7 +294,10 @@ def analyse(land: dict, sharp: dict) -> dict:
     return {"etas": etas, "converged": converged, "all_converged": bool(converged.all()),
             "lam_end": lam_end, "mean_lam": mean_lam,
             "max_ratio": float(np.nanmax(ratio_to_bound)), "ratio_to_bound": ratio_to_bound,
-            "sharper": sharper, "lam0": sharp["lam0"], "min_gap": float(min(gaps)),
+            "sharper": sharper, "lam0": sharp["lam0"], "n_edge": int(above.sum()),
+            "min_edge_ratio": float(np.min(edge)) if edge.size else math.nan, "edge_ratios": edge,
+            "max_edge_ratio": float(np.max(edge)) if edge.size else math.nan,
+            "min_gap": float(min(gaps)),
             "drop_gap": drop_gap, "widths": widths,
             "lam_final": [float(land[f"lam_final_{i}"]) for i in nets],
             "acc": [float(land[f"acc_{i}"]) for i in nets],
@@ -282,12 +310,16 @@ def verdict(a: dict) -> dict:
     ok_stable = math.isfinite(a["max_ratio"]) and a["max_ratio"] <= STABILITY_SLACK
     ok_sharper = a["sharper"] >= SHARPER_RATIO
     ok_min = a["min_gap"] >= -1e-12
+    ok_edge = a["n_edge"] > 0 and a["min_edge_ratio"] >= EDGE_RATIO
     per_eta = ", ".join(f"eta={e:g}: {m:.3f} (2/eta={2 / e:.3g})"
                         for e, m in zip(a["etas"], a["mean_lam"]))
     measured = (f"{a['n_seeds']} seeds, full-batch GD on teacher-student MSE: mean final "
                 f"sharpness {per_eta}; max lambda_max/(2/eta) = {a['max_ratio']:.3f} (accepted "
                 f"<= {STABILITY_SLACK}); small/large step sharpness ratio {a['sharper']:.2f} "
-                f"(accepted >= {SHARPER_RATIO}); sharpness at the start "
+                f"(accepted >= {SHARPER_RATIO}); edge of stability (reported, not checked): over "
+                f"the {a['n_edge']} runs with eta > 2/lambda_max(w_0), lambda_max(w_K)/(2/eta) "
+                f"= {a['min_edge_ratio']:.3f}..{a['max_edge_ratio']:.3f} (a proposed rule >= "
+                f"{EDGE_RATIO} for all of them: {ok_edge}); sharpness at the start "
                 f"{np.mean(a['lam0']):.2f} (min {np.min(a['lam0']):.2f}); all runs converged: "
                 f"{a['all_converged']}. Landscape (moons MLP): trained weights without dropout "
                 f"lowest on every line/plane: {ok_min} (min over slices of min(slice) - centre "
@@ -299,12 +331,20 @@ def verdict(a: dict) -> dict:
                 f"point minus centre {a['min_gap']:.3g}/{a['drop_gap']:.3g}")
     summary = (f"final sharpness eta={a['etas'][0]:g}: {a['mean_lam'][0]:.2f}, "
                f"eta={a['etas'][-1]:g}: {a['mean_lam'][-1]:.2f} (2/eta={2 / a['etas'][-1]:.2f}), "
-               f"ratio {a['sharper']:.2f}; max lambda/(2/eta) {a['max_ratio']:.2f}")
+               f"ratio {a['sharper']:.2f}; lambda/(2/eta) {a['min_edge_ratio']:.3f}.."
+               f"{a['max_edge_ratio']:.3f} "
+               f"where eta > 2/lambda_max(w_0)")
     return make_verdict(ok_conv and ok_stable and ok_sharper and ok_min, claim=CLAIM, bound=BOUND,
                         measured=measured, figure=FIGURE, summary=summary,
                         mean_sharpness=[float(m) for m in a["mean_lam"]],
                         etas=[float(e) for e in a["etas"]], sharper_ratio=a["sharper"],
-                        max_ratio_to_2_over_eta=a["max_ratio"], min_slice_gap=a["min_gap"])
+                        max_ratio_to_2_over_eta=a["max_ratio"], min_slice_gap=a["min_gap"],
+                        edge_of_stability={
+                            "runs_with_eta_above_2_over_lambda0": a["n_edge"],
+                            "ratios": [float(r) for r in a["edge_ratios"]],
+                            "proposed_rule": f"lambda_max(w_K) >= {EDGE_RATIO} * 2/eta for "
+                                             f"every run with eta > 2/lambda_max(w_0)",
+                            "proposed_rule_held": bool(ok_edge), "checked": False})
 
 
 # ----------------------------------------------------------------------------- figure
@@ -399,9 +439,10 @@ def run(out_dir, *, quick: bool = False, seed: int = 0, backend: str = "numpy") 
     out_dir = pathlib.Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     cfg = QUICK if quick else FULL
-    np.savez(out_dir / DATA, **landscapes(cfg, seed))
-    np.savez(out_dir / SHARP, **sharpness_runs(cfg, seed))
-    draw(out_dir)
-    out = verdict(analyse(_load(out_dir / DATA), _load(out_dir / SHARP)))
+    with mg.use_backend(backend):
+        np.savez(out_dir / DATA, **landscapes(cfg, seed))
+        np.savez(out_dir / SHARP, **sharpness_runs(cfg, seed))
+        draw(out_dir)
+        out = verdict(analyse(_load(out_dir / DATA), _load(out_dir / SHARP)))
     out.update(seeds=cfg["seeds"], steps=cfg["steps"])
     return out

@@ -41,12 +41,24 @@ minimum and to slide off a saddle, so let us vary the rate cyclically", Smith 20
 :math:`2/16.04\approx0.125`. Start :math:`(-3,2)` on the plateau (:math:`f\approx1.06`), 3.6 away
 from the well. Full-batch GD for :math:`K=1500` steps with ``CyclicalLR`` (``triangular2``:
 between ``base_lr`` 0.05 and ``max_lr`` 1.0, half-cycle 250 steps, amplitude halved each cycle,
-ending a cycle at the base rate), against constant rates: the base rate 0.05, the maximum 1.0, and
-the cyclical schedule's mean rate. Check: the cyclical rate leaves the plateau
+ending a cycle at the base rate), against constant rates: the base rate 0.05, the maximum 1.0,
+the cyclical schedule's mean rate, and a grid of 49 log-spaced constant rates from 0.01 to 1
+(``GRID``, ratio 1.10 between neighbours). Check (L3's CLR slide: the cyclical rate combines a
+large rate that escapes with a small one that settles): the cyclical rate leaves the plateau
 (:math:`f(x_k)\le0.5` at some :math:`k`) and ends in the minimum (:math:`f(x_K)\le10^{-6}`),
-while the constant base rate never leaves the plateau (:math:`f(x_k)>0.5` for all :math:`k\le K`),
-and no constant rate of the three both leaves the plateau and ends in the minimum (the large
-ones escape, then bounce in the well).
+while the constant at its base rate never leaves the plateau (:math:`f(x_k)>0.5` for all
+:math:`k\le K`) and the constant at its peak rate does not end in the minimum
+(:math:`f(x_K)>10^{-6}`). Reported, not checked: the band of grid rates that both leave the
+plateau and end in the minimum (measured: 0.1 to 0.121, 3 of 49 grid points, just below the
+well's stability limit 0.125), and for the cyclical rate and the best of those constants the
+first step with :math:`f\le10^{-6}` and the step from which :math:`f` stays there.
+
+*A rule changed after review, stated openly:* the check first required that no constant rate of
+the three (base, mean, max) both leaves the plateau and ends in the minimum, and the
+documentation said that *no* constant rate does. That rule held on the runs (it is still
+evaluated and recorded in ``verdict.json`` as ``old_rule``), but the sentence was false: a
+constant rate in the narrow band above does both. The grid replaced it, and the claim now
+says what the check shows.
 """
 from __future__ import annotations
 
@@ -68,16 +80,20 @@ from problems import MLPClassification
 from problems.landscapes import Landscape
 
 CLAIM = ("On an MLP with SGD, every decaying schedule (step, cosine, warmup-cosine, WSD, 1cycle) "
-         "ends below a constant rate with the same peak; a cyclical rate leaves a plateau that "
-         "its small base rate does not, and settles in the narrow minimum behind it")
+         "ends below a constant rate with the same peak; on a plateau before a narrow well, a "
+         "cyclical rate escapes where its base rate does not and settles where its peak rate "
+         "does not (a constant rate in a narrow band, measured on a grid, also does both)")
 BOUND = ("f_sched(x_K) < f_const(x_K) for every decaying schedule and seed; CLR: min_k f <= 0.5 "
-         "and f(x_K) <= 1e-6; constant base rate: f > 0.5 for all k")
+         "and f(x_K) <= 1e-6; constant base rate: f > 0.5 for all k; constant peak rate: "
+         "f(x_K) > 1e-6")
 FIGURE = "schedules_in_use.png"
 STEM_A, STEM_B = "mlp", "plateau"
+PROFILE = "well_profile.npz"   # not "plateau_*": that is the traces' pattern
 QUICK = {"seeds": 2, "steps": 400}
 FULL = {"seeds": 6, "steps": 2000}
 BATCH = 16
 DECAYING = ("step", "cosine", "warmup-cosine", "WSD", "1cycle")
+GRID = np.geomspace(0.01, 1.0, 49)   # part B's constant rates, log-spaced (factor 1.10)
 ESCAPE = 0.5       # f <= ESCAPE: off the plateau (the plateau lies at f >= 0.99 beyond r = 1)
 SETTLED = 1e-6     # f(x_K) <= SETTLED: in the minimum
 B_STEPS = 1500
@@ -146,11 +162,28 @@ class PlateauWell(Landscape):
 
 
 def part_b_rates(K: int = B_STEPS) -> dict:
+    """The runs of part B (``label -> rate``): the cyclical rate, the constants at its base, its
+    mean and its maximum, and the log-spaced grid ``GRID`` of constant rates."""
     clr = S.CyclicalLR(**CLR)
     mean = float(np.mean(clr(np.arange(K, dtype=float))))
-    return {"cyclical (triangular2)": clr, f"constant {CLR['base_lr']:g} (base)": CLR["base_lr"],
-            f"constant {mean:.3g} (CLR mean)": mean, f"constant {CLR['max_lr']:g} (max)":
-            CLR["max_lr"]}
+    rates = {"cyclical (triangular2)": clr, f"constant {CLR['base_lr']:g} (base)": CLR["base_lr"],
+             f"constant {mean:.3g} (CLR mean)": mean,
+             f"constant {CLR['max_lr']:g} (max)": CLR["max_lr"]}
+    rates.update({f"constant {r:.4g} (grid)": float(r) for r in GRID})
+    return rates
+
+
+def profile(problem, n: int = 600) -> dict:
+    """``problem`` along the line from its minimum through its start (signed distance ``r``),
+    saved with part B's traces so that the figure reads it instead of evaluating the formula."""
+    start = np.asarray(problem.start_point, dtype=float)
+    r0 = float(np.hypot(*start))
+    r = np.linspace(-0.3 * r0, 1.05 * r0, n)
+    ray = start / r0
+    f = mg.backend.to_numpy(problem.values(mg.backend.asarray(r[:, None] * ray[None, :],
+                                                               backend=problem.backend)))
+    return {"r": r, "f": np.asarray(f, dtype=float), "r0": np.asarray(r0),
+            "sharpness": np.asarray(problem.sharpness)}
 
 
 def gd_paths(problem, rates: dict, K: int) -> list:
@@ -182,9 +215,13 @@ def gd_paths(problem, rates: dict, K: int) -> list:
 
 def part_b() -> list:
     p = PlateauWell()
-    traces = gd_paths(p, part_b_rates(), B_STEPS)
+    rates = part_b_rates()
+    traces = gd_paths(p, rates, B_STEPS)
     for tr in traces:
-        tr.meta.update(cyclical=tr.label.startswith("cyclical"), sharpness=p.sharpness)
+        kind = ("cyclical" if tr.label.startswith("cyclical") else
+                tr.label[tr.label.index("(") + 1:-1])
+        tr.meta.update(cyclical=kind == "cyclical", kind=kind, sharpness=p.sharpness,
+                       rate=math.nan if kind == "cyclical" else float(rates[tr.label]))
     return traces
 
 
@@ -207,48 +244,108 @@ def analyse(traces_a, traces_b) -> dict:
     for t in traces_b:
         f = np.asarray(t["f"], dtype=float)
         hit = np.nonzero(f <= ESCAPE)[0]
+        low = np.nonzero(f <= SETTLED)[0]
+        high = np.nonzero(f > SETTLED)[0]
+        settled = bool(f[-1] <= SETTLED)
         b[t.label] = {"escaped": bool(hit.size),
                       "escape_step": int(hit[0]) if hit.size else None,
-                      "final": float(f[-1]), "settled": bool(f[-1] <= SETTLED),
-                      "cyclical": bool(t.meta["cyclical"]), "min": float(np.min(f))}
+                      "final": float(f[-1]), "settled": settled,
+                      "first_settled_step": int(low[0]) if low.size else None,
+                      # from this step on f stays <= SETTLED up to K
+                      "settle_step": (int(high[-1]) + 1 if high.size else 0) if settled else None,
+                      "cyclical": bool(t.meta["cyclical"]),
+                      "kind": t.meta.get("kind", "cyclical" if t.meta["cyclical"] else ""),
+                      "rate": float(t.meta.get("rate", math.nan)), "min": float(np.min(f))}
     return {"names": names, "final": final, "gaps": gaps, "n_seeds": len(runs),
-            "peaks": sorted({float(t.meta["peak"]) for t in traces_a}), "b": b}
+            "peaks": sorted({float(t.meta["peak"]) for t in traces_a})} | part_b_summary(b)
+
+
+def part_b_summary(b: dict) -> dict:
+    """Part B's comparisons: the cyclical rate against the constants at its base and its peak
+    (the checks), the grid of constant rates (reported: the band of rates that both escape and
+    settle, and the best of them), and the old rule (the three constants base, mean, max)."""
+    clr = next(v for v in b.values() if v["cyclical"])
+    base = next(v for v in b.values() if v["kind"] == "base")
+    peak = next(v for v in b.values() if v["kind"] == "max")
+    grid = sorted((v for v in b.values() if v["kind"] == "grid"), key=lambda v: v["rate"])
+    both = [v for v in grid if v["escaped"] and v["settled"]]
+    band = (min(v["rate"] for v in both), max(v["rate"] for v in both)) if both else None
+    best = min(both, key=lambda v: v["settle_step"]) if both else None
+    old = [v for v in b.values() if v["kind"] in ("base", "CLR mean", "max")]
+    return {"b": b, "clr": clr, "base": base, "peak": peak, "grid": grid, "band": band,
+            "n_both": len(both), "best": best,
+            "old_rule_ok": not any(v["escaped"] and v["settled"] for v in old)}
 
 
 def verdict(a: dict) -> dict:
     ok_a = all(np.all(g > 0) for g in a["gaps"].values())
     mean_final = {n: float(np.mean(a["final"][i])) for i, n in enumerate(a["names"])}
-    clr = next(v for v in a["b"].values() if v["cyclical"])
-    base_name = next(n for n in a["b"] if "(base)" in n)
-    consts = {n: v for n, v in a["b"].items() if not v["cyclical"]}
-    ok_b = (clr["escaped"] and clr["settled"] and not a["b"][base_name]["escaped"]
-            and not any(v["escaped"] and v["settled"] for v in consts.values()))
+    clr, base, peak, best = a["clr"], a["base"], a["peak"], a["best"]
+    ok_b = (clr["escaped"] and clr["settled"] and not base["escaped"] and not peak["settled"])
     text_a = ", ".join(f"{n} {mean_final[n]:.4f}" for n in a["names"])
     text_gap = ", ".join(f"{n} {float(np.min(g)):.4f}" for n, g in a["gaps"].items())
-    text_b = "; ".join(
-        f"{n}: left the plateau {'at step ' + str(v['escape_step']) if v['escaped'] else 'never'}"
-        f", f(x_K) = {fmt(v['final'])}" for n, v in a["b"].items())
+
+    def run_text(n, v):
+        return (f"{n}: left the plateau "
+                f"{'at step ' + str(v['escape_step']) if v['escaped'] else 'never'}, "
+                f"f(x_K) = {fmt(v['final'])}")
+
+    text_b = "; ".join(run_text(n, v) for n, v in a["b"].items() if v["kind"] != "grid")
+    grid = a["grid"]
+    if a["band"]:
+        text_grid = (f"{a['n_both']} of {len(grid)} grid rates ({grid[0]['rate']:.3g}.."
+                     f"{grid[-1]['rate']:.3g}, log-spaced) both leave the plateau and end in "
+                     f"the minimum: {a['band'][0]:.4g}..{a['band'][1]:.4g}; the best of them "
+                     f"({best['rate']:.4g}) first reaches f <= {SETTLED:g} at step "
+                     f"{best['first_settled_step']} and stays from step {best['settle_step']}, "
+                     f"the cyclical rate first at step {clr['first_settled_step']} and stays "
+                     f"from step {clr['settle_step']}")
+    else:
+        text_grid = f"no rate of the {len(grid)}-point grid both leaves the plateau and settles"
     measured = (f"Part A ({a['n_seeds']} seeds, blobs MLP, SGD batch {BATCH}, peak 1/lambda_max "
                 f"= {', '.join(f'{p:.3g}' for p in a['peaks'])}): mean final loss {text_a}; "
                 f"min over seeds of f_const(x_K) - f_sched(x_K): {text_gap} (all must be > 0). "
-                f"Part B (plateau and narrow well, full-batch GD, {B_STEPS} steps): {text_b}")
+                f"Part B (plateau and narrow well, full-batch GD, {B_STEPS} steps): {text_b}. "
+                f"Constant-rate grid (reported, not checked): {text_grid}. Old rule (until "
+                f"this version: no constant of base, mean, max both escapes and settles): "
+                f"{'held' if a['old_rule_ok'] else 'broken'} on these runs, but it compared "
+                f"three constants only")
     worst = min(a["gaps"], key=lambda n: float(np.min(a["gaps"][n])))
     lo, hi = (f(mean_final[n] for n in a["gaps"]) for f in (min, max))
+    band = (f"constants {a['band'][0]:.3g}..{a['band'][1]:.3g} of the grid also do both "
+            f"(best settles from step {best['settle_step']})" if a["band"] else
+            "no constant of the grid does both")
     summary = (f"constant ends at {mean_final['constant']:.4f}, decaying schedules "
                f"{lo:.4f}..{hi:.4f} (smallest paired gap "
-               f"{float(np.min(a['gaps'][worst])):.4f}, {worst}); CLR "
-               f"escapes at step {clr['escape_step']} and settles, the base rate never escapes")
+               f"{float(np.min(a['gaps'][worst])):.4f}, {worst}); CLR escapes at step "
+               f"{clr['escape_step']} (base rate never) and settles from step "
+               f"{clr['settle_step']} (peak rate ends at f = {fmt(peak['final'])}); {band}")
     return make_verdict(ok_a and ok_b, claim=CLAIM, bound=BOUND, measured=measured,
                         figure=FIGURE, summary=summary, mean_final=mean_final,
                         min_gap={n: float(np.min(g)) for n, g in a["gaps"].items()},
-                        plateau={n: {k: v[k] for k in ("escape_step", "final")}
-                                 for n, v in a["b"].items()})
+                        plateau={n: {k: v[k] for k in ("escape_step", "final",
+                                                       "first_settled_step", "settle_step")}
+                                 for n, v in a["b"].items() if v["kind"] != "grid"},
+                        constant_grid={"rate": [v["rate"] for v in grid],
+                                       "escape_step": [v["escape_step"] for v in grid],
+                                       "final": [v["final"] for v in grid],
+                                       "settle_step": [v["settle_step"] for v in grid]},
+                        constant_band=list(a["band"]) if a["band"] else None,
+                        best_constant=({k: best[k] for k in ("rate", "escape_step",
+                                                             "first_settled_step",
+                                                             "settle_step")}
+                                       if best else None),
+                        old_rule={"rule": "no constant among base 0.05, CLR mean, max 1.0 both "
+                                          "leaves the plateau and ends in the minimum",
+                                  "held": bool(a["old_rule_ok"]),
+                                  "why_replaced": "three constants only; on the grid a band "
+                                                  "of constants does both"})
 
 
 # ----------------------------------------------------------------------------- figure
 def draw(out_dir) -> pathlib.Path:
-    """The figure, from the saved traces only (the contour of part B's closed-form problem
-    is evaluated on a grid; no optimisation is run)."""
+    """The figure, from the saved files only: the traces of both parts and part B's profile
+    (``well_profile.npz``); no optimisation is run and no function is evaluated."""
     from experiments import plotting as plot
 
     out_dir = pathlib.Path(out_dir)
@@ -289,45 +386,66 @@ def draw(out_dir) -> pathlib.Path:
     ax.set_ylabel("final loss f(x_K)")
     ax.set_title("final loss per seed (bar: mean)", fontsize=9)
 
-    p = PlateauWell()
+    with np.load(out_dir / PROFILE, allow_pickle=False) as z:
+        prof = {k: z[k] for k in z.files}
+    shown = [t for t in tb if t.meta.get("kind", "") != "grid"]
+    best = a["best"]
+    if best is not None:
+        shown += [t for t in tb if t.meta.get("kind", "") == "grid"
+                  and t.meta["rate"] == best["rate"]][:1]
+    col = {t.label: plot.COLORS[i + 1] for i, t in enumerate(shown)}
+    name = {t.label: (f"best constant {t.meta['rate']:.3g} (grid)" if t.meta.get("kind") == "grid"
+                      else t.label) for t in shown}
     ax = axes[3]
-    r0 = float(np.hypot(*p.start_point))
-    r = np.linspace(-0.3 * r0, 1.05 * r0, 600)
-    ray = np.asarray(p.start_point) / r0
-    prof = mg.backend.to_numpy(p.values(mg.backend.asarray(r[:, None] * ray[None, :],
-                                                            backend=p.backend)))
-    ax.plot(r, prof, color="k", lw=1.4, label="f along the line from x* through the start")
-    ax.plot([r0], [p.value(p.x0)], "k*", ms=10, label="start")
-    for i, t in enumerate(tb):
+    r0 = float(prof["r0"])
+    ax.plot(prof["r"], prof["f"], color="k", lw=1.4,
+            label="f along the line from x* through the start")
+    ax.plot([r0], [tb[0]["f"][0]], "k*", ms=10, label="start")
+    for t in shown:
         rk = float(np.hypot(t["x"][-1], t["y"][-1]))
-        ax.plot([rk], [t["f"][-1]], "o", color=plot.COLORS[i + 1], ms=7, alpha=0.8,
-                label=f"{t.label}: end at |x_K| = {rk:.2f}")
+        ax.plot([rk], [t["f"][-1]], "o", color=col[t.label], ms=7, alpha=0.8,
+                label=f"{name[t.label]}: end at |x_K| = {rk:.2f}")
     ax.set_xlabel("signed distance from the minimum along the start's direction")
     ax.set_ylabel("f")
     ax.set_title("plateau (slope 0.02) and a narrow well (sharpness 16)", fontsize=9)
-    ax.legend(fontsize=6.3, loc="center right")
+    ax.legend(fontsize=6.0, loc="center right")
 
     ax = axes[4]
-    for i, t in enumerate(tb):
-        ax.semilogy(t["k"], np.maximum(t["f"], 1e-16), color=plot.COLORS[i + 1],
-                    lw=1.6 if t.meta["cyclical"] else 0.8, alpha=1.0 if t.meta["cyclical"] else 0.7,
-                    label=t.label, zorder=3 if t.meta["cyclical"] else 2)
+    for t in shown:
+        cyc = t.meta["cyclical"]
+        ax.semilogy(t["k"], np.maximum(t["f"], 1e-16), color=col[t.label],
+                    lw=1.6 if cyc else 0.8, alpha=1.0 if cyc else 0.7, label=name[t.label],
+                    zorder=3 if cyc else 2)
     ax.axhline(ESCAPE, color="k", ls=":", lw=1.0, label=f"off the plateau: f <= {ESCAPE}")
+    ax.axhline(SETTLED, color="gray", ls="--", lw=0.8, label=f"settled: f <= {SETTLED:g}")
     ax.set_xlabel("step k")
     ax.set_ylabel("f(x_k)")
-    ax.set_title("loss: only the cyclical rate escapes and settles", fontsize=9)
-    ax.legend(fontsize=6.5)
+    ax.set_title("loss of the cyclical rate and of some constants", fontsize=9)
+    ax.legend(fontsize=6.0)
 
     ax = axes[5]
-    for i, t in enumerate(tb):
-        ax.plot(t["k"], t["lr"], color=plot.COLORS[i + 1], lw=1.2, label=t.label)
-    ax.axhline(2.0 / p.sharpness, color="k", ls="--", lw=1.0,
-               label="2/sharpness of the well: stability limit")
-    ax.set_yscale("log")
-    ax.set_xlabel("step k")
-    ax.set_ylabel("learning rate")
-    ax.set_title("rates of part B", fontsize=9)
-    ax.legend(fontsize=6.5)
+    grid = a["grid"]
+    rates = np.asarray([v["rate"] for v in grid])
+    final = np.maximum([v["final"] for v in grid], 1e-16)
+    esc = np.asarray([v["escaped"] for v in grid])
+    ax.loglog(rates, final, "-", color="0.6", lw=0.8)
+    ax.loglog(rates[esc], final[esc], "o", color="#1f77b4", ms=3.5,
+              label="constant: left the plateau")
+    ax.loglog(rates[~esc], final[~esc], "x", color="#d62728", ms=4,
+              label="constant: never left the plateau")
+    if a["band"]:
+        ax.axvspan(*a["band"], color="#2ca02c", alpha=0.25,
+                   label=f"escape and settle: {a['band'][0]:.3g}..{a['band'][1]:.3g}")
+    ax.axvline(2.0 / float(prof["sharpness"]), color="k", ls="--", lw=1.0,
+               label="2/sharpness of the well")
+    ax.axhline(max(a["clr"]["final"], 1e-16), color=plot.COLORS[1], lw=1.4,
+               label=f"cyclical: f(x_K) (settled from step {a['clr']['settle_step']})")
+    ax.axvspan(CLR["base_lr"], CLR["max_lr"], color="k", alpha=0.05,
+               label="the cyclical rate's range")
+    ax.set_xlabel("constant learning rate")
+    ax.set_ylabel(f"f(x_K), K={B_STEPS} (1e-16: exactly 0)")
+    ax.set_title("grid of constant rates", fontsize=9)
+    ax.legend(fontsize=5.8)
     return plot.save(fig, out_dir / FIGURE, dpi=100)
 
 
@@ -336,9 +454,11 @@ def draw(out_dir) -> pathlib.Path:
 def run(out_dir, *, quick: bool = False, seed: int = 0, backend: str = "numpy") -> dict:
     out_dir = pathlib.Path(out_dir)
     cfg = QUICK if quick else FULL
-    _save_fresh(part_a(cfg, seed), out_dir, STEM_A)
-    _save_fresh(part_b(), out_dir, STEM_B)
-    draw(out_dir)
-    out = verdict(analyse(load_traces(out_dir, STEM_A), load_traces(out_dir, STEM_B)))
+    with mg.use_backend(backend):
+        _save_fresh(part_a(cfg, seed), out_dir, STEM_A)
+        _save_fresh(part_b(), out_dir, STEM_B)
+        np.savez(out_dir / PROFILE, **profile(PlateauWell()))
+        draw(out_dir)
+        out = verdict(analyse(load_traces(out_dir, STEM_A), load_traces(out_dir, STEM_B)))
     out.update(seeds=cfg["seeds"], steps=cfg["steps"])
     return out

@@ -83,6 +83,15 @@ def test_schedules_in_use_saves_every_schedule(quick_runs):
     tb = load_traces(out / "schedules-in-use", SU.STEM_B)
     assert [t.meta["cyclical"] for t in tb].count(True) == 1
     assert all(len(t["x"]) == SU.B_STEPS + 1 for t in tb)
+    grid = sorted(t.meta["rate"] for t in tb if t.meta["kind"] == "grid")
+    np.testing.assert_allclose(grid, SU.GRID)                # the whole grid of constants ran
+    assert grid[0] <= 0.01 and grid[-1] >= 1.0
+    assert sum(0.08 <= r <= 0.125 for r in grid) >= 4        # dense around the stability limit
+    v = json.loads((out / "schedules-in-use" / "verdict.json").read_text())
+    assert len(v["constant_grid"]["rate"]) == len(SU.GRID)
+    assert "held" in v["old_rule"]
+    prof = np.load(out / "schedules-in-use" / SU.PROFILE)
+    assert prof["r"].shape == prof["f"].shape and float(np.min(prof["f"])) < 1e-3
 
 
 @pytest.mark.parametrize("name", list(MODULES))
@@ -94,7 +103,8 @@ def test_draw_uses_the_saved_files_only(quick_runs, name, monkeypatch):
     no_run = {"loss-landscape": ("landscapes", "sharpness_runs", "gd_sharpness",
                                  "train_through_module"),
               "large-batch": ("runs", "train"),
-              "schedules-in-use": ("part_a", "part_b", "run_trace", "gd_paths")}[name]
+              "schedules-in-use": ("part_a", "part_b", "run_trace", "gd_paths",
+                                   "PlateauWell", "profile")}[name]
     for attr in no_run:
         monkeypatch.setattr(mod, attr, None)             # no run can happen while drawing
     assert mod.draw(folder).exists()
@@ -120,12 +130,24 @@ def test_loss_landscape_fails_when_the_sharpness_claim_is_broken(quick_runs):
 def test_large_batch_fails_when_warmup_does_not_help(quick_runs):
     folder = quick_runs[0] / "large-batch"
     d = LB._load(folder / LB.DATA)
-    assert LB.verdict(LB.analyse(d))["verdict"] == "PASS"
+    v = LB.verdict(LB.analyse(d))
+    assert v["verdict"] == "PASS"
+    assert set(v["earlier_rules"]) == {"v1", "v2"}               # both earlier rules recorded
     i_n, i_w = LB.SETTINGS.index(("linear", False)), LB.SETTINGS.index(("linear", True))
     swapped = dict(d, curves=d["curves"].copy())
     swapped["curves"][[i_n, i_w]] = d["curves"][[i_w, i_n]]       # warmup now hurts
     a = LB.analyse(swapped)
-    assert a["k_gm"][i_w] < a["k_gm"][i_n]
+    assert np.all(a["k_crit"][i_w] <= a["k_crit"][i_n])
+    assert LB.verdict(a)["verdict"] == "FAIL"
+    same = dict(d, curves=d["curves"].copy())
+    same["curves"][i_w] = d["curves"][i_n]                        # warmup changes nothing
+    assert LB.verdict(LB.analyse(same))["verdict"] == "FAIL"
+    one_worse = dict(d, curves=d["curves"].copy())                # warmup helps seed 0 only ...
+    one_worse["curves"][i_w, 1:] = d["curves"][i_n, 1:]
+    j = list(d["ks"]).index(LB.MIN_K)
+    one_worse["curves"][i_n, 1, j + 1:, -1] = d["curves"][i_n, 1, 0, -1]   # ... and hurts seed 1
+    a = LB.analyse(one_worse)
+    assert a["k_crit"][i_w, 0] > a["k_crit"][i_n, 0] and a["k_crit"][i_w, 1] < a["k_crit"][i_n, 1]
     assert LB.verdict(a)["verdict"] == "FAIL"
     short = dict(d, curves=d["curves"].copy())
     short["curves"][i_w, 0, 1:, -1] = np.nan                       # warmup runs diverge at k >= 4
@@ -150,6 +172,14 @@ def test_schedules_in_use_fails_when_a_claim_is_broken(quick_runs):
         if t.meta["cyclical"]:
             t.columns["f"] = np.maximum(np.asarray(t["f"]), 1e-3)
     assert SU.verdict(SU.analyse(ta, tb))["verdict"] == "FAIL"
+    tb = load_traces(folder, SU.STEM_B)
+    for t in tb:                                   # the constant peak rate settles too
+        if t.meta["kind"] == "max":
+            t.columns["f"] = np.asarray(t["f"]) * np.where(np.arange(len(t["f"])) > 1400, 0, 1)
+    assert SU.verdict(SU.analyse(ta, tb))["verdict"] == "FAIL"
+    tb = load_traces(folder, SU.STEM_B)            # the grid is reported, not checked
+    a = SU.analyse(ta, tb)
+    assert a["band"] is not None and a["band"][1] < 2 / SU.PlateauWell().sharpness
 
 
 # ----------------------------------------------------------------------------- tools
