@@ -82,7 +82,8 @@ from experiments.common import fmt, verdict as make_verdict
 from experiments.registry import register
 
 CLAIM = ("L0/L3 on 2-D landscapes: momentum (heavy ball, NAG) is faster than GD in valleys; "
-         "Adagrad is robust to the choice of the learning rate; no single method is best on "
+         "Adagrad is more robust to the choice of the learning rate than GD (more rates work, "
+         "none diverges); no single method is best on "
          "every landscape; every method (lr chosen by one rule) descends.")
 BOUND = ("valleys: log10 gap_T(HB), log10 gap_T(NAG) <= log10 gap_T(GD) - 1; "
          "#{lr: gap_T <= 1e-2 gap_0}: Adagrad > GD (summed), Adagrad never diverges; "
