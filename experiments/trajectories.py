@@ -42,7 +42,8 @@ Methods: ``optimizers.SGD`` (GD), ``Momentum`` (velocity form, :math:`\mu=0.9`),
 (look-ahead form, :math:`\gamma=0.9`), ``Adagrad`` (:math:`\epsilon=10^{-7}`, L0's smallest, inside
 the root), ``RMSProp`` (:math:`\gamma=0.9`, L0's), ``Adadelta`` (:math:`\gamma=\rho=0.9`,
 :math:`\epsilon=10^{-6}`; ``lr`` multiplies its step, 1 is the lecture's form) and ``Adam``
-(:math:`\beta=(0.9,0.999)`, :math:`\epsilon=10^{-8}`); sweeps: Adagrad :math:`\epsilon\in\{0.1,10\}`,
+(:math:`\beta=(0.9,0.999)`, :math:`\epsilon=10^{-8}`); sweeps: Adagrad
+:math:`\epsilon\in\{0.1,10\}`,
 RMSProp :math:`\gamma\in\{0.5,0.99\}`, Adam :math:`\beta_2\in\{0.9,0.99\}`.
 
 **Learning-rate rule (the same for every method and variant).** Each is run with every
