@@ -63,9 +63,9 @@ synthetic setting :math:`x_t` jumps down once per period). Checks (``analyse``):
 :math:`\sqrt{\hat v_k}\ge10^{-300}` it changes nothing in float64, so the iterates are those of
 :math:`\epsilon=0` bit for bit (a test compares them with a hand-written :math:`\epsilon=0` loop).
 Runs, all with the step :math:`\eta` and through the runner (``experiments.runner.run``):
-Adam, :math:`\beta_2=0.999`, from :math:`w_0=\eta/2` (the lecture's cycle); Adam,
-:math:`\beta_2=0.9`, from :math:`w_0=1` (the cycle attracts: :math:`|w|` settles at
-:math:`\eta/2`); SGD and the heavy ball (:math:`\beta=0.9`, the lectures' usual value) from
+Adam, :math:`\beta_2=0.999`, from :math:`w_0=\eta/2` (the cycle of ``problems.AdamLimitCycle``,
+from the project's issue; it is not in the lecture transcripts); Adam, :math:`\beta_2=0.9`, from
+:math:`w_0=1` (the cycle attracts: :math:`|w|` settles at :math:`\eta/2`); SGD and the heavy ball (:math:`\beta=0.9`, the lectures' usual value) from
 :math:`w_0=\eta/2`. :math:`T` = 600 (``--quick``) or 2000 steps. Checks: the mean of
 :math:`|w_k|` over the second half of each Adam run within 2% of :math:`\eta/2` (``CYCLE_TOL``;
 the cycle is exact up to rounding, 2% leaves room for the transient from :math:`w_0=1`), and
@@ -401,13 +401,14 @@ def draw(out_dir) -> pathlib.Path:
 def run(out_dir, *, quick: bool = False, seed: int = 0, backend: str = "numpy") -> dict:
     """Both parts (deterministic: ``seed`` is not used, nothing is random); save, draw,
     check."""
-    out_dir = pathlib.Path(out_dir)
-    budget = QUICK if quick else FULL
-    for stem in ("reddi", "cycle"):
-        _fresh(out_dir, stem)
-    save_traces(reddi_runs(quick=quick), out_dir, stem="reddi")
-    save_traces(cycle_runs(steps=budget["cycle_steps"]), out_dir, stem="cycle")
-    draw(out_dir)
-    out = verdict(analyse(*load(out_dir)))
-    out.update(budget=budget, seed_used=False)
-    return out
+    with mg.use_backend(backend):
+        out_dir = pathlib.Path(out_dir)
+        budget = QUICK if quick else FULL
+        for stem in ("reddi", "cycle"):
+            _fresh(out_dir, stem)
+        save_traces(reddi_runs(quick=quick), out_dir, stem="reddi")
+        save_traces(cycle_runs(steps=budget["cycle_steps"]), out_dir, stem="cycle")
+        draw(out_dir)
+        out = verdict(analyse(*load(out_dir)))
+        out.update(budget=budget, seed_used=False)
+        return out

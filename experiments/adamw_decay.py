@@ -47,8 +47,10 @@ second half of the run.
    gives 1);
 2. Adam + L2: in every group, :math:`r_G` within 5% of the formula above evaluated with the
    optimizer's own :math:`\hat v` (``MECH_TOL``: the rescaling is by :math:`\sqrt{\hat v_j}+\epsilon`;
-   the formula neglects the change of :math:`\hat v` by :math:`\lambda x`, of relative size
-   :math:`\le1-\beta_2`);
+   the formula neglects that :math:`\lambda x` also enters :math:`\hat v`: through
+   :math:`(1-\beta_2)\,2g_j\lambda x_j` it changes the gradient part of the step by about
+   :math:`\frac{1-\beta_2}{1-\beta_1}\frac{|\hat m_jg_j|}{\hat v_j}` relative to
+   :math:`\Delta_j`, i.e. :math:`0.01\,|\hat m_jg_j|/\hat v_j` at the defaults);
 3. AdamW: in every group :math:`r_G/(\alpha\lambda)` within 1% of 1 (``UNIFORM_TOL``), hence the
    ratio of check 1 within 2% of 1.
 
@@ -364,11 +366,12 @@ def run_all(out_dir, *, steps: int, seed: int, lam: float = LAM) -> pathlib.Path
 
 @register("adamw-decay", CLAIM)
 def run(out_dir, *, quick: bool = False, seed: int = 0, backend: str = "numpy") -> dict:
-    out_dir = pathlib.Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    steps = (QUICK if quick else FULL)["steps"]
-    run_all(out_dir, steps=steps, seed=seed)
-    draw(out_dir)
-    out = verdict(analyse(*load_runs(out_dir)))
-    out.update(steps=steps)
-    return out
+    with mg.use_backend(backend):
+        out_dir = pathlib.Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        steps = (QUICK if quick else FULL)["steps"]
+        run_all(out_dir, steps=steps, seed=seed)
+        draw(out_dir)
+        out = verdict(analyse(*load_runs(out_dir)))
+        out.update(steps=steps)
+        return out

@@ -92,7 +92,7 @@ FIGURE = "geometry.png"
 SHAPE = (16, 32)          # (n_out, n_in)
 SAMPLES = 256
 COND = 1e4                # condition number of A^T A / m
-STEPS = {True: 200, False: 200}   # --quick differs by its coarser grid
+STEPS = 200   # --quick and the full run alike; --quick differs by its coarser grid
 GRID = {True: [10.0 ** e for e in (-3, -2, -1, 0)],
         False: [10.0 ** (e / 2) for e in range(-6, 3)]}
 METHODS = ("GD", "NGD", "sign", "spectral", "Muon", "Shampoo", "Adam")
@@ -154,7 +154,7 @@ def make_problems(seed: int) -> dict:
 
 def optimizer_runs(*, quick: bool, seed: int) -> list:
     """Every method at every peak rate of the grid on both problems (cosine decay to 0)."""
-    steps = STEPS[quick]
+    steps = STEPS
     every = max(1, steps // 50)
     traces = []
     for pname, prob in make_problems(seed).items():
@@ -431,10 +431,11 @@ def draw(out_dir) -> pathlib.Path:
 @register("geometry", CLAIM)
 def run(out_dir, *, quick: bool = False, seed: int = 0, backend: str = "numpy") -> dict:
     """Both parts: save the traces and the Newton-Schulz data, draw, check."""
-    out_dir = pathlib.Path(out_dir)
-    save_traces(optimizer_runs(quick=quick, seed=seed), out_dir, stem="opt")
-    save_ns(out_dir, newton_schulz_errors(quick=quick, seed=seed),
-            timings(seed, repeats=2 if quick else 5))
-    draw(out_dir)
-    data, timing = load_ns(out_dir)
-    return verdict(analyse(load_traces(out_dir, stem="opt"), data), timing)
+    with mg.use_backend(backend):
+        out_dir = pathlib.Path(out_dir)
+        save_traces(optimizer_runs(quick=quick, seed=seed), out_dir, stem="opt")
+        save_ns(out_dir, newton_schulz_errors(quick=quick, seed=seed),
+                timings(seed, repeats=2 if quick else 5))
+        draw(out_dir)
+        data, timing = load_ns(out_dir)
+        return verdict(analyse(load_traces(out_dir, stem="opt"), data), timing)
