@@ -5,6 +5,7 @@ With no arguments it lists the experiments and exits 0.
     python -m experiments list
     python -m experiments run gd-rates sgd-constant-step --quick
     python -m experiments run all --quick --jobs 2 --out results
+    python -m experiments run all --quick --strict     # exit status 1 if a claim FAILs
     python -m experiments report --out results
 """
 from __future__ import annotations
@@ -32,6 +33,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, default=0)
     run.add_argument("--out", default="results", help="output folder (default: results/)")
     run.add_argument("--jobs", type=int, default=1, help="experiments run in N processes")
+    run.add_argument("--strict", action="store_true",
+                     help="exit with status 1 when a claim FAILs (by default only an experiment "
+                          "that raises, an ERROR, gives status 1: a FAIL is a result, reported)")
     rep = sub.add_parser("report", help="write <out>/report.md from saved verdicts")
     rep.add_argument("--out", default="results")
     return p
@@ -97,7 +101,8 @@ def _run(args, experiments) -> int:
                   f"{summary.get('summary', '')}")
         if summary.get("verdict") == "ERROR":
             bar.write(summary["traceback"])
-        if summary.get("verdict") in ("FAIL", "ERROR"):
+        verdict = summary.get("verdict")
+        if verdict == "ERROR" or (args.strict and verdict == "FAIL"):
             status = 1
     bar.close()
     if args.jobs > 1:

@@ -89,3 +89,21 @@ def test_an_experiment_that_raises_is_an_error_row_and_the_others_still_run(tmp_
     report = (out / "report.md").read_text()
     assert "| zz-broken |" in report and "1 ERROR" in report
     assert "ArithmeticError" in v["traceback"]
+
+
+def test_a_failed_claim_is_reported_and_strict_turns_it_into_exit_status_1(tmp_path, monkeypatch):
+    from experiments import registry
+    from experiments.common import verdict
+
+    registry.all_experiments()
+
+    def failing(out_dir, *, quick, seed, backend):
+        return verdict(False, claim="c", bound="b", measured="m", figure=None)
+
+    monkeypatch.setitem(registry._REGISTRY, "zz-fails",
+                        registry.Experiment("zz-fails", "a claim that fails", failing))
+    out = tmp_path / "res"
+    assert main(["run", "zz-fails", "--out", str(out)]) == 0          # a result, reported
+    assert "| zz-fails |" in (out / "report.md").read_text()
+    assert "**FAIL**" in (out / "report.md").read_text()
+    assert main(["run", "zz-fails", "--strict", "--out", str(out)]) == 1
