@@ -6,6 +6,7 @@ summary (at least ``{"verdict": "PASS" | "FAIL" | "INFO", "summary": str}``).
 """
 from __future__ import annotations
 
+import functools
 import importlib
 import pkgutil
 from dataclasses import dataclass
@@ -36,13 +37,26 @@ _REGISTRY: dict[str, Experiment] = {}
 
 
 def register(name: str, claim: str):
-    """Decorator: register ``fn`` as the experiment ``name`` with its ``claim``."""
+    """Decorator: register ``fn`` as the experiment ``name`` with its ``claim``.
+
+    The registered (and returned) function runs ``fn`` with its ``backend`` argument as
+    minigrad's default backend (``minigrad.use_backend``), so that a direct call
+    ``module.run(out, backend="cupy")`` runs on CuPy (or raises a clear error where CuPy or a GPU
+    is missing) rather than silently on the default backend."""
 
     def deco(fn):
         if name in _REGISTRY:
             raise ValueError(f"experiment {name!r} is registered twice")
-        _REGISTRY[name] = Experiment(name, claim, fn)
-        return fn
+
+        @functools.wraps(fn)
+        def run(out_dir, **kwargs):
+            import minigrad
+
+            with minigrad.use_backend(kwargs.get("backend", "numpy")):
+                return fn(out_dir, **kwargs)
+
+        _REGISTRY[name] = Experiment(name, claim, run)
+        return run
 
     return deco
 

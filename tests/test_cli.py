@@ -107,3 +107,25 @@ def test_a_failed_claim_is_reported_and_strict_turns_it_into_exit_status_1(tmp_p
     assert "| zz-fails |" in (out / "report.md").read_text()
     assert "**FAIL**" in (out / "report.md").read_text()
     assert main(["run", "zz-fails", "--strict", "--out", str(out)]) == 1
+
+
+def test_every_experiment_runs_on_the_backend_it_is_given(monkeypatch, tmp_path):
+    # the registry runs each experiment under minigrad.use_backend(backend): a direct call with
+    # backend="cupy" must reach CuPy (here: stop at a recording stand-in), never run on NumPy
+    import minigrad
+    from experiments import registry
+
+    seen = []
+
+    class Stop(Exception):
+        pass
+
+    def recording(name):
+        seen.append(name)
+        raise Stop
+
+    monkeypatch.setattr(minigrad, "use_backend", recording)
+    for name, exp in registry.all_experiments().items():
+        with pytest.raises(Stop):
+            exp.run(tmp_path / name, quick=True, seed=0, backend="cupy")
+    assert seen and set(seen) == {"cupy"}
