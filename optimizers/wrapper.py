@@ -1,6 +1,17 @@
-"""What the wrappers (SAM, Lookahead) share: they drive a base optimizer over the same parameter
+r"""What the wrappers (SAM, Lookahead) share: they drive a base optimizer over the same parameter
 groups (``wrapper.param_groups is wrapper.base.param_groups``) and save its state under
-``"base.*"`` in their state_dict."""
+``"base.*"`` in their state_dict.
+
+A wrapper changes *where* or *how often* the base update :math:`w \leftarrow
+\mathcal U_{\text{base}}(w, g)` is applied, never the base update itself:
+
+* SAM (L0, Foret et al. 2020): :math:`\hat\epsilon = \rho\,g/\|g\|_2`, then
+  :math:`w \leftarrow \mathcal U_{\text{base}}\bigl(w, \nabla L(w + \hat\epsilon)\bigr)`
+  (:mod:`optimizers.sam`);
+* Lookahead (Zhang et al. 2019, L0's chart): :math:`k` base steps from the slow weights
+  :math:`\phi`, then :math:`\phi \leftarrow \phi + \alpha(\theta_k - \phi)`
+  (:mod:`optimizers.lookahead`).
+"""
 from __future__ import annotations
 
 from optimizers.base import Optimizer

@@ -127,7 +127,10 @@ def lbfgs(fun, x0, jac=None, args=(), m=10, gtol=1e-5, maxiter=None, H0="scaled"
 
 
 class LBFGS(QuasiNewtonOptimizer):
-    r"""L-BFGS (module docstring) as a torch.optim-style optimizer; see
+    r"""L-BFGS (module docstring) as a torch.optim-style optimizer: each iteration
+    :math:`x_{k+1} = x_k - \alpha_k H_k \nabla f_k`, with :math:`H_k \nabla f_k` from the two-loop
+    recursion over the last :math:`m` pairs and :math:`H_k^0 = \frac{s_{k-1}^\top y_{k-1}}
+    {y_{k-1}^\top y_{k-1}} I` (N&W eq. 7.20), :math:`\alpha_k` from the strong Wolfe search; see
     :class:`~optimizers.second_order.bfgs.QuasiNewtonOptimizer` for the step.
     ``LBFGS(params, lr=1.0, m=10, max_iter=1, gtol=1e-5, line_search="strong_wolfe", c1=1e-4,
     c2=0.9, H0="scaled", skip_eps=1e-8, initial_step="unit")``. torch.optim.LBFGS's
