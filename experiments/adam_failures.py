@@ -401,14 +401,13 @@ def draw(out_dir) -> pathlib.Path:
 def run(out_dir, *, quick: bool = False, seed: int = 0, backend: str = "numpy") -> dict:
     """Both parts (deterministic: ``seed`` is not used, nothing is random); save, draw,
     check."""
-    with mg.use_backend(backend):
-        out_dir = pathlib.Path(out_dir)
-        budget = QUICK if quick else FULL
-        for stem in ("reddi", "cycle"):
-            _fresh(out_dir, stem)
-        save_traces(reddi_runs(quick=quick), out_dir, stem="reddi")
-        save_traces(cycle_runs(steps=budget["cycle_steps"]), out_dir, stem="cycle")
-        draw(out_dir)
-        out = verdict(analyse(*load(out_dir)))
-        out.update(budget=budget, seed_used=False)
-        return out
+    out_dir = pathlib.Path(out_dir)
+    budget = QUICK if quick else FULL
+    for stem in ("reddi", "cycle"):
+        _fresh(out_dir, stem)
+    save_traces(reddi_runs(quick=quick), out_dir, stem="reddi")
+    save_traces(cycle_runs(steps=budget["cycle_steps"]), out_dir, stem="cycle")
+    draw(out_dir)
+    out = verdict(analyse(*load(out_dir)))
+    out.update(budget=budget, seed_used=False)
+    return out

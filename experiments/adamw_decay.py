@@ -366,12 +366,11 @@ def run_all(out_dir, *, steps: int, seed: int, lam: float = LAM) -> pathlib.Path
 
 @register("adamw-decay", CLAIM)
 def run(out_dir, *, quick: bool = False, seed: int = 0, backend: str = "numpy") -> dict:
-    with mg.use_backend(backend):
-        out_dir = pathlib.Path(out_dir)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        steps = (QUICK if quick else FULL)["steps"]
-        run_all(out_dir, steps=steps, seed=seed)
-        draw(out_dir)
-        out = verdict(analyse(*load_runs(out_dir)))
-        out.update(steps=steps)
-        return out
+    out_dir = pathlib.Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    steps = (QUICK if quick else FULL)["steps"]
+    run_all(out_dir, steps=steps, seed=seed)
+    draw(out_dir)
+    out = verdict(analyse(*load_runs(out_dir)))
+    out.update(steps=steps)
+    return out

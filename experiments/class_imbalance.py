@@ -321,14 +321,13 @@ def _save_fresh(traces, out_dir):
 
 @register("heavy-tailed-imbalance", CLAIM)
 def run(out_dir, *, quick: bool = False, seed: int = 0, backend: str = "numpy") -> dict:
-    with mg.use_backend(backend):
-        out_dir = pathlib.Path(out_dir)
-        cfg = QUICK if quick else FULL
-        problem = make_problem(cfg["k"], seed)
-        _save_fresh(run_grid(problem, cfg["steps"], cfg["density"],
-                             stop_on_blowup=not cfg["unrestricted"]), out_dir)
-        draw(out_dir)
-        out = verdict(analyse(load_traces(out_dir, stem=STEM)))
-        out.update(k=cfg["k"], steps=cfg["steps"], grid_points_per_decade=cfg["density"],
-                   unrestricted_computed=cfg["unrestricted"])
-        return out
+    out_dir = pathlib.Path(out_dir)
+    cfg = QUICK if quick else FULL
+    problem = make_problem(cfg["k"], seed)
+    _save_fresh(run_grid(problem, cfg["steps"], cfg["density"],
+                         stop_on_blowup=not cfg["unrestricted"]), out_dir)
+    draw(out_dir)
+    out = verdict(analyse(load_traces(out_dir, stem=STEM)))
+    out.update(k=cfg["k"], steps=cfg["steps"], grid_points_per_decade=cfg["density"],
+               unrestricted_computed=cfg["unrestricted"])
+    return out

@@ -519,14 +519,13 @@ def draw(out_dir) -> pathlib.Path:
 
 @register("curvature-sharpness", CLAIM)
 def run(out_dir, *, quick: bool = False, seed: int = 0, backend: str = "numpy") -> dict:
-    with mg.use_backend(backend):
-        out_dir = pathlib.Path(out_dir)
-        cfg = QUICK if quick else FULL
-        seeds_a = [seed * 1000 + i for i in range(cfg["seeds_a"])]
-        data_a = sophia_adam_runs(seeds_a, cfg["steps_a"])
-        data_b = sam_sgd_runs([seed * 1000 + i for i in range(cfg["seeds_b"])])
-        save_data(out_dir, data_a, data_b)
-        draw(out_dir)
-        out = verdict(analyse(*load_data(out_dir)))
-        out.update(cfg)
-        return out
+    out_dir = pathlib.Path(out_dir)
+    cfg = QUICK if quick else FULL
+    seeds_a = [seed * 1000 + i for i in range(cfg["seeds_a"])]
+    data_a = sophia_adam_runs(seeds_a, cfg["steps_a"])
+    data_b = sam_sgd_runs([seed * 1000 + i for i in range(cfg["seeds_b"])])
+    save_data(out_dir, data_a, data_b)
+    draw(out_dir)
+    out = verdict(analyse(*load_data(out_dir)))
+    out.update(cfg)
+    return out

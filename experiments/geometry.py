@@ -431,11 +431,10 @@ def draw(out_dir) -> pathlib.Path:
 @register("geometry", CLAIM)
 def run(out_dir, *, quick: bool = False, seed: int = 0, backend: str = "numpy") -> dict:
     """Both parts: save the traces and the Newton-Schulz data, draw, check."""
-    with mg.use_backend(backend):
-        out_dir = pathlib.Path(out_dir)
-        save_traces(optimizer_runs(quick=quick, seed=seed), out_dir, stem="opt")
-        save_ns(out_dir, newton_schulz_errors(quick=quick, seed=seed),
-                timings(seed, repeats=2 if quick else 5))
-        draw(out_dir)
-        data, timing = load_ns(out_dir)
-        return verdict(analyse(load_traces(out_dir, stem="opt"), data), timing)
+    out_dir = pathlib.Path(out_dir)
+    save_traces(optimizer_runs(quick=quick, seed=seed), out_dir, stem="opt")
+    save_ns(out_dir, newton_schulz_errors(quick=quick, seed=seed),
+            timings(seed, repeats=2 if quick else 5))
+    draw(out_dir)
+    data, timing = load_ns(out_dir)
+    return verdict(analyse(load_traces(out_dir, stem="opt"), data), timing)

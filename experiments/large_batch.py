@@ -348,9 +348,8 @@ def run(out_dir, *, quick: bool = False, seed: int = 0, backend: str = "numpy") 
     out_dir = pathlib.Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     cfg = QUICK if quick else FULL
-    with mg.use_backend(backend):
-        np.savez(out_dir / DATA, **runs(cfg, seed))
-        draw(out_dir)
-        out = verdict(analyse(_load(out_dir / DATA)))
+    np.savez(out_dir / DATA, **runs(cfg, seed))
+    draw(out_dir)
+    out = verdict(analyse(_load(out_dir / DATA)))
     out.update(seeds=cfg["seeds"], ks=list(cfg["ks"]), epochs=EPOCHS)
     return out

@@ -439,10 +439,9 @@ def run(out_dir, *, quick: bool = False, seed: int = 0, backend: str = "numpy") 
     out_dir = pathlib.Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     cfg = QUICK if quick else FULL
-    with mg.use_backend(backend):
-        np.savez(out_dir / DATA, **landscapes(cfg, seed))
-        np.savez(out_dir / SHARP, **sharpness_runs(cfg, seed))
-        draw(out_dir)
-        out = verdict(analyse(_load(out_dir / DATA), _load(out_dir / SHARP)))
+    np.savez(out_dir / DATA, **landscapes(cfg, seed))
+    np.savez(out_dir / SHARP, **sharpness_runs(cfg, seed))
+    draw(out_dir)
+    out = verdict(analyse(_load(out_dir / DATA), _load(out_dir / SHARP)))
     out.update(seeds=cfg["seeds"], steps=cfg["steps"])
     return out

@@ -352,11 +352,10 @@ def run(out_dir, *, quick: bool = False, seed: int = 0, backend: str = "numpy") 
     out_dir.mkdir(parents=True, exist_ok=True)
     budget = QUICK if quick else FULL
     unit_km = 1000.0
-    with mg.use_backend(backend):
-        problem = P.MDS.capitals(form="raw", unit_km=unit_km, seed=seed)
-        runs = {"lbfgs": run_lbfgs(problem), "gd": run_gd(problem, budget["gd_steps"]),
-                "nm": run_nelder_mead(problem, budget["nm_fev"])}
-        ratio = gradient_cost_ratio(problem)
+    problem = P.MDS.capitals(form="raw", unit_km=unit_km, seed=seed)
+    runs = {"lbfgs": run_lbfgs(problem), "gd": run_gd(problem, budget["gd_steps"]),
+            "nm": run_nelder_mead(problem, budget["nm_fev"])}
+    ratio = gradient_cost_ratio(problem)
     names, T = true_map()
     for m, r in runs.items():
         np.savez(out_dir / f"run_{m}.npz", **{k: np.asarray(v) for k, v in r.items()})

@@ -454,11 +454,10 @@ def draw(out_dir) -> pathlib.Path:
 def run(out_dir, *, quick: bool = False, seed: int = 0, backend: str = "numpy") -> dict:
     out_dir = pathlib.Path(out_dir)
     cfg = QUICK if quick else FULL
-    with mg.use_backend(backend):
-        _save_fresh(part_a(cfg, seed), out_dir, STEM_A)
-        _save_fresh(part_b(), out_dir, STEM_B)
-        np.savez(out_dir / PROFILE, **profile(PlateauWell()))
-        draw(out_dir)
-        out = verdict(analyse(load_traces(out_dir, STEM_A), load_traces(out_dir, STEM_B)))
+    _save_fresh(part_a(cfg, seed), out_dir, STEM_A)
+    _save_fresh(part_b(), out_dir, STEM_B)
+    np.savez(out_dir / PROFILE, **profile(PlateauWell()))
+    draw(out_dir)
+    out = verdict(analyse(load_traces(out_dir, STEM_A), load_traces(out_dir, STEM_B)))
     out.update(seeds=cfg["seeds"], steps=cfg["steps"])
     return out

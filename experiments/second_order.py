@@ -488,16 +488,15 @@ def run(out_dir, *, quick: bool = False, seed: int = 0, backend: str = "numpy") 
     """Both problems, the memory sweep; save the traces, draw, check."""
     out_dir = pathlib.Path(out_dir)
     budget = QUICK if quick else FULL
-    with mg.use_backend(backend):
-        lr_problem = logistic(seed * 100)
-        lr_star = exact_minimiser(lr_problem)
-        logreg = compare_methods(lr_problem, lr_star, gd_steps=budget["gd_logreg"],
-                                 gd_lr=1.0 / lr_problem.L)
-        rosen = P.Rosenbrock(2)
-        rosen_star = mg.to_numpy(rosen.x_star).astype(float)
-        rosen_runs = compare_methods(rosen, rosen_star, gd_steps=budget["gd_rosen"],
-                                     gd_lr=1.0 / rosen.L_star)
-        memory = memory_runs(seed, budget["seeds"], first=(lr_problem, lr_star))
+    lr_problem = logistic(seed * 100)
+    lr_star = exact_minimiser(lr_problem)
+    logreg = compare_methods(lr_problem, lr_star, gd_steps=budget["gd_logreg"],
+                             gd_lr=1.0 / lr_problem.L)
+    rosen = P.Rosenbrock(2)
+    rosen_star = mg.to_numpy(rosen.x_star).astype(float)
+    rosen_runs = compare_methods(rosen, rosen_star, gd_steps=budget["gd_rosen"],
+                                 gd_lr=1.0 / rosen.L_star)
+    memory = memory_runs(seed, budget["seeds"], first=(lr_problem, lr_star))
     for stem, trs in (("logreg", logreg), ("rosen", rosen_runs), ("memory", memory)):
         for old in out_dir.glob(f"{stem}_*.npz"):
             old.unlink()

@@ -493,8 +493,7 @@ def draw(out_dir) -> pathlib.Path:
 @register("zero-order-network", CLAIM)
 def run(out_dir, *, quick: bool = False, seed: int = 0, backend: str = "numpy") -> dict:
     """All runs; save, draw, check."""
-    with mg.use_backend(backend):
-        out_dir = pathlib.Path(out_dir)
-        save_traces(all_runs(quick=quick, seed=seed), out_dir, stem="run")
-        draw(out_dir)
-        return verdict(analyse(load_traces(out_dir, stem="run")))
+    out_dir = pathlib.Path(out_dir)
+    save_traces(all_runs(quick=quick, seed=seed), out_dir, stem="run")
+    draw(out_dir)
+    return verdict(analyse(load_traces(out_dir, stem="run")))
