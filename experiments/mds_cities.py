@@ -55,6 +55,7 @@ import problems as P
 from experiments.common import fmt
 from experiments.common import verdict as make_verdict
 from experiments.registry import register
+from experiments.runner import CallRecorder
 from optimizers.minimize import minimize
 
 CLAIM = ("Multidimensional scaling recovers the capitals' map from their distances: L-BFGS "
@@ -107,30 +108,25 @@ def align(W, T) -> tuple[np.ndarray, float]:
 
 
 # ----------------------------------------------------------------------------- recording
-class Recorder:
+class Recorder(CallRecorder):
     """Counts the calls of the stress and records positions, stress and cost along a run."""
 
     def __init__(self, problem, *, log_grid: bool = False):
-        self.problem = problem
-        self.n_fg = self.n_f = 0
+        super().__init__(problem, shape=problem.shape)
         self.log_grid = log_grid
         self.next_mark = 1.0
         self.rows = {c: [] for c in ("k", "n_fg", "n_f", "cost", "f", "time")}
         self.W = []
         self.k = 0
-        self.elapsed = 0.0
-        self._t = None
-
-    def fun(self, x):
-        if isinstance(x, mg.Tensor) and x.requires_grad and mg.is_grad_enabled():
-            self.n_fg += 1
-        else:
-            self.n_f += 1
-        return self.problem.f(x.reshape(self.problem.shape))
 
     @property
     def cost(self) -> float:
         return self.n_f + OMEGA * self.n_fg
+
+    def record(self, x, first: bool) -> None:
+        if not first:
+            self.k += 1
+        self._record(x, force=first)
 
     def _record(self, x, force=False):
         if self.log_grid and not force and self.cost < self.next_mark:
@@ -147,16 +143,6 @@ class Recorder:
         r["f"].append(self.problem.value(W))
         r["time"].append(self.elapsed)
         self.W.append(W)
-
-    def start(self, x0):
-        self._record(x0, force=True)
-        self._t = time.perf_counter()
-
-    def callback(self, x):
-        self.elapsed += time.perf_counter() - self._t
-        self.k += 1
-        self._record(x)
-        self._t = time.perf_counter()
 
     def finish(self, x):
         if self.rows["k"][-1] != self.k:

@@ -129,3 +129,41 @@ def run(problem, make_optimizer, *, steps: int, batch_size: int | None = None, s
             "seed": seed, "diverged": diverged, "backend": problem.backend,
             "optimizer": type(opt).__name__}
     return Trace(label or type(opt).__name__, columns, meta)
+
+
+class CallRecorder:
+    r"""A run of a SciPy-style method (``optimizers.minimize``) seen from outside: counts the
+    objective's calls and times the run between callbacks, the measurements excluded.
+
+    ``fun`` is the objective to hand to the method: a call counts as value + gradient
+    (``n_fg``) when its argument records a gradient (``minimize`` differentiates it with
+    minigrad), as value only (``n_f``) otherwise. ``start(x0)`` and ``callback(x_k)`` call
+    :meth:`record`, which a subclass defines (what to measure at an iterate); ``elapsed`` is the
+    method's own time. ``shape``: the problem's shape when the method works on a flat vector.
+    """
+
+    def __init__(self, problem, shape=None):
+        self.problem, self.shape = problem, shape
+        self.n_fg = self.n_f = 0
+        self.elapsed = 0.0
+        self._t = None
+
+    def fun(self, x):
+        if isinstance(x, mg.Tensor) and x.requires_grad and mg.is_grad_enabled():
+            self.n_fg += 1
+        else:
+            self.n_f += 1
+        return self.problem.f(x if self.shape is None else x.reshape(self.shape))
+
+    def record(self, x, first: bool) -> None:
+        """Measure at the iterate ``x`` (``first``: the start point)."""
+        raise NotImplementedError
+
+    def start(self, x0):
+        self.record(x0, first=True)
+        self._t = time.perf_counter()
+
+    def callback(self, x):
+        self.elapsed += time.perf_counter() - self._t
+        self.record(x, first=False)
+        self._t = time.perf_counter()

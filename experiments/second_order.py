@@ -54,7 +54,6 @@ from __future__ import annotations
 
 import math
 import pathlib
-import time
 
 import numpy as np
 
@@ -64,6 +63,7 @@ import problems as P
 from experiments.common import fmt
 from experiments.common import verdict as make_verdict
 from experiments.registry import register
+from experiments.runner import CallRecorder
 from experiments.trace import Trace, load_traces, save_traces
 from optimizers.minimize import minimize
 
@@ -105,31 +105,18 @@ def exact_minimiser(problem):
 
 
 # ----------------------------------------------------------------------------- recording
-class Recorder:
-    r"""Counts the calls of the objective and records the path of one run.
-
-    ``fun`` is the objective to hand to the method: each call is counted as a value+gradient call
-    when its argument records a gradient (``minimize`` differentiates it with minigrad), as a
-    value-only call otherwise. ``callback(x)`` records :math:`x_k` after each iteration; the time
-    between callbacks is accumulated, the measurement itself excluded.
-    """
+class Recorder(CallRecorder):
+    r"""Counts the calls of the objective and records the path of one run
+    (:class:`~experiments.runner.CallRecorder`): at each iterate :math:`f(x_k)` and
+    :math:`\|x_k-x^*\|^2`."""
 
     def __init__(self, problem, x_star, label: str, **meta):
-        self.problem, self.label, self.meta = problem, label, meta
+        super().__init__(problem)
+        self.label, self.meta = label, meta
         self.x_star = np.asarray(x_star, dtype=float).reshape(-1)
-        self.n_fg = self.n_f = 0
         self.cols = {c: [] for c in ("k", "f", "dist2", "n_fg", "n_fonly", "time")}
-        self.elapsed = 0.0
-        self._t = None
 
-    def fun(self, x):
-        if isinstance(x, mg.Tensor) and x.requires_grad and mg.is_grad_enabled():
-            self.n_fg += 1
-        else:
-            self.n_f += 1
-        return self.problem.f(x)
-
-    def _measure(self, x):
+    def record(self, x, first: bool) -> None:
         xh = mg.to_numpy(x.data if isinstance(x, mg.Tensor) else x).astype(float).reshape(-1)
         c = self.cols
         c["k"].append(len(c["k"]))
@@ -138,15 +125,6 @@ class Recorder:
         c["n_fg"].append(self.n_fg)
         c["n_fonly"].append(self.n_f)
         c["time"].append(self.elapsed)
-
-    def start(self, x0):
-        self._measure(x0)
-        self._t = time.perf_counter()
-
-    def callback(self, x):
-        self.elapsed += time.perf_counter() - self._t
-        self._measure(x)
-        self._t = time.perf_counter()
 
     def error(self) -> float:
         return math.sqrt(self.cols["dist2"][-1])

@@ -58,3 +58,27 @@ def test_bad_arguments():
         run(p, lambda ps: optimizers.SGD(ps, lr=0.1), steps=3, batch_size=2)
     with pytest.raises(ValueError, match="average"):
         run(p, lambda ps: optimizers.SGD(ps, lr=0.1), steps=3, average="median")
+
+
+def test_call_recorder_counts_value_and_gradient_calls_apart():
+    import minigrad as mg
+    from experiments.runner import CallRecorder
+    from optimizers import minimize
+    from problems import Quadratic
+
+    class Path(CallRecorder):
+        def __init__(self, problem):
+            super().__init__(problem)
+            self.xs = []
+
+        def record(self, x, first):
+            self.xs.append((first, mg.to_numpy(x.data if isinstance(x, mg.Tensor) else x)))
+
+    q = Quadratic(dim=4, eigenvalues=[1.0, 2.0, 3.0, 4.0], seed=0)
+    path = Path(q)
+    path.start(q.x0)
+    res = minimize(path.fun, q.x0, method="bfgs", callback=path.callback)
+    assert path.n_fg == res.nfev and path.n_f == 0      # minigrad differentiates every call
+    assert [first for first, _ in path.xs] == [True] + [False] * res.nit
+    path.fun(q.x0)                                      # a plain array: a value-only call
+    assert path.n_f == 1 and path.elapsed > 0
