@@ -3,7 +3,6 @@ written, figures redrawn from the saved data alone, the verdicts turn to FAIL wh
 measurements are made to break the claims, and the pieces they rest on (blow-up rule, batched
 rows = independent runs, steps to target) checked on their own (the power iteration for the
 sharpness: tests/experiments/test_sharpness.py)."""
-import json
 
 import numpy as np
 import pytest
@@ -12,7 +11,7 @@ import optimizers
 import schedules
 from experiments import class_imbalance as ci
 from experiments import curvature_sharpness as cs
-from experiments.__main__ import run_one
+import exp_testkit as kit
 from experiments.trace import load_traces
 
 NAMES = {"heavy-tailed-imbalance": ci, "curvature-sharpness": cs}
@@ -23,21 +22,14 @@ EXPECTED = {"heavy-tailed-imbalance": "PASS", "curvature-sharpness": "FAIL"}
 
 @pytest.fixture(scope="module")
 def quick_runs(tmp_path_factory):
-    out = tmp_path_factory.mktemp("results")
-    return out, {name: run_one(name, str(out), True, 0, "numpy") for name in NAMES}
+    return kit.quick_runs(tmp_path_factory, NAMES)
 
 
 @pytest.mark.parametrize("name", list(NAMES))
 def test_quick_run_gives_its_verdict_and_writes_its_files(quick_runs, name):
     out, runs = quick_runs
     v = runs[name]
-    assert v["verdict"] == EXPECTED[name], v["measured"]
-    for key in ("claim", "bound", "measured", "summary", "figure"):
-        assert v[key]
-    folder = out / name
-    assert (folder / v["figure"]).stat().st_size > 10_000
-    saved = json.loads((folder / "verdict.json").read_text())
-    assert saved["verdict"] == EXPECTED[name]
+    saved = kit.assert_wrote_its_files(out, name, v, expected=EXPECTED[name])
     if name == "curvature-sharpness":   # A fails on the cosine Adam only; B passes
         assert not saved["check_a_pass"] and saved["check_b_pass"]
         assert saved["old_rule_check_a_constant_adam_pass"] and saved["old_rule_verdict"] == "PASS"

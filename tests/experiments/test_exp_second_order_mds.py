@@ -2,7 +2,6 @@
 the figures redrawn from the saved files alone, the verdicts turned to FAIL when the saved
 measurements are made to break the claims, and the pieces they rest on (counting, Procrustes
 alignment, the true map, the SMACOF step)."""
-import json
 import math
 
 import numpy as np
@@ -11,27 +10,22 @@ import pytest
 import minigrad as mg
 import problems as P
 from experiments import mds_cities, second_order
-from experiments.__main__ import run_one
+import exp_testkit as kit
 
 NAMES = {"second-order": second_order, "mds-cities": mds_cities}
 
 
 @pytest.fixture(scope="module")
 def quick_runs(tmp_path_factory):
-    out = tmp_path_factory.mktemp("results")
-    return out, {name: run_one(name, str(out), True, 0, "numpy") for name in NAMES}
+    return kit.quick_runs(tmp_path_factory, NAMES)
 
 
 @pytest.mark.parametrize("name", list(NAMES))
 def test_quick_run_passes_and_writes_its_files(quick_runs, name):
     out, runs = quick_runs
     v = runs[name]
-    assert v["verdict"] == "PASS", v["measured"]
-    for key in ("claim", "bound", "measured", "summary", "figure"):
-        assert v[key]
-    folder = out / name
-    assert (folder / v["figure"]).stat().st_size > 10_000
-    assert json.loads((folder / "verdict.json").read_text())["verdict"] == "PASS"
+    kit.assert_wrote_its_files(out, name, v)
+    out / name
 
 
 @pytest.mark.parametrize("name", list(NAMES))
