@@ -34,8 +34,8 @@ algorithm that converges has :math:`R_T/T\to0`. Two settings, both from :math:`x
 synthetic setting :math:`x_t` jumps down once per period). Checks (``analyse``):
 
 1. Theorem setting: Adam's final :math:`x\ge1-0.05` and AMSGrad's :math:`\le-1+0.05` (within
-   ``X_TOL`` = 0.05 of the two ends, the brief's tolerance: the projection holds Adam at the
-   boundary, and AMSGrad's distance to :math:`-1` shrinks like :math:`\alpha_t`);
+   ``X_TOL`` = 0.05 of the two ends, 5% of the half-width of :math:`[-1, 1]`: the projection
+   holds Adam at the boundary, and AMSGrad's distance to :math:`-1` shrinks like :math:`\alpha_t`);
 2. theorem setting, average regret: Adam's :math:`R_T/T\ge0.9\cdot2\bar s` (at least 90% of the
    regret rate of always playing :math:`+1`) and
    :math:`R_T/T\ge0.9\,R_{T/10}/(T/10)` (not decaying); AMSGrad's
