@@ -32,9 +32,10 @@ class AdaBound(Adam):
     """
 
     def __init__(self, params, lr=1e-3, final_lr=0.1, gamma=1e-3, betas=(0.9, 0.999), eps=1e-8,
-                 weight_decay=0.0):
+                 weight_decay=0.0, nonfinite=None):
         Optimizer.__init__(self, params, dict(lr=lr, final_lr=final_lr, gamma=gamma,
-                                              betas=betas, eps=eps, weight_decay=weight_decay))
+                                              betas=betas, eps=eps, weight_decay=weight_decay),
+                           nonfinite=nonfinite)
 
     def _validate_group(self, group):
         super()._validate_group(group)
@@ -65,7 +66,7 @@ class AMSBound(AdaBound, AMSGrad):
     :class:`~optimizers.adam.AMSGrad` for ``max_of``). Defaults as :class:`AdaBound`."""
 
     def __init__(self, params, lr=1e-3, final_lr=0.1, gamma=1e-3, betas=(0.9, 0.999), eps=1e-8,
-                 weight_decay=0.0, max_of="v"):
+                 weight_decay=0.0, max_of="v", nonfinite=None):
         Optimizer.__init__(self, params, dict(lr=lr, final_lr=final_lr, gamma=gamma,
                                               betas=betas, eps=eps, weight_decay=weight_decay,
-                                              max_of=max_of))
+                                              max_of=max_of), nonfinite=nonfinite)

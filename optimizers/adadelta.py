@@ -29,9 +29,10 @@ class Adadelta(Optimizer):
     The ratio of roots is computed as the root of the ratio (one square root instead of two).
     """
 
-    def __init__(self, params, lr=1.0, gamma=0.9, rho=0.9, eps=1e-6, weight_decay=0.0):
+    def __init__(self, params, lr=1.0, gamma=0.9, rho=0.9, eps=1e-6, weight_decay=0.0,
+                 nonfinite=None):
         super().__init__(params, dict(lr=lr, gamma=gamma, rho=rho, eps=eps,
-                                      weight_decay=weight_decay))
+                                      weight_decay=weight_decay), nonfinite=nonfinite)
 
     def _validate_group(self, group):
         super()._validate_group(group)

@@ -28,10 +28,10 @@ class Adagrad(Optimizer):
     """
 
     def __init__(self, params, lr=1e-2, eps=1e-6, eps_inside=True, initial_accumulator_value=0.0,
-                 weight_decay=0.0):
+                 weight_decay=0.0, nonfinite=None):
         super().__init__(params, dict(lr=lr, eps=eps, eps_inside=eps_inside,
                                       initial_accumulator_value=initial_accumulator_value,
-                                      weight_decay=weight_decay))
+                                      weight_decay=weight_decay), nonfinite=nonfinite)
 
     def _validate_group(self, group):
         super()._validate_group(group)

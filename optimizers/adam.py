@@ -53,9 +53,10 @@ class Adam(Optimizer):
     #: the name of the second-moment state (AdaBelief's is s, Adamax's u)
     v_name = "v"
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
+                 nonfinite=None):
         Optimizer.__init__(self, params, dict(lr=lr, betas=betas, eps=eps,
-                                              weight_decay=weight_decay))
+                                              weight_decay=weight_decay), nonfinite=nonfinite)
 
     def _validate_group(self, group):
         super()._validate_group(group)
@@ -137,9 +138,10 @@ class AMSGrad(Adam):
     """
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
-                 max_of="v"):
+                 max_of="v", nonfinite=None):
         Optimizer.__init__(self, params, dict(lr=lr, betas=betas, eps=eps,
-                                              weight_decay=weight_decay, max_of=max_of))
+                                              weight_decay=weight_decay, max_of=max_of),
+                           nonfinite=nonfinite)
 
     def _validate_group(self, group):
         super()._validate_group(group)
@@ -177,8 +179,10 @@ class AdamW(Adam):
     :math:`\eta_t` multiplies both terms, which is the same thing with ``lr`` a schedule.
     """
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
-        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
+                 nonfinite=None):
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                         nonfinite=nonfinite)
 
     def _gradient(self, p, g, hp):
         return g                                   # no l2 term in the gradient
@@ -205,8 +209,10 @@ class AdaBelief(Adam):
 
     v_name = "s"
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-16, weight_decay=0.0):
-        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-16, weight_decay=0.0,
+                 nonfinite=None):
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                         nonfinite=nonfinite)
 
     def _second_moment(self, s, g, m, beta2, eps, tmp):
         xp = B.get_array_module(s)
@@ -234,10 +240,10 @@ class NAdam(Adam):
     """
 
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
-                 momentum_decay=4e-3):
+                 momentum_decay=4e-3, nonfinite=None):
         Optimizer.__init__(self, params, dict(lr=lr, betas=betas, eps=eps,
                                               weight_decay=weight_decay,
-                                              momentum_decay=momentum_decay))
+                                              momentum_decay=momentum_decay), nonfinite=nonfinite)
 
     def _validate_group(self, group):
         super()._validate_group(group)
@@ -314,8 +320,10 @@ class Adamax(Adam):
 
     v_name = "u"
 
-    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
-        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
+                 nonfinite=None):
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                         nonfinite=nonfinite)
 
     def _second_moment(self, u, g, m, beta2, eps, tmp):
         xp = B.get_array_module(u)

@@ -38,6 +38,11 @@ Conventions
   decay, Adadelta) use slot 1 too.
 * **Hyperparameters** are stored as Python numbers (so float32 stays float32) and checked when
   the optimizer or a group is built: an invalid value raises ``ValueError`` naming it.
+* **Parameters** are leaf Tensors that require a gradient, each in one group only; anything else
+  (``x * 2.0``, a constant, a Tensor given twice) is refused with a message naming it.
+* **Non-finite values** follow the ``nonfinite`` policy (``"propagate"``, ``"raise"`` or
+  ``"skip"``; :mod:`optimizers.nonfinite`): a class lists the policies it offers in
+  ``nonfinite_policies``, its default first; :meth:`Optimizer._admits` is the check.
 
 state_dict layout
 -----------------
@@ -48,6 +53,7 @@ and ``dict(numpy.load(file))`` gives it back (numbers come back as 0-d arrays, w
 
     "optimizer"            class name, e.g. "Adam"
     "step_count"           steps taken
+    "skipped_steps"        steps skipped under nonfinite="skip"
     "n_groups"             number of parameter groups
     "group.<g>.n_params"   number of parameters in group g
     "group.<g>.<name>"     each hyperparameter of group g that is a number, bool, string or tuple
@@ -72,6 +78,7 @@ import math
 from minigrad import backend as B
 from minigrad.tensor import Tensor, enable_grad
 from optimizers import _validate as V
+from optimizers import nonfinite as NF
 
 __all__ = ["Optimizer"]
 
@@ -132,13 +139,17 @@ class Optimizer:
     momentum_key: str | None = None
     #: whether state_dict saves the hyperparameters of the groups (wrappers leave it to the base)
     _saves_groups = True
+    #: the non-finite policies the method offers, its default first (:mod:`optimizers.nonfinite`)
+    nonfinite_policies: tuple = ("propagate", "raise", "skip")
 
-    def __init__(self, params, defaults: dict):
+    def __init__(self, params, defaults: dict, nonfinite: str | None = None):
         self.defaults = dict(defaults)
         self.param_groups: list[dict] = []
         self.state: dict = {}
         self.step_count = 0
         self._buffers: dict = {}
+        self.nonfinite = NF.policy(type(self).__name__, nonfinite, self.nonfinite_policies)
+        self.skipped_steps = 0
         items = _param_list(params, type(self).__name__)
         if not items:
             raise ValueError(f"{type(self).__name__}: got an empty parameter list")
@@ -178,9 +189,20 @@ class Optimizer:
                 raise TypeError(f"{self.name}: parameter {j} of group {gi} has dtype "
                                 f"{p.data.dtype}; optimizers update floating-point parameters "
                                 f"only")
+            if not p.is_leaf:
+                raise ValueError(f"{self.name}: parameter {j} of group {gi} (shape {p.shape}) is "
+                                 f"not a leaf Tensor: it is computed from other Tensors, so "
+                                 f"backward() gives it no gradient and a step could not move "
+                                 f"it; optimise the leaf it comes from (or pass "
+                                 f"t.detach().requires_grad_())")
+            if not p.requires_grad:
+                raise ValueError(f"{self.name}: parameter {j} of group {gi} (shape {p.shape}) "
+                                 f"does not require a gradient; create it with "
+                                 f"requires_grad=True (or call p.requires_grad_())")
             if id(p) in seen:
                 raise ValueError(f"{self.name}: parameter {j} of group {gi} (shape {p.shape}) "
-                                 f"appears more than once in the optimizer")
+                                 f"appears more than once in the optimizer (each parameter "
+                                 f"belongs to one group)")
             seen.add(id(p))
         unknown = sorted(set(group) - set(self.defaults) - {"params", *_INTERNAL_KEYS})
         if unknown:
@@ -247,6 +269,8 @@ class Optimizer:
         first (it should zero the gradients, recompute the loss, call ``backward()`` and return
         the loss); its loss is returned."""
         loss = self._call_closure(closure) if closure is not None else None
+        if not self._admits():  # nonfinite="raise" / "skip": check before any change
+            return loss
         t = self.step_count
         for group in self.param_groups:
             hp = self._hyperparameters(group, t)
@@ -256,6 +280,71 @@ class Optimizer:
                 self._update(p, p.grad, self._state_of(p, hp), hp)
         self.step_count += 1
         return loss
+
+    def _nonfinite_in(self, arrays=None, what: str = "the gradient of"):
+        """The first of ``arrays`` (a list of (label, array) pairs; None: the gradient of every
+        parameter that has one) that holds an inf or NaN, as a NonFiniteError to raise, or None.
+        One device-to-host transfer."""
+        if arrays is None:
+            arrays = [(f"{what} parameter {j} of group {gi} (shape {p.shape})", p.grad)
+                      for gi, group in enumerate(self.param_groups)
+                      for j, p in enumerate(group["params"]) if p.grad is not None]
+        bad = NF.first_nonfinite([a for _, a in arrays])
+        if bad is None:
+            return None
+        label, a = arrays[bad]
+        return NF.NonFiniteError(f"{self.name}: {label} has {NF.describe(a)}; the step was not "
+                                 f"taken and nothing changed (nonfinite={self.nonfinite!r}; "
+                                 f"see optimizers.nonfinite)")
+
+    def _admits(self, arrays=None, what: str = "the gradient of") -> bool:
+        """Whether the step may go ahead under the ``nonfinite`` policy, checked before it
+        changes anything. ``"propagate"``: always (nothing is checked). ``"raise"`` /
+        ``"skip"``: ``arrays`` (see :meth:`_nonfinite_in`) are checked for inf and NaN; a bad one
+        raises :class:`~optimizers.nonfinite.NonFiniteError` naming it (``"raise"``), or counts
+        a skipped step and returns False (``"skip"``)."""
+        if self.nonfinite == "propagate":
+            return True
+        error = self._nonfinite_in(arrays, what)
+        if error is None:
+            return True
+        if self.nonfinite == "raise":
+            raise error
+        self.skipped_steps += 1
+        return False
+
+    def _require_finite(self, arrays=None, what: str = "the gradient of") -> None:
+        """Inside :meth:`_undoable`: raise :class:`~optimizers.nonfinite.NonFiniteError` when
+        one of ``arrays`` (see :meth:`_nonfinite_in`) holds an inf or NaN, under ``"raise"`` and
+        ``"skip"`` alike (the transaction then undoes the step); no check under
+        ``"propagate"``."""
+        if self.nonfinite != "propagate":
+            error = self._nonfinite_in(arrays, what)
+            if error is not None:
+                raise error
+
+    def _undoable(self, step, *args):
+        """``step(*args)`` as one transaction under ``"raise"`` / ``"skip"``, for steps that
+        change things before all their values are known (several closure calls, line searches,
+        populations): when a check inside (:meth:`_require_finite`) fails, the parameters, their
+        gradients and everything :meth:`state_dict` holds are put back as they were, then the
+        error is raised again (``"raise"``) or the step counts as skipped and returns None
+        (``"skip"``). Under ``"propagate"`` it is just ``step(*args)``."""
+        if self.nonfinite == "propagate":
+            return step(*args)
+        params = [(p, p.data.copy(), p.grad) for p in self.parameters()]
+        restore = self._prepare_load(self.state_dict())
+        try:
+            return step(*args)
+        except NF.NonFiniteError:
+            for p, data, grad in params:
+                p.data[...] = data
+                p.grad = grad
+            restore()
+            if self.nonfinite == "raise":
+                raise
+            self.skipped_steps += 1
+            return None
 
     @staticmethod
     def _call_closure(closure, *args):
@@ -311,7 +400,8 @@ class Optimizer:
     def state_dict(self) -> dict:
         """A flat dict of NumPy arrays and Python numbers/strings (see the module docstring for
         the layout); ``numpy.savez(f, **opt.state_dict())`` saves it."""
-        sd = {"optimizer": self.name, "step_count": int(self.step_count)}
+        sd = {"optimizer": self.name, "step_count": int(self.step_count),
+              "skipped_steps": int(self.skipped_steps)}
         if self._saves_groups:
             sd["n_groups"] = len(self.param_groups)
         i = 0
@@ -349,6 +439,9 @@ class Optimizer:
         step_count = _plain(sd.get("step_count"))
         if isinstance(step_count, bool) or not isinstance(step_count, int) or step_count < 0:
             raise ValueError(f"{self.name}.load_state_dict: invalid step_count {step_count!r}")
+        skipped = _plain(sd.get("skipped_steps", 0))
+        if isinstance(skipped, bool) or not isinstance(skipped, int) or skipped < 0:
+            raise ValueError(f"{self.name}.load_state_dict: invalid skipped_steps {skipped!r}")
         new_groups = [dict(g) for g in self.param_groups]
         if self._saves_groups:
             n_groups = _plain(sd.get("n_groups"))
@@ -397,7 +490,8 @@ class Optimizer:
                 i += 1
         extra = {k[len("extra."):]: v for k, v in sd.items() if k.startswith("extra.")}
         install_extra = self._prepare_extra(extra)
-        known = ("optimizer", "step_count", "n_groups", "group.", "state.", "extra.")
+        known = ("optimizer", "step_count", "skipped_steps", "n_groups", "group.", "state.",
+                 "extra.")
         stray = [k for k in sd if not any(k == s or (s.endswith(".") and k.startswith(s))
                                           for s in known)]
         if stray:
@@ -410,6 +504,7 @@ class Optimizer:
                     group.update(new)
             self.state = new_state
             self.step_count = step_count
+            self.skipped_steps = skipped
             install_extra()
         return install
 

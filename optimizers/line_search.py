@@ -55,6 +55,7 @@ from minigrad import backend as B
 from minigrad.autograd import value_and_grad
 from minigrad.tensor import Tensor, no_grad
 from optimizers import _validate as V
+from optimizers import nonfinite as NF
 from optimizers.base import Optimizer
 
 __all__ = ["LineSearchResult", "Objective", "armijo_backtracking", "strong_wolfe",
@@ -627,7 +628,7 @@ class ClosureObjective(Objective):
     zero). Counting as for :class:`Objective` in the combined mode.
     """
 
-    def __init__(self, params, closure, name: str):
+    def __init__(self, params, closure, name: str, finite_values: bool = False):
         if closure is None or not callable(closure):
             raise ValueError(f"{name} evaluates the loss itself and needs step(closure), where "
                              f"closure() recomputes the loss (and, for gradient methods, calls "
@@ -644,6 +645,7 @@ class ClosureObjective(Objective):
         self.shape = (self.size,)
         self.mode, self.jac = "combined", True
         self.nfev = self.njev = 0
+        self.finite_values = finite_values
 
     def get(self):
         """The parameters as one flat vector (a copy)."""
@@ -661,7 +663,12 @@ class ClosureObjective(Objective):
         self.put(x)
         for p in self.params:
             p.grad = None
-        return self._scalar(self.closure())
+        value = self._scalar(self.closure())
+        if self.finite_values and not math.isfinite(value):
+            raise NF.NonFiniteError(f"{self.name}: the loss returned by the closure is {value} "
+                                    f"(evaluation {self.nfev} of this step); the step was not "
+                                    f"taken and nothing changed")
+        return value
 
     def f(self, x) -> float:
         self.nfev += 1
@@ -687,6 +694,11 @@ class VectorOptimizer(Optimizer):
     * one parameter group (the methods couple all coordinates; per-group options make no sense);
     * ``step(closure)`` is required; :meth:`_objective` wraps the closure in a
       :class:`ClosureObjective`; each step adds its evaluations to ``nfev`` / ``njev``;
+    * non-finite values (:mod:`optimizers.nonfinite`): ``nonfinite="raise"`` (default) or
+      ``"skip"``; a step is one transaction (:meth:`Optimizer._undoable`). With
+      ``finite_values`` (default, the zero-order methods) every loss the closure returns must be
+      finite; methods that search along a line (BFGS, L-BFGS) set it False, since a trial point
+      may overflow, and check the loss and gradient at :math:`x_k` themselves;
     * the optimizer-wide state lives in ``self.vstate`` (backend arrays whose last dimension is
       the vector size, and numbers); the host generator ``self.rng`` (when the method is random)
       is seeded by ``seed``; both are saved in the state_dict as ``extra.*`` entries
@@ -695,9 +707,13 @@ class VectorOptimizer(Optimizer):
 
     #: the names a subclass keeps in ``vstate``
     _vstate_keys: tuple = ()
+    #: a method of one vector cannot carry a NaN to the parameters: raise (default) or skip
+    nonfinite_policies = ("raise", "skip")
+    #: whether every loss the closure returns must be finite (see the class docstring)
+    finite_values = True
 
-    def __init__(self, params, defaults: dict, seed=None):
-        super().__init__(params, defaults)
+    def __init__(self, params, defaults: dict, seed=None, nonfinite=None):
+        super().__init__(params, defaults, nonfinite=nonfinite)
         if len(self.param_groups) != 1:
             raise ValueError(f"{self.name} optimises all parameters as one vector and takes one "
                              f"parameter group; got {len(self.param_groups)}")
@@ -714,8 +730,19 @@ class VectorOptimizer(Optimizer):
         last dimension is ``n``); subclasses refine it."""
         return shape[-1] == n
 
+    def step(self, closure=None):
+        """One step of the method (:meth:`_step`) on the closure's objective, all or nothing
+        under the ``nonfinite`` policy."""
+        obj = self._objective(closure)
+        return self._undoable(self._step, obj)
+
+    def _step(self, obj: ClosureObjective):  # pragma: no cover - abstract
+        """One step on ``obj`` (the parameters as one vector); returns the loss."""
+        raise NotImplementedError
+
     def _objective(self, closure) -> ClosureObjective:
-        return ClosureObjective(self.param_groups[0]["params"], closure, self.name)
+        return ClosureObjective(self.param_groups[0]["params"], closure, self.name,
+                                finite_values=self.finite_values)
 
     def _finish(self, obj: ClosureObjective) -> None:
         self.nfev += obj.nfev

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from minigrad import backend as B
 from optimizers import _validate as V
+from optimizers import nonfinite as NF
 from optimizers.wrapper import Wrapper
 
 __all__ = ["Lookahead"]
@@ -35,10 +36,22 @@ class Lookahead(Wrapper):
         return {"slow": B.get_array_module(p.data).array(p.data, copy=True)}  # phi_0 = theta_0
 
     def step(self, closure=None):
+        fresh = [p for p in self.parameters() if p not in self.state]
         for group in self.param_groups:
             for p in group["params"]:
                 self._state_of(p, group)                # phi_0 = theta_0 at the first step
-        loss = self.base.step(closure)                  # theta_{t,i} = base step
+        skipped = self.base.skipped_steps
+        try:
+            loss = self.base.step(closure)              # theta_{t,i} = base step
+        except NF.NonFiniteError:                       # nonfinite="raise": nothing changed
+            for p in fresh:
+                del self.state[p]
+            raise
+        if self.base.skipped_steps != skipped:          # skipped (nonfinite="skip"): so is this
+            for p in fresh:
+                del self.state[p]
+            self.skipped_steps += 1
+            return loss
         self.step_count += 1
         if self.step_count % self.k == 0:
             for p in self.parameters():

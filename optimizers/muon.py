@@ -83,11 +83,13 @@ class Muon(AdamW):
 
     def __init__(self, params, lr=0.02, momentum=0.95, nesterov=True, weight_decay=0.0,
                  ns_steps=5, polar="newton_schulz", use_muon=None, adamw_lr=3e-4,
-                 adamw_betas=(0.9, 0.95), adamw_eps=1e-10, adamw_weight_decay=0.0):
+                 adamw_betas=(0.9, 0.95), adamw_eps=1e-10, adamw_weight_decay=0.0,
+                 nonfinite=None):
         Optimizer.__init__(self, params, dict(
             lr=lr, momentum=momentum, nesterov=nesterov, weight_decay=weight_decay,
             ns_steps=ns_steps, polar=polar, use_muon=use_muon, adamw_lr=adamw_lr,
-            adamw_betas=adamw_betas, adamw_eps=adamw_eps, adamw_weight_decay=adamw_weight_decay))
+            adamw_betas=adamw_betas, adamw_eps=adamw_eps, adamw_weight_decay=adamw_weight_decay),
+                           nonfinite=nonfinite)
 
     def _validate_group(self, group):
         Optimizer._validate_group(self, group)

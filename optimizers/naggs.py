@@ -45,8 +45,8 @@ class NAGGS(Optimizer):
     uses ``lr=1e-2, gamma=1.0``.
     """
 
-    def __init__(self, params, lr=0.05, mu=1.0, gamma=1.5):
-        super().__init__(params, dict(lr=lr, mu=mu, gamma=gamma))
+    def __init__(self, params, lr=0.05, mu=1.0, gamma=1.5, nonfinite=None):
+        super().__init__(params, dict(lr=lr, mu=mu, gamma=gamma), nonfinite=nonfinite)
 
     def _validate_group(self, group):
         super()._validate_group(group)

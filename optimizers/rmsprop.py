@@ -29,9 +29,10 @@ class RMSProp(Optimizer):
     """
 
     def __init__(self, params, lr=1e-2, gamma=0.9, eps=1e-6, eps_inside=True,
-                 bias_correction=False, weight_decay=0.0):
+                 bias_correction=False, weight_decay=0.0, nonfinite=None):
         super().__init__(params, dict(lr=lr, gamma=gamma, eps=eps, eps_inside=eps_inside,
-                                      bias_correction=bias_correction, weight_decay=weight_decay))
+                                      bias_correction=bias_correction, weight_decay=weight_decay),
+                         nonfinite=nonfinite)
 
     def _validate_group(self, group):
         super()._validate_group(group)

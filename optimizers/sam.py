@@ -6,6 +6,7 @@ import math
 
 from minigrad import backend as B
 from optimizers import _validate as V
+from optimizers import nonfinite as NF
 from optimizers.wrapper import Wrapper
 
 __all__ = ["SAM"]
@@ -88,6 +89,8 @@ class SAM(Wrapper):
             raise ValueError("SAM needs step(closure): the closure recomputes the loss and the "
                              "gradients at the current parameters (it is called twice per step)")
         loss = self._call_closure(closure)               # grad L at w
+        if not self._admits():                           # nonfinite="raise" / "skip"
+            return loss
         moves = self._perturbations()                    # eps_hat(w)
         saved = []
         for p, e in moves:
@@ -99,6 +102,11 @@ class SAM(Wrapper):
             finally:
                 for p, w in saved:
                     p.data[...] = w                      # back to w, exactly
+            if not self._admits(what="the gradient at w + eps_hat of"):
+                return loss
+            for p, e in moves:                           # NaN where eps_hat, so grad L at w, is
+                if p.grad is not None:                   # inf/NaN ("propagate")
+                    NF.mark(p.grad, e, scratch=self._scratch(p))
         self.base.step()                                 # w_{t+1} = base step with g
         self.step_count += 1
         return loss

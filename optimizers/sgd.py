@@ -28,8 +28,8 @@ class SGD(Optimizer):
     ``nesterov`` options are the classes :class:`Momentum` and :class:`NAG` here.
     """
 
-    def __init__(self, params, lr=1e-3, weight_decay=0.0):
-        super().__init__(params, dict(lr=lr, weight_decay=weight_decay))
+    def __init__(self, params, lr=1e-3, weight_decay=0.0, nonfinite=None):
+        super().__init__(params, dict(lr=lr, weight_decay=weight_decay), nonfinite=nonfinite)
 
     def _validate_group(self, group):
         super()._validate_group(group)
@@ -75,9 +75,10 @@ class Momentum(Optimizer):
     FORMS = ("velocity", "accumulator")
 
     def __init__(self, params, lr=1e-3, momentum=0.9, form="velocity", dampening=0.0,
-                 momentum_init="zero", weight_decay=0.0):
+                 momentum_init="zero", weight_decay=0.0, nonfinite=None):
         super().__init__(params, dict(lr=lr, momentum=momentum, form=form, dampening=dampening,
-                                      momentum_init=momentum_init, weight_decay=weight_decay))
+                                      momentum_init=momentum_init, weight_decay=weight_decay),
+                         nonfinite=nonfinite)
 
     def _validate_group(self, group):
         super()._validate_group(group)
@@ -157,9 +158,10 @@ class NAG(Optimizer):
     momentum_key = "momentum"
     FORMS = ("lookahead", "reparametrised")
 
-    def __init__(self, params, lr=1e-3, momentum=0.9, form="lookahead", weight_decay=0.0):
+    def __init__(self, params, lr=1e-3, momentum=0.9, form="lookahead", weight_decay=0.0,
+                 nonfinite=None):
         super().__init__(params, dict(lr=lr, momentum=momentum, form=form,
-                                      weight_decay=weight_decay))
+                                      weight_decay=weight_decay), nonfinite=nonfinite)
 
     def _validate_group(self, group):
         super()._validate_group(group)
@@ -181,6 +183,8 @@ class NAG(Optimizer):
                              "and the gradients; use form='reparametrised' to step without one")
         t = self.step_count
         hps = [self._hyperparameters(group, t) for group in self.param_groups]
+        checked = self.nonfinite != "propagate"            # then theta_t is kept to restore
+        saved = [(p, p.data.copy()) for p in self.parameters()] if checked else []
         for group, hp in zip(self.param_groups, hps, strict=True):
             if hp["form"] != "lookahead":
                 continue
@@ -190,6 +194,15 @@ class NAG(Optimizer):
                 B.get_array_module(v).multiply(v, hp["momentum"], out=tmp)  # gamma v_{t-1}
                 p.data -= tmp                              # theta_t - gamma v_{t-1}
         loss = self._call_closure(closure)                 # g = grad C(theta_t - gamma v_{t-1})
+        admitted = False
+        try:
+            admitted = self._admits()                      # nonfinite="raise" / "skip"
+        finally:
+            if not admitted:                               # back to theta_t, exactly
+                for p, data in saved:
+                    p.data[...] = data
+        if not admitted:
+            return loss
         for group, hp in zip(self.param_groups, hps, strict=True):
             for p in group["params"]:
                 if hp["form"] == "lookahead" and p.grad is None:

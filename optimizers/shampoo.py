@@ -66,9 +66,13 @@ class Shampoo(Optimizer):
     eigendecompositions.
     """
 
-    def __init__(self, params, lr=1e-2, beta=0.99, eps=1e-12, form="ema", update_freq=1):
+    #: eigendecompositions cannot carry a NaN to the parameters: raise (default) or skip
+    nonfinite_policies = ("raise", "skip")
+
+    def __init__(self, params, lr=1e-2, beta=0.99, eps=1e-12, form="ema", update_freq=1,
+                 nonfinite=None):
         super().__init__(params, dict(lr=lr, beta=beta, eps=eps, form=form,
-                                      update_freq=update_freq))
+                                      update_freq=update_freq), nonfinite=nonfinite)
 
     def _validate_group(self, group):
         super()._validate_group(group)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from minigrad import backend as B
 from optimizers import _validate as V
+from optimizers import nonfinite as NF
 from optimizers.base import Optimizer
 
 __all__ = ["SignSGD", "Signum", "Lion"]
@@ -23,8 +24,8 @@ class SignSGD(Optimizer):
     closer than about :math:`\alpha` per coordinate: use a decaying schedule.
     """
 
-    def __init__(self, params, lr=1e-3):
-        super().__init__(params, dict(lr=lr))
+    def __init__(self, params, lr=1e-3, nonfinite=None):
+        super().__init__(params, dict(lr=lr), nonfinite=nonfinite)
 
     def _direction(self, p, g, state, hp, tmp):
         """The vector whose sign is the step: the gradient itself."""
@@ -39,6 +40,7 @@ class SignSGD(Optimizer):
         d = self._direction(p, g, state, hp, tmp)  # g (signSGD), m (Signum), c (Lion)
         self._decay_weights(p, hp)                 # (Lion only)
         xp.sign(d, out=tmp)                        # sign(d)
+        NF.mark(tmp, g, scratch=self._scratch(p, 1))  # NaN where g is inf/NaN (sign hides it)
         tmp *= hp["lr"]                            # alpha sign(d)
         p.data -= tmp                              # x_{k+1} = x_k - alpha sign(d)
 
@@ -54,8 +56,8 @@ class Signum(SignSGD):
 
     momentum_key = "momentum"
 
-    def __init__(self, params, lr=1e-3, momentum=0.9):
-        Optimizer.__init__(self, params, dict(lr=lr, momentum=momentum))
+    def __init__(self, params, lr=1e-3, momentum=0.9, nonfinite=None):
+        Optimizer.__init__(self, params, dict(lr=lr, momentum=momentum), nonfinite=nonfinite)
 
     def _validate_group(self, group):
         super()._validate_group(group)
@@ -90,8 +92,9 @@ class Lion(Signum):
 
     momentum_key = "betas"
 
-    def __init__(self, params, lr=1e-4, betas=(0.9, 0.99), weight_decay=0.0):
-        Optimizer.__init__(self, params, dict(lr=lr, betas=betas, weight_decay=weight_decay))
+    def __init__(self, params, lr=1e-4, betas=(0.9, 0.99), weight_decay=0.0, nonfinite=None):
+        Optimizer.__init__(self, params, dict(lr=lr, betas=betas, weight_decay=weight_decay),
+                           nonfinite=nonfinite)
 
     def _validate_group(self, group):
         SignSGD._validate_group(self, group)

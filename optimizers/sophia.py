@@ -54,6 +54,7 @@ from minigrad import nn as _nn
 from minigrad.autograd import vjp_of
 from minigrad.tensor import Tensor, enable_grad
 from optimizers import _validate as V
+from optimizers import nonfinite as NF
 from optimizers.base import Optimizer
 
 __all__ = ["Sophia", "hutchinson_diagonal", "gnb_diagonal"]
@@ -165,10 +166,10 @@ class Sophia(Optimizer):
 
     def __init__(self, params, lr=1e-4, betas=(0.965, 0.99), gamma=0.01, eps=1e-12,
                  weight_decay=0.1, k=10, estimator="hutchinson", probe="gaussian", clip="paper",
-                 rho=0.04, seed=0):
+                 rho=0.04, seed=0, nonfinite=None):
         super().__init__(params, dict(lr=lr, betas=betas, gamma=gamma, eps=eps,
                                       weight_decay=weight_decay, k=k, estimator=estimator,
-                                      probe=probe, clip=clip, rho=rho))
+                                      probe=probe, clip=clip, rho=rho), nonfinite=nonfinite)
         self.seed = V.integer(self.name, "seed", seed, lo=0)
         for g in self.param_groups[1:]:
             if g["estimator"] != self.param_groups[0]["estimator"] or g["k"] != \
@@ -205,6 +206,11 @@ class Sophia(Optimizer):
             h_hat = hutchinson_diagonal(hessian_closure, params, rng, group0["probe"])
         else:
             h_hat = gnb_diagonal(hessian_closure, params, rng)
+        labels = [f"the Hessian estimate of parameter {j} of group {gi} (shape {p.shape})"
+                  for gi, group in enumerate(self.param_groups)
+                  for j, p in enumerate(group["params"])]
+        if not self._admits(list(zip(labels, h_hat))):  # nonfinite="skip": the estimate is dropped
+            return h_hat
         by_param = dict(zip(map(id, params), h_hat))
         for group in self.param_groups:
             hp = self._hyperparameters(group, self.step_count, record=False)
@@ -222,7 +228,10 @@ class Sophia(Optimizer):
         from ``hessian_closure`` comes first (see the class docstring)."""
         t = self.step_count + 1  # the paper's 1-based t
         if hessian_closure is not None and (t - 1) % self.param_groups[0]["k"] == 0:
+            skipped = self.skipped_steps
             self.update_hessian(hessian_closure)  # every k steps: h_hat_t = Estimator(theta_t)
+            if self.skipped_steps != skipped:  # a non-finite estimate under nonfinite="skip"
+                return None
         return super().step(closure)  # g_t (closure), then the update of every parameter
 
     def _update(self, p, g, state, hp):
@@ -252,5 +261,6 @@ class Sophia(Optimizer):
             xp.divide(xp.abs(m), tmp, out=tmp)  # |m_t| / (gamma h_t + eps)
             xp.minimum(tmp, 1.0, out=tmp)  # clamp(max=1)
             tmp *= xp.sign(m)  # sign(m_t) * ratio
+        NF.mark(tmp, g, h, scratch=self._scratch(p, 1))  # NaN where g or h is inf/NaN
         tmp *= lr
         p.data -= tmp  # theta_{t+1} = theta_t - eta clip(...)

@@ -28,6 +28,7 @@ matrices).
 from __future__ import annotations
 
 from optimizers import _validate as V
+from optimizers import nonfinite as NF
 from optimizers.base import Optimizer
 from optimizers.norms import Norm, get_norm, inner
 
@@ -51,8 +52,8 @@ class SteepestDescent(Optimizer):
     approximate dual norm). Default ``lr=1e-2``. No per-parameter state.
     """
 
-    def __init__(self, params, lr=1e-2, norm="l2", normalized=False):
-        super().__init__(params, dict(lr=lr, norm=norm, normalized=normalized))
+    def __init__(self, params, lr=1e-2, norm="l2", normalized=False, nonfinite=None):
+        super().__init__(params, dict(lr=lr, norm=norm, normalized=normalized), nonfinite=nonfinite)
 
     def _validate_group(self, group):
         super()._validate_group(group)
@@ -70,6 +71,8 @@ class SteepestDescent(Optimizer):
     def step(self, closure=None):
         """One step on every group: the group's gradients are one vector :math:`g`."""
         loss = closure() if closure is not None else None
+        if not self._admits():  # nonfinite="raise" / "skip": check before any change
+            return loss
         t = self.step_count
         for group in self.param_groups:
             hp = self._hyperparameters(group, t)
@@ -86,7 +89,8 @@ class SteepestDescent(Optimizer):
         if not hp["normalized"]:
             dual = -sum(inner(g, di) for g, di in zip(gs, d))  # ||g||_* = -<g, LMO(g)>
             scale = dual * hp["lr"]  # alpha ||g||_*
-        for p, di in zip(params, d):
+        for p, g, di in zip(params, gs, d):
+            NF.mark(di, g, scratch=self._scratch(p))  # NaN where g is inf/NaN (an LMO hides it)
             di *= scale
             p.data += di  # x_{k+1} = x_k + alpha [||g||_*] LMO(g)
 
@@ -105,8 +109,9 @@ class NormalizedGD(SteepestDescent):
     :math:`g = 0`.
     """
 
-    def __init__(self, params, lr=1e-2):
-        Optimizer.__init__(self, params, dict(lr=lr, norm="l2", normalized=True))
+    def __init__(self, params, lr=1e-2, nonfinite=None):
+        Optimizer.__init__(self, params, dict(lr=lr, norm="l2", normalized=True),
+                           nonfinite=nonfinite)
 
     def _validate_group(self, group):
         if group.get("norm") != "l2" or group.get("normalized") is not True:

@@ -41,8 +41,8 @@ __all__ = ["SVRG", "SAG"]
 class _FiniteSum(Optimizer):
     """What SVRG and SAG share: ``n`` components, sampling, calls of ``closure(indices)``."""
 
-    def __init__(self, params, defaults, n, batch_size, seed, sampler):
-        super().__init__(params, defaults)
+    def __init__(self, params, defaults, n, batch_size, seed, sampler, nonfinite=None):
+        super().__init__(params, defaults, nonfinite=nonfinite)
         self.n = V.integer(self.name, "n", n, lo=1)
         self.batch_size = V.integer(self.name, "batch_size", batch_size, lo=1, hi=self.n)
         self.seed = V.integer(self.name, "seed", seed, lo=0)
@@ -119,8 +119,8 @@ class SVRG(_FiniteSum):
     """
 
     def __init__(self, params, n, lr=1e-2, batch_size=1, inner_steps=None, seed=0,
-                 sampler=None):
-        super().__init__(params, dict(lr=lr), n, batch_size, seed, sampler)
+                 sampler=None, nonfinite=None):
+        super().__init__(params, dict(lr=lr), n, batch_size, seed, sampler, nonfinite=nonfinite)
         if inner_steps is None:
             inner_steps = math.ceil(self.n / self.batch_size)
         self.inner_steps = V.integer(self.name, "inner_steps", inner_steps, lo=1)
@@ -131,6 +131,9 @@ class SVRG(_FiniteSum):
 
     def step(self, closure=None):
         self._check_closure(closure)
+        return self._undoable(self._step, closure)  # nonfinite="raise"/"skip": all or nothing
+
+    def _step(self, closure):
         t = self.step_count
         hps = [self._hyperparameters(group, t) for group in self.param_groups]
         states = {p: self._state_of(p, hp)
@@ -140,6 +143,7 @@ class SVRG(_FiniteSum):
             for p, st in states.items():
                 st["snapshot"][...] = p.data             # x~ = x_k
             self._call(closure, list(range(self.n)))     # grad f(x~)
+            self._require_finite(what="the full gradient of")
             for p, st in states.items():
                 st["mu"][...] = 0 if p.grad is None else p.grad  # mu~ = grad f(x~)
         idx = self.sample(t)                             # B_k
@@ -150,8 +154,10 @@ class SVRG(_FiniteSum):
         finally:
             for p, st in states.items():
                 p.data, st["snapshot"] = st["snapshot"], p.data
+        self._require_finite(what="the gradient at the snapshot of")
         g_snapshot = {p: p.grad for p in states}
         loss = self._call(closure, idx)                  # grad f_B(x_k)
+        self._require_finite()
         for group, hp in zip(self.param_groups, hps, strict=True):
             for p in group["params"]:
                 g = p.grad
@@ -187,8 +193,8 @@ class SAG(_FiniteSum):
     ``SAG(params, n, lr=1e-2, divide_by="n", seed=0, sampler=None)``; one component per step.
     """
 
-    def __init__(self, params, n, lr=1e-2, divide_by="n", seed=0, sampler=None):
-        super().__init__(params, dict(lr=lr), n, 1, seed, sampler)
+    def __init__(self, params, n, lr=1e-2, divide_by="n", seed=0, sampler=None, nonfinite=None):
+        super().__init__(params, dict(lr=lr), n, 1, seed, sampler, nonfinite=nonfinite)
         self.divide_by = V.choice(self.name, "divide_by", divide_by, ("n", "seen"))
         self.seen = B.np.zeros(self.n, dtype=bool)  # host bookkeeping: components visited
 
@@ -199,9 +205,13 @@ class SAG(_FiniteSum):
 
     def step(self, closure=None):
         self._check_closure(closure)
+        return self._undoable(self._step, closure)  # nonfinite="raise"/"skip": all or nothing
+
+    def _step(self, closure):
         t = self.step_count
         i = self.sample(t)[0]                            # i_k
         loss = self._call(closure, [i])                  # grad f_{i_k}(x_k)
+        self._require_finite()
         self.seen[i] = True
         m = self.n if self.divide_by == "n" else int(self.seen.sum())
         for group in self.param_groups:

@@ -50,6 +50,8 @@ class Wrapper(Optimizer):
         self.state = {}
         self.step_count = 0
         self._buffers = {}
+        self.nonfinite = base.nonfinite  # the wrapped optimizer's policy, checked by both
+        self.skipped_steps = 0
 
     def add_param_group(self, group: dict) -> None:
         self.base.add_param_group(group)

@@ -259,6 +259,9 @@ class QuasiNewtonOptimizer(VectorOptimizer):
     :math:`f_{k-1}`, the iteration count and the skip count) is saved by ``state_dict``.
     """
 
+    #: a line-search trial may overflow: the loss and gradient are checked at x_k only
+    finite_values = False
+
     def _validate_group(self, group):
         super()._validate_group(group)
         n = self.name
@@ -284,8 +287,7 @@ class QuasiNewtonOptimizer(VectorOptimizer):
     def _store(self, approx) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def step(self, closure=None):
-        obj = self._objective(closure)
+    def _step(self, obj):
         hp = self._hyperparameters(self.param_groups[0], self.step_count)
         x = obj.get()
         approx = self._approx(hp, x.size, x)
@@ -293,6 +295,8 @@ class QuasiNewtonOptimizer(VectorOptimizer):
         f, g = obj.fg(x)                                 # f_k, grad f_k
         loss = f
         xp = B.get_array_module(x)
+        self._require_finite([("the loss", xp.asarray(f)),
+                              ("the gradient (all parameters as one vector)", g)])
         for it in range(hp["max_iter"]):
             if not (math.isfinite(f) and bool(xp.isfinite(g).all())):
                 break
@@ -340,10 +344,12 @@ class BFGS(QuasiNewtonOptimizer):
     _vstate_keys = ("H", "n_updates", "nskip", "x_prev", "g_prev", "f_prev", "k", "n_ls_fail")
 
     def __init__(self, params, lr=1.0, max_iter=1, gtol=1e-5, line_search="strong_wolfe",
-                 c1=1e-4, c2=0.9, H0="identity", skip_eps=1e-8, initial_step="interpolate"):
+                 c1=1e-4, c2=0.9, H0="identity", skip_eps=1e-8, initial_step="interpolate",
+                 nonfinite=None):
         super().__init__(params, dict(lr=lr, max_iter=max_iter, gtol=gtol,
                                       line_search=line_search, c1=c1, c2=c2, H0=H0,
-                                      skip_eps=skip_eps, initial_step=initial_step))
+                                      skip_eps=skip_eps, initial_step=initial_step),
+                         nonfinite=nonfinite)
 
     def _validate_group(self, group):
         super()._validate_group(group)

@@ -139,10 +139,11 @@ class LBFGS(QuasiNewtonOptimizer):
     _vstate_keys = ("S", "Y", "nskip", "x_prev", "g_prev", "f_prev", "k", "n_ls_fail")
 
     def __init__(self, params, lr=1.0, m=10, max_iter=1, gtol=1e-5, line_search="strong_wolfe",
-                 c1=1e-4, c2=0.9, H0="scaled", skip_eps=1e-8, initial_step="unit"):
+                 c1=1e-4, c2=0.9, H0="scaled", skip_eps=1e-8, initial_step="unit", nonfinite=None):
         super().__init__(params, dict(lr=lr, m=m, max_iter=max_iter, gtol=gtol,
                                       line_search=line_search, c1=c1, c2=c2, H0=H0,
-                                      skip_eps=skip_eps, initial_step=initial_step))
+                                      skip_eps=skip_eps, initial_step=initial_step),
+                         nonfinite=nonfinite)
 
     def _validate_group(self, group):
         super()._validate_group(group)

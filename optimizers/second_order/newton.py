@@ -161,12 +161,13 @@ class _ClosureOracle:
     """The same for an optimizer's parameters (one flat vector) and a closure returning the
     loss as a recorded Tensor."""
 
-    def __init__(self, params, closure, name):
+    def __init__(self, params, closure, name, require_finite=None):
         if closure is None or not callable(closure):
             raise ValueError(f"{name}.step needs a closure: closure() recomputes the loss from the "
                              f"parameters and returns it as a recorded minigrad Tensor, without "
                              f"calling backward (Newton differentiates it twice itself)")
         self.params, self.closure, self.name = params, closure, name
+        self.require_finite = require_finite  # the optimizer's check of the Hessian, if any
         self.sizes = [int(p.size) for p in params]
         self.nfev = self.njev = self.nhev = 0
 
@@ -232,7 +233,10 @@ class _ClosureOracle:
                     rows.append(xp.concatenate([r.data.reshape(-1) for r in parts]))
                 else:
                     rows.append(xp.zeros(n, dtype=x.dtype))
-        return xp.stack(rows)
+        H = xp.stack(rows)
+        if self.require_finite is not None:
+            self.require_finite([("the Hessian", H)])
+        return H
 
     def hvp(self, x, v):
         self.nhev += 1
@@ -243,7 +247,10 @@ class _ClosureOracle:
             if not inner.requires_grad:
                 return xp.zeros_like(x)
             parts = vjp_of(inner, self.params)  # grad_x <grad f, v> = H v
-        return xp.concatenate([r.data.reshape(-1) for r in parts])
+        Hv = xp.concatenate([r.data.reshape(-1) for r in parts])
+        if self.require_finite is not None:
+            self.require_finite([("a Hessian-vector product", Hv)])
+        return Hv
 
 
 # --------------------------------------------------------------------------- one iteration
@@ -386,12 +393,16 @@ class Newton(Optimizer):
     ``njev``, ``nhev`` and the list ``negative_curvature`` (step indices) are kept and saved.
     """
 
+    #: a linear solve cannot carry a NaN to the parameters: raise (default) or skip
+    nonfinite_policies = ("raise", "skip")
+
     def __init__(self, params, lr=1.0, line_search="armijo", solver="dense", c1=1e-4, rho=0.5,
-                 min_curvature=1e-8, max_backtracks=60, cg_tol=None, cg_max_iter=None):
+                 min_curvature=1e-8, max_backtracks=60, cg_tol=None, cg_max_iter=None,
+                 nonfinite=None):
         super().__init__(params, dict(lr=lr, line_search=line_search, solver=solver, c1=c1,
                                       rho=rho, min_curvature=min_curvature,
                                       max_backtracks=max_backtracks, cg_tol=cg_tol,
-                                      cg_max_iter=cg_max_iter))
+                                      cg_max_iter=cg_max_iter), nonfinite=nonfinite)
         if len(self.param_groups) != 1:
             raise ValueError(f"{self.name} treats all parameters as one vector and takes one "
                              f"parameter group; got {len(self.param_groups)}")
@@ -412,12 +423,19 @@ class Newton(Optimizer):
         group.update(opts)
 
     def step(self, closure=None):
+        """One Newton iteration, all or nothing under the ``nonfinite`` policy."""
+        return self._undoable(self._step, closure)
+
+    def _step(self, closure):
         group = self.param_groups[0]
         hp = self._hyperparameters(group, self.step_count)
         params = group["params"]
-        oracle = _ClosureOracle(params, closure, self.name)
+        oracle = _ClosureOracle(params, closure, self.name, self._require_finite)
         x = oracle.get()
         f, g = oracle.fg(x)
+        xp = B.get_array_module(x)
+        self._require_finite([("the loss", xp.asarray(f)),
+                              ("the gradient (all parameters as one vector)", g)])
         opts = {k: hp[k] for k in ("lr", "line_search", "solver", "c1", "rho", "min_curvature",
                                    "max_backtracks", "cg_tol", "cg_max_iter")}
         x_new = _iterate(oracle, x, f, g, self.step_count, opts, self.negative_curvature)[0]

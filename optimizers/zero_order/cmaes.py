@@ -242,8 +242,9 @@ class CMAES(VectorOptimizer):
 
     _vstate_keys = ("m", "C", "p_sigma", "p_c", "sigma", "g", "best_x", "best_f")
 
-    def __init__(self, params, sigma0=0.5, popsize=None, seed=0):
-        super().__init__(params, dict(sigma0=sigma0, popsize=popsize), seed=seed)
+    def __init__(self, params, sigma0=0.5, popsize=None, seed=0, nonfinite=None):
+        super().__init__(params, dict(sigma0=sigma0, popsize=popsize), seed=seed,
+                         nonfinite=nonfinite)
 
     def _validate_group(self, group):
         super()._validate_group(group)
@@ -254,8 +255,7 @@ class CMAES(VectorOptimizer):
     def _shape_ok(self, key, shape, n):
         return shape == ((n, n) if key == "C" else (n,))
 
-    def step(self, closure=None):
-        obj = self._objective(closure)
+    def _step(self, obj):
         group = self.param_groups[0]
         x = obj.get()
         state = CMAESState(x, group["sigma0"], popsize=group["popsize"])

@@ -89,8 +89,9 @@ class OnePlusOneES(VectorOptimizer):
 
     _vstate_keys = ("sigma", "fx")
 
-    def __init__(self, params, sigma0=0.5, damping=None, seed=0):
-        super().__init__(params, dict(sigma0=sigma0, damping=damping), seed=seed)
+    def __init__(self, params, sigma0=0.5, damping=None, seed=0, nonfinite=None):
+        super().__init__(params, dict(sigma0=sigma0, damping=damping), seed=seed,
+                         nonfinite=nonfinite)
 
     def _validate_group(self, group):
         super()._validate_group(group)
@@ -99,8 +100,7 @@ class OnePlusOneES(VectorOptimizer):
             group["damping"] = V.real(self.name, "damping", group["damping"], lo=0.0,
                                       lo_open=True)
 
-    def step(self, closure=None):
-        obj = self._objective(closure)
+    def _step(self, obj):
         group = self.param_groups[0]
         x = obj.get()
         damping = group["damping"] or math.sqrt(x.size + 1.0)

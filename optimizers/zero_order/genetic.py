@@ -159,11 +159,13 @@ class GeneticAlgorithm(VectorOptimizer):
     _vstate_keys = ("X", "fvals", "g")
 
     def __init__(self, params, popsize=50, sigma0=1.0, elitism=2, tournament=3, crossover=0.9,
-                 alpha=0.5, mutation_rate=None, mutation_scale=0.1, mutation_decay=0.98, seed=0):
+                 alpha=0.5, mutation_rate=None, mutation_scale=0.1, mutation_decay=0.98, seed=0,
+                 nonfinite=None):
         super().__init__(params, dict(popsize=popsize, sigma0=sigma0, elitism=elitism,
                                       tournament=tournament, crossover=crossover, alpha=alpha,
                                       mutation_rate=mutation_rate, mutation_scale=mutation_scale,
-                                      mutation_decay=mutation_decay), seed=seed)
+                                      mutation_decay=mutation_decay), seed=seed,
+                         nonfinite=nonfinite)
 
     def _validate_group(self, group):
         super()._validate_group(group)
@@ -186,8 +188,7 @@ class GeneticAlgorithm(VectorOptimizer):
         P = self.param_groups[0]["popsize"]
         return shape == ((P, n) if key == "X" else (P,))
 
-    def step(self, closure=None):
-        obj = self._objective(closure)
+    def _step(self, obj):
         g = self.param_groups[0]
         kw = dict(elitism=g["elitism"], tournament=g["tournament"], crossover=g["crossover"],
                   alpha=g["alpha"], mutation_rate=g["mutation_rate"],

@@ -214,8 +214,8 @@ class NelderMead(VectorOptimizer):
 
     _vstate_keys = ("sim", "fsim")
 
-    def __init__(self, params, adaptive=False):
-        super().__init__(params, dict(adaptive=adaptive))
+    def __init__(self, params, adaptive=False, nonfinite=None):
+        super().__init__(params, dict(adaptive=adaptive), nonfinite=nonfinite)
 
     def _validate_group(self, group):
         super()._validate_group(group)
@@ -224,8 +224,7 @@ class NelderMead(VectorOptimizer):
     def _shape_ok(self, key, shape, n):
         return shape == ((n + 1, n) if key == "sim" else (n + 1,))
 
-    def step(self, closure=None):
-        obj = self._objective(closure)
+    def _step(self, obj):
         adaptive = self.param_groups[0]["adaptive"]
         if "sim" not in self.vstate:
             state = NelderMeadSimplex.start(obj.f, obj.get(), adaptive)

@@ -106,8 +106,9 @@ class ZeroOrderGD(VectorOptimizer):
     ``estimator="two-point"``, ``seed=0``.
     """
 
-    def __init__(self, params, lr=1e-3, tau=1e-4, estimator="two-point", seed=0):
-        super().__init__(params, dict(lr=lr, tau=tau, estimator=estimator), seed=seed)
+    def __init__(self, params, lr=1e-3, tau=1e-4, estimator="two-point", seed=0, nonfinite=None):
+        super().__init__(params, dict(lr=lr, tau=tau, estimator=estimator), seed=seed,
+                         nonfinite=nonfinite)
 
     def _validate_group(self, group):
         super()._validate_group(group)
@@ -115,8 +116,7 @@ class ZeroOrderGD(VectorOptimizer):
         group["estimator"] = V.choice(self.name, "estimator", group["estimator"],
                                       tuple(ESTIMATORS))
 
-    def step(self, closure=None):
-        obj = self._objective(closure)
+    def _step(self, obj):
         hp = self._hyperparameters(self.param_groups[0], self.step_count)
         x = obj.get()
         fx = obj.f(x)                                    # f(x_k) (the loss returned)

@@ -260,7 +260,7 @@ def test_the_first_adam_step_allocates_the_state_and_one_scratch_array():
 
 
 def test_the_scratch_buffer_is_shared_by_parameters_of_one_dtype():
-    xs = [mg.Tensor(np.ones(k)) for k in (10, 1000, 100)]
+    xs = [mg.Tensor(np.ones(k), requires_grad=True) for k in (10, 1000, 100)]
     opt = O.Adam(xs)
     for x in xs:
         x.grad = np.ones(x.shape)

@@ -64,7 +64,7 @@ def test_every_invalid_hyperparameter_raises_value_error_naming_it(spec):
 
 def _no_decay(spec) -> dict:
     """weight_decay=0 for the optimizers that have a weight decay (AdamW's default is 1e-2)."""
-    probe = spec.make([mg.Tensor([0.0])])
+    probe = spec.make([mg.Tensor([0.0], requires_grad=True)])
     return {"weight_decay": 0.0} if "weight_decay" in probe.defaults else {}
 
 

@@ -25,13 +25,14 @@ def test_the_layout_is_flat_and_documented():
     opt, x, y = _adam_after_two_steps()
     sd = opt.state_dict()
     assert sd["optimizer"] == "Adam" and sd["step_count"] == 2 and sd["n_groups"] == 2
+    assert sd["skipped_steps"] == 0
     assert sd["group.0.n_params"] == 1 and sd["group.1.n_params"] == 1
     assert sd["group.0.lr"] == 0.1 and sd["group.1.lr"] == 0.5
     assert sd["group.0.betas"] == (0.9, 0.999) and sd["group.0.last_lr"] == 0.1
     assert sd["state.0.k"] == 2 and sd["state.1.k"] == 2
     assert isinstance(sd["state.0.m"], np.ndarray) and sd["state.1.v"].shape == (1, 1)
     assert set(sd) == {
-        "optimizer", "step_count", "n_groups",
+        "optimizer", "step_count", "skipped_steps", "n_groups",
         "group.0.n_params", "group.0.lr", "group.0.betas", "group.0.eps",
         "group.0.weight_decay", "group.0.last_lr",
         "group.1.n_params", "group.1.lr", "group.1.betas", "group.1.eps",
@@ -51,7 +52,7 @@ def test_the_state_dict_is_a_snapshot_not_a_view():
 def test_loaded_arrays_are_copies():
     opt, x, y = _adam_after_two_steps()
     sd = opt.state_dict()
-    x2, y2 = mg.Tensor(x.numpy()), mg.Tensor(y.numpy())
+    x2, y2 = mg.Tensor(x.numpy(), requires_grad=True), mg.Tensor(y.numpy(), requires_grad=True)
     opt2 = O.Adam([{"params": [x2]}, {"params": [y2]}])
     opt2.load_state_dict(sd)
     sd["state.0.m"][...] = 123.0
@@ -65,7 +66,7 @@ def test_savez_round_trip():
     np.savez(buf, **opt.state_dict())
     buf.seek(0)
     loaded = dict(np.load(buf))
-    x2, y2 = mg.Tensor(x.numpy()), mg.Tensor(y.numpy())
+    x2, y2 = mg.Tensor(x.numpy(), requires_grad=True), mg.Tensor(y.numpy(), requires_grad=True)
     opt2 = O.Adam([{"params": [x2]}, {"params": [y2]}])
     opt2.load_state_dict(loaded)
     assert opt2.step_count == 2
@@ -84,7 +85,7 @@ def test_a_schedule_is_not_saved_and_the_loading_optimizer_keeps_its_own():
     sd = opt.state_dict()
     assert "group.0.lr" not in sd and sd["group.0.last_lr"] == 0.1
     mine = lambda t: 0.2  # noqa: E731
-    opt2 = O.SGD([mg.Tensor([0.9])], lr=mine)
+    opt2 = O.SGD([mg.Tensor([0.9], requires_grad=True)], lr=mine)
     opt2.load_state_dict(sd)
     assert opt2.param_groups[0]["lr"] is mine
 
@@ -136,7 +137,7 @@ def test_wrappers_save_their_base_under_base():
     assert "state.0.slow" in sd and "base.state.0.m" in sd and "base.group.0.lr" in sd
     bad = dict(sd)
     bad["base.state.0.m"] = np.zeros(5)
-    target = O.Lookahead(O.Adam([mg.Tensor([1.0, 2.0])], lr=0.1), k=2)
+    target = O.Lookahead(O.Adam([mg.Tensor([1.0, 2.0], requires_grad=True)], lr=0.1), k=2)
     with pytest.raises(ValueError, match="shape"):
         target.load_state_dict(bad)
     assert target.state == {} and target.base.state == {}
@@ -157,6 +158,6 @@ def test_sag_saves_its_visited_components():
     sd = opt.state_dict()
     np.testing.assert_array_equal(sd["extra.seen"], [False, True, False])
     assert sd["extra.grad_evals"] == 1 and sd["state.0.table"].shape == (3, 1)
-    target = O.SAG([mg.Tensor([1.0])], n=4, lr=0.1)
+    target = O.SAG([mg.Tensor([1.0], requires_grad=True)], n=4, lr=0.1)
     with pytest.raises(ValueError, match="shape"):
         target.load_state_dict(sd)

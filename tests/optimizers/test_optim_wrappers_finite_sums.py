@@ -93,9 +93,9 @@ def test_sam_takes_a_norm_over_all_parameters_and_wraps_an_optimizer_instance():
     assert seen[1] == pytest.approx((3.0 + 0.5 * 3 / 5, 4.0 + 0.5 * 4 / 5))
     assert opt.param_groups is opt.base.param_groups
     with pytest.raises(ValueError, match="given an optimizer"):
-        O.SAM(O.Adam([mg.Tensor([1.0])]), lr=0.1)
+        O.SAM(O.Adam([mg.Tensor([1.0], requires_grad=True)]), lr=0.1)
     with pytest.raises(ValueError, match="base_optimizer must be an Optimizer class"):
-        O.SAM([mg.Tensor([1.0])], base_optimizer="adam")
+        O.SAM([mg.Tensor([1.0], requires_grad=True)], base_optimizer="adam")
 
 
 def test_lookahead_wraps_an_optimizer_and_shares_its_groups():
@@ -120,15 +120,15 @@ def test_lookahead_passes_the_closure_to_its_base():
 
 # --------------------------------------------------------------------------- SVRG and SAG
 def test_default_sampling_is_seeded_distinct_and_in_range():
-    x = mg.Tensor([0.0])
+    x = mg.Tensor([0.0], requires_grad=True)
     a = O.SVRG([x], n=10, batch_size=4, seed=3)
-    b = O.SVRG([mg.Tensor([0.0])], n=10, batch_size=4, seed=3)
-    c = O.SVRG([mg.Tensor([0.0])], n=10, batch_size=4, seed=4)
+    b = O.SVRG([mg.Tensor([0.0], requires_grad=True)], n=10, batch_size=4, seed=3)
+    c = O.SVRG([mg.Tensor([0.0], requires_grad=True)], n=10, batch_size=4, seed=4)
     for t in range(5):
         idx = a.sample(t)
         assert idx == b.sample(t) and len(set(idx)) == 4 and all(0 <= i < 10 for i in idx)
     assert any(a.sample(t) != c.sample(t) for t in range(5))
-    bad = O.SVRG([mg.Tensor([0.0])], n=3, sampler=lambda t: [5])
+    bad = O.SVRG([mg.Tensor([0.0], requires_grad=True)], n=3, sampler=lambda t: [5])
     with pytest.raises(ValueError, match="outside"):
         bad.sample(0)
 
@@ -149,7 +149,7 @@ def test_svrg_counts_gradients_and_refreshes_its_snapshot_every_inner_steps():
     assert len(full) == 2                                # t = 0 and t = 2
     assert opt.grad_evals == 2 * 5 + 4 * 2 * 2
     assert opt.inner_steps == 2
-    assert O.SVRG([mg.Tensor([0.0])], n=5, batch_size=2).inner_steps == 3   # ceil(n / b)
+    assert O.SVRG([mg.Tensor([0.0], requires_grad=True)], n=5, batch_size=2).inner_steps == 3   # ceil(n / b)
 
 
 def test_svrg_leaves_the_parameter_array_in_place():
