@@ -43,10 +43,10 @@ class Lookahead(Wrapper):
         skipped = self.base.skipped_steps
         try:
             loss = self.base.step(closure)              # theta_{t,i} = base step
-        except NF.NonFiniteError:                       # nonfinite="raise": nothing changed
+        except NF.NonFiniteError as exc:                # nonfinite="raise": nothing changed
             for p in fresh:
                 del self.state[p]
-            raise
+            raise NF.NonFiniteError(f"{self.name}, in its base optimizer: {exc}") from None
         if self.base.skipped_steps != skipped:          # skipped (nonfinite="skip"): so is this
             for p in fresh:
                 del self.state[p]
