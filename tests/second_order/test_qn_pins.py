@@ -1,0 +1,196 @@
+"""Exact behaviour of Newton-CG's direction, of Newton's Armijo budget, of strong Wolfe's zoom on a
+cubic and of minimize's real-number options.
+
+* :func:`~optimizers.second_order.newton.cg_newton_direction` returns ``(d, negative_curvature,
+  n_products)``: ``n_products`` must equal the number of Hessian-vector products it asked for
+  (counted by the ``hessp`` passed in), on each of its three exits (residual below ``tol``,
+  ``max_iter`` reached, negative curvature).
+* ``max_backtracks=1`` (an integer >= 1, the smallest budget) is accepted and means one Armijo
+  trial, the step ``lr`` itself; the counts and the iterate follow by hand.
+* :func:`~optimizers.line_search.strong_wolfe` on the cubic :math:`\\phi(\\alpha) = \\alpha^3 -
+  3\\alpha`: every trial of the search is computed by hand below (N&W Algorithms 3.5-3.6, eqs.
+  3.57-3.58); the cubic through two values and a value and slope is exact on a cubic, so the
+  search ends at the minimiser :math:`\\alpha = 1` at once, from an interval whose left end is
+  not 0.
+* ``minimize``'s gradient methods take ``gtol`` / ``skip_eps`` as real numbers: a bool or a
+  string is refused with ``ValueError`` (the parameter-check convention of docs/optimizers.md:
+  a bool is not a number).
+"""
+import numpy as np
+import pytest
+
+import minigrad as mg
+from optimizers.line_search import strong_wolfe
+from optimizers.minimize import minimize
+from optimizers.second_order.newton import Newton, cg_newton_direction
+
+
+# --------------------------------------------------------------------------- Newton-CG's count
+class CountedHessp:
+    """v -> H v with H a fixed matrix; counts its calls."""
+
+    def __init__(self, H):
+        self.H, self.calls = np.asarray(H, dtype=float), 0
+
+    def __call__(self, v):
+        self.calls += 1
+        return self.H @ v
+
+
+def test_cg_on_the_identity_converges_after_one_product():
+    """H = I, g = (3, -4): alpha_0 = |g|^2 / |g|^2 = 1, z_1 = -g, r_1 = g - g = 0 <= tol: one
+    product, d = -g, no negative curvature."""
+    g = np.array([3.0, -4.0])
+    hp = CountedHessp(np.eye(2))
+    d, negative, n = cg_newton_direction(hp, g, tol=1e-12, max_iter=10)
+    np.testing.assert_allclose(d, -g, rtol=0, atol=1e-15)
+    assert negative is False
+    assert hp.calls == 1
+    assert n == hp.calls == 1
+
+
+def test_cg_on_two_distinct_eigenvalues_converges_after_two_products():
+    """H = diag(1, 2), g = (1, 1): CG ends in (at most) two steps on a 2x2 SPD system (two
+    distinct eigenvalues). By hand: p_0 = (-1, -1), alpha_0 = 2/3, r_1 = (1/3, -1/3) (not zero),
+    then r_2 = 0 and z_2 = -H^{-1} g = (-1, -1/2)."""
+    g = np.array([1.0, 1.0])
+    hp = CountedHessp(np.diag([1.0, 2.0]))
+    d, negative, n = cg_newton_direction(hp, g, tol=1e-10, max_iter=10)
+    np.testing.assert_allclose(d, [-1.0, -0.5], rtol=0, atol=1e-12)
+    assert negative is False
+    assert n == hp.calls == 2
+
+
+def test_cg_stopped_by_max_iter_reports_max_iter_products():
+    """H = diag(1, 2), g = (1, 1), max_iter = 1: one step, z_1 = alpha_0 p_0 = -(2/3, 2/3)
+    (residual 1/3 sqrt 2 > tol), and one product reported."""
+    g = np.array([1.0, 1.0])
+    hp = CountedHessp(np.diag([1.0, 2.0]))
+    d, negative, n = cg_newton_direction(hp, g, tol=1e-10, max_iter=1)
+    np.testing.assert_allclose(d, [-2.0 / 3.0, -2.0 / 3.0], rtol=0, atol=1e-15)
+    assert negative is False
+    assert n == hp.calls == 1
+
+
+@pytest.mark.parametrize("at_once", [True, False])
+def test_cg_at_negative_curvature_reports_the_products_made(at_once):
+    """Negative curvature at p_0 (H = -I): -g after one product. H = diag(1, -1), g = (1, 0.1):
+    p_0 = -g, p_0^T H p_0 = 0.99 > 0, alpha_0 = 1.01 / 0.99, z_1 = alpha_0 p_0,
+    r_1 = g + alpha_0 H p_0 = (-0.02/0.99, 0.2/0.99); p_1 = -r_1 + (|r_1|^2 / 1.01) p_0 is about
+    (-0.021, -0.206), so p_1^T H p_1 < 0: z_1 after two products."""
+    if at_once:
+        g, H, want, calls = np.array([1.0, 2.0]), -np.eye(2), [-1.0, -2.0], 1
+    else:
+        g, H, want, calls = np.array([1.0, 0.1]), np.diag([1.0, -1.0]), [-1.01 / 0.99, -0.101 / 0.99], 2
+    hp = CountedHessp(H)
+    d, negative, n = cg_newton_direction(hp, g, tol=1e-12, max_iter=10)
+    np.testing.assert_allclose(d, want, rtol=1e-14, atol=0)
+    assert negative is True
+    assert n == hp.calls == calls
+
+
+# --------------------------------------------------------------------------- Armijo budget 1
+def hyp(x):
+    """f(x) = sqrt(1 + x^2): convex, and the Newton step -f'/f'' = -x (1 + x^2) overshoots."""
+    return float(np.sqrt(1.0 + float(x @ x)))
+
+
+def hyp_grad(x):
+    return x / np.sqrt(1.0 + float(x @ x))
+
+
+def hyp_hess(x):
+    return np.array([[(1.0 + float(x @ x)) ** -1.5]])
+
+
+def test_newton_with_one_armijo_trial_gives_up_after_the_full_step():
+    """From x = 2 the Newton step is d = -x (1 + x^2) = -10; the full step lands on x = -8 where
+    f = sqrt 65 > sqrt 5 = f(2), so Armijo fails. With max_backtracks=1 that one trial is all:
+    status 2, x stays 2, alphas [0.0], nit 0; evaluations: f and g at x_0, one Hessian, one trial
+    of f: nfev 2, njev 1, nhev 1."""
+    res = minimize(hyp, [2.0], method="newton", jac=hyp_grad, hess=hyp_hess, max_backtracks=1)
+    assert res.status == 2
+    np.testing.assert_array_equal(res.x, [2.0])
+    assert res.alphas == [0.0]
+    assert (res.nit, res.nfev, res.njev, res.nhev) == (0, 2, 1, 1)
+
+
+def test_newton_with_two_armijo_trials_takes_the_half_step():
+    """From x = 1 (d = -2: f' = 1/sqrt 2, f'' = 2^{-3/2}) with max_backtracks=2: the full step
+    lands on x = -1 (f as at x = 1: no sufficient decrease), the second trial alpha = 1/2 on
+    x = 0, the minimiser (f = 1 < sqrt 2 - 1e-4 / 2): alphas [0.5], x = 0 (to rounding) after one
+    iteration, whose gradient stops it; nfev 4 (f, g at x_0; two trials; f, g at x_1)."""
+    res = minimize(hyp, [1.0], method="newton", jac=hyp_grad, hess=hyp_hess, max_backtracks=2)
+    assert res.status == 0
+    np.testing.assert_allclose(res.x, [0.0], rtol=0, atol=1e-15)
+    assert res.alphas == [0.5]
+    assert (res.nit, res.nfev, res.njev, res.nhev) == (1, 4, 2, 1)
+
+
+def test_newton_optimizer_accepts_one_armijo_trial():
+    """Newton(max_backtracks=1) is valid (the range is the integers >= 1). On the quadratic
+    f(x) = 1/2 x^T A x - b^T x the full Newton step lands on A^{-1} b and satisfies Armijo
+    (f decreases by -g^T d / 2 >= c1 * (-g^T d)), so the one trial suffices."""
+    x = mg.Tensor(np.array([2.0, -1.0]), requires_grad=True)
+    A = mg.Tensor(np.array([[3.0, 1.0], [1.0, 2.0]]))
+    b = mg.Tensor(np.array([1.0, 1.0]))
+    opt = Newton([x], max_backtracks=1)
+    assert opt.param_groups[0]["max_backtracks"] == 1
+    opt.step(lambda: 0.5 * (x * (A @ x)).sum() - (x * b).sum())
+    np.testing.assert_allclose(x.data, np.linalg.solve(A.data, b.data), rtol=0, atol=1e-12)
+    assert (opt.nfev, opt.njev, opt.nhev) == (3, 2, 1)  # fg(x_0), the trial f, fg(x_1)
+
+
+# --------------------------------------------------------------------------- strong Wolfe's zoom
+def test_zoom_uses_the_exact_three_point_cubic_from_a_nonzero_left_end():
+    """phi(a) = a^3 - 3a, phi'(a) = 3a^2 - 3 (phi(0) = 0, phi'(0) = -3, minimiser a = 1), c1 = 1e-4,
+    c2 = 0.1, alpha0 = 2. By hand:
+
+    * a = 2: phi = 2 > 0 fails Armijo: zoom on [0, 2] (phi'(2) not evaluated);
+    * quadratic through phi(0), phi'(0), phi(2): 0 + 3 * 4 / (2 * (2 + 6)) = 0.75 (inside
+      [0.2, 1.8]); phi(0.75) = -1.828125 passes Armijo and is below phi(0);
+      phi'(0.75) = -1.3125, |.| > 0.1 * 3, and phi' (2 - 0) < 0: lo = 0.75 (the old lo, 0,
+      is the third point);
+    * cubic through phi(0.75), phi'(0.75), phi(2), phi(0) (N&W eq. 3.58, origin at 0.75): it is
+      phi itself, whose minimiser 1 lies in [0.875, 1.875]; phi'(1) = 0: accepted.
+
+    So alpha = 1, phi = -2, phi' = 0, status 0, three values and two slopes."""
+    calls = []
+
+    def phi(a):
+        calls.append(a)
+        return a ** 3 - 3.0 * a
+
+    res = strong_wolfe(phi, lambda a: 3.0 * a * a - 3.0, phi0=0.0, derphi0=-3.0, alpha0=2.0,
+                       c1=1e-4, c2=0.1)
+    assert res.status == 0
+    assert calls[:2] == [2.0, 0.75]
+    assert len(calls) == 3 and calls[2] == pytest.approx(1.0, rel=1e-12)
+    assert res.alpha == pytest.approx(1.0, rel=1e-12)
+    assert res.phi == pytest.approx(-2.0, rel=1e-12)
+    assert abs(res.derphi) <= 1e-11
+    assert (res.nfev, res.njev) == (3, 2)
+
+
+# --------------------------------------------------------------------------- real options
+@pytest.mark.parametrize("method", ["bfgs", "l-bfgs"])
+@pytest.mark.parametrize("bad", [True, False, "1e-5", None, [1e-5]])
+def test_gtol_must_be_a_real_number(method, bad):
+    """gtol is a real number: True/False (bools are not numbers here), a string, None or a list
+    raise ValueError naming gtol."""
+    with pytest.raises(ValueError, match="gtol"):
+        minimize(lambda x: (x * x).sum(), [1.0, 2.0], method=method, gtol=bad)
+
+
+@pytest.mark.parametrize("bad", [True, "1e-8"])
+def test_bfgs_skip_eps_must_be_a_real_number(bad):
+    """skip_eps of BFGS: a bool or a numeric string raises ValueError naming skip_eps."""
+    with pytest.raises(ValueError, match="skip_eps"):
+        minimize(lambda x: (x * x).sum(), [1.0, 2.0], method="bfgs", skip_eps=bad)
+
+
+@pytest.mark.parametrize("good", [1, 1e-5, np.float64(1e-5), np.float32(1e-3)])
+def test_gtol_accepts_real_numbers(good):
+    """Any real number >= 0 (int, float, NumPy scalars) is a valid gtol."""
+    res = minimize(lambda x: (x * x).sum(), [1.0, 2.0], method="bfgs", gtol=good)
+    assert res.success
