@@ -15,6 +15,7 @@ import pytest
 import minigrad as mg
 from optimizers import newton_schulz as ns
 from optimizers.shampoo import Shampoo
+from optimizers.sophia import Sophia
 
 
 def _p(coeffs, x):
@@ -164,3 +165,21 @@ def test_shampoo_matrix_roots_follow_the_same_schedule():
         W = [W[0] - lr * P[0] * s * P[0], W[1] - lr * P[1] * t * P[1]]
         ref.append(np.diag(W))
     np.testing.assert_allclose(np.array(traj), np.array(ref), rtol=1e-10, atol=1e-15)
+
+
+# --------------------------------------------------------------------------- Sophia
+def test_sophia_official_form_adds_eps_to_the_denominator_before_any_estimate():
+    """clip="official" (the authors' SophiaG): theta -= lr sign(m) min(|m| / (gamma h + eps), 1).
+    Before any Hessian estimate h = 0, so the ratio is min(|m| / eps, 1): with the defaults
+    (lr = 1e-4, beta1 = 0.965, eps = 1e-12) and m_1 = 0.035 g, the entries m_1 = (0, 0.5e-12,
+    4e-12, -0.035) move by (0, -0.5e-4, -1e-4, +1e-4): a zero momentum does not move (0 / eps),
+    a momentum below eps moves by less than lr. x0 = 0, so the weight decay changes nothing."""
+    m1 = [0.0, 0.5e-12, 4e-12, -0.035]
+    x = mg.Tensor(np.zeros(4), requires_grad=True)
+    opt = Sophia([x], clip="official")
+    x.grad = np.array([m / 0.035 for m in m1])
+    opt.step()
+    lr, eps = 1e-4, 1e-12
+    expected = [-lr * math.copysign(min(abs(m) / eps, 1.0), m) if m else 0.0 for m in m1]
+    assert expected == pytest.approx([0.0, -0.5e-4, -1e-4, 1e-4], rel=1e-12)
+    np.testing.assert_allclose(x.numpy(), expected, rtol=1e-9, atol=0)
