@@ -14,6 +14,7 @@ import pytest
 
 import minigrad as mg
 from optimizers import newton_schulz as ns
+from optimizers.muon import orthogonalize
 from optimizers.shampoo import Shampoo
 from optimizers.sophia import Sophia
 
@@ -112,6 +113,19 @@ def test_polar_iterations_default_arguments_are_the_documented_ones():
     assert ns.polar_express_coefficients() == ns.polar_express_coefficients(
         l=1e-3, num_iters=5, safety=2e-2, cushion=0.02)
     assert len(ns.POLAR_EXPRESS_COEFFICIENTS) == 5
+
+
+def test_orthogonalize_defaults_to_five_steps_of_muons_quintic():
+    """Muon's O_t = NS_5(G~_t): ``orthogonalize(G)`` is five steps of Muon's quintic, and each
+    method with its default step count is five steps of its polynomial (``"svd"`` is exact)."""
+    G = _matrix(1, (4, 6))
+    np.testing.assert_array_equal(
+        orthogonalize(G), ns.odd_polynomial_iteration(G, [(3.4445, -4.7750, 2.0315)] * 5))
+    np.testing.assert_array_equal(orthogonalize(G, "polar_express"), ns.polar_express(G, steps=5))
+    np.testing.assert_array_equal(orthogonalize(G, "cubic"),
+                                  ns.odd_polynomial_iteration(G, [(1.5, -0.5)] * 5))
+    U, _, Vt = np.linalg.svd(G, full_matrices=False)
+    np.testing.assert_allclose(orthogonalize(G, "svd"), U @ Vt, atol=1e-13)
 
 
 # --------------------------------------------------------------------------- Shampoo

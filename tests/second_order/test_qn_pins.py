@@ -12,6 +12,8 @@ cubic and of minimize's real-number options.
   3.57-3.58); the cubic through two values and a value and slope is exact on a cubic, so the
   search ends at the minimiser :math:`\\alpha = 1` at once, from an interval whose left end is
   not 0.
+* the bracketing phase of ``strong_wolfe`` extrapolates to the cubic's minimiser clamped to
+  ``[2 a_i, 10 a_i]``, and to ``10 a_i`` when the cubic has no minimiser beyond ``a_i``.
 * ``minimize``'s gradient methods take ``gtol`` / ``skip_eps`` as real numbers: a bool or a
   string is refused with ``ValueError`` (the parameter-check convention of docs/optimizers.md:
   a bool is not a number).
@@ -170,6 +172,57 @@ def test_zoom_uses_the_exact_three_point_cubic_from_a_nonzero_left_end():
     assert res.phi == pytest.approx(-2.0, rel=1e-12)
     assert abs(res.derphi) <= 1e-11
     assert (res.nfev, res.njev) == (3, 2)
+
+
+def test_bracketing_extrapolates_by_ten_when_the_cubic_minimiser_is_below_the_step():
+    """phi(a) = -(5/3)(a - 1/2)^3 + a/4 - 5/24: phi(0) = 0, phi'(0) = -1, phi(1) = -1/6,
+    phi'(1) = -1. The step a_1 = 1 passes Armijo, fails curvature (1 > 0.9) and phi' < 0 there:
+    extrapolate. The cubic of eq. 3.59 through a = 0 and a = 1 is phi itself, whose local
+    minimiser 1/2 - sqrt(1/20) is below a_1: no extrapolation from the cubic, so a_2 = 10 a_1
+    (the rule: a_{i+1} in (a_i, alpha_max], 10 a_i when the cubic gives none)."""
+    calls = []
+
+    def phi(a):
+        calls.append(a)
+        return -(5.0 / 3.0) * (a - 0.5) ** 3 + 0.25 * a - 5.0 / 24.0
+
+    res = strong_wolfe(phi, lambda a: -5.0 * (a - 0.5) ** 2 + 0.25, phi0=0.0, derphi0=-1.0,
+                       alpha0=1.0, maxiter=2)
+    assert calls == [1.0, 10.0]
+    assert res.status == 1  # phi'(10) = -451: the budget of two bracketing steps is spent
+
+
+def test_bracketing_extrapolates_by_ten_when_the_cubic_minimiser_is_the_step_itself():
+    """phi(0) = 0, phi'(0) = -1, phi(1) = -2^60, phi'(1) = -0.95 (Armijo holds, curvature fails,
+    phi' < 0: extrapolate). In eq. 3.59, d_1 = -1.95 + 3 * 2^60 rounds to 3 * 2^60 (doubles are
+    512 apart there), d_1^2 - phi'(0) phi'(1) rounds to 9 * 2^120, so d_2 = d_1 and the numerator
+    phi'(1) + d_2 - d_1 rounds to 0: the cubic's minimiser is a_1 = 1 itself, not in
+    (a_1, alpha_max], and the next trial is 10 a_1 (not the clamp 2 a_1). There phi = -2^61 and
+    phi' = 0: accepted, alpha = 10."""
+    calls = []
+
+    def phi(a):
+        calls.append(a)
+        return -2.0 ** 60 if a == 1.0 else -2.0 ** 61
+
+    res = strong_wolfe(phi, lambda a: -0.95 if a == 1.0 else 0.0, phi0=0.0, derphi0=-1.0,
+                       alpha0=1.0)
+    assert calls == [1.0, 10.0]
+    assert (res.status, res.alpha, res.phi, res.derphi) == (0, 10.0, -2.0 ** 61, 0.0)
+
+
+def test_bracketing_clamps_a_cubic_minimiser_just_beyond_the_step_to_twice_the_step():
+    """phi(a) = (a - 3/2)^2 - 9/4 (phi'(0) = -3), c2 = 0.1: a_1 = 1 has phi' = -1, |.| > 0.3:
+    extrapolate; the cubic of eq. 3.59 is exact on a quadratic, minimiser 3/2 in (1, 2):
+    clamped to 2 a_1 = 2."""
+    calls = []
+
+    def phi(a):
+        calls.append(a)
+        return (a - 1.5) ** 2 - 2.25
+
+    strong_wolfe(phi, lambda a: 2.0 * (a - 1.5), phi0=0.0, derphi0=-3.0, alpha0=1.0, c2=0.1)
+    assert calls[:2] == [1.0, 2.0]
 
 
 # --------------------------------------------------------------------------- real options
