@@ -13,11 +13,15 @@ cubic and of minimize's real-number options.
   search ends at the minimiser :math:`\\alpha = 1` at once, from an interval whose left end is
   not 0.
 * the bracketing phase of ``strong_wolfe`` extrapolates to the cubic's minimiser clamped to
-  ``[2 a_i, 10 a_i]``, and to ``10 a_i`` when the cubic has no minimiser beyond ``a_i``.
+  ``[2 a_i, 10 a_i]``, and to ``10 a_i`` when the cubic has no minimiser beyond ``a_i``; its zoom
+  evaluates a slope at a rejected trial only when ``slopes_free=True`` and never at a non-finite
+  value.
 * ``minimize``'s gradient methods take ``gtol`` / ``skip_eps`` as real numbers: a bool or a
   string is refused with ``ValueError`` (the parameter-check convention of docs/optimizers.md:
   a bool is not a number).
 """
+import math
+
 import numpy as np
 import pytest
 
@@ -223,6 +227,65 @@ def test_bracketing_clamps_a_cubic_minimiser_just_beyond_the_step_to_twice_the_s
 
     strong_wolfe(phi, lambda a: 2.0 * (a - 1.5), phi0=0.0, derphi0=-3.0, alpha0=1.0, c2=0.1)
     assert calls[:2] == [1.0, 2.0]
+
+
+def _exp_phi(a):
+    """phi(a) = exp(5a) - 6a: phi(0) = 1, phi'(0) = -1, minimiser ln(1.2)/5 ~ 0.036."""
+    return math.exp(5.0 * a) - 6.0 * a
+
+
+def _exp_dphi(a):
+    return 5.0 * math.exp(5.0 * a) - 6.0
+
+
+def test_without_free_slopes_zoom_never_evaluates_a_slope_at_a_rejected_trial():
+    """slopes_free=False: phi' is taken only where sufficient decrease holds. By hand: a_1 = 1
+    (phi = e^5 - 6 fails Armijo: zoom on [0, 1]); the quadratic's minimiser 1/(2 (e^5 - 6 + 1))
+    ~ 0.0035 is clamped to 0.1, where phi = e^0.5 - 0.6 ~ 1.0487 > 1 - 1e-5 fails Armijo again:
+    rejected, no slope there. Every slope evaluated is at a trial that passed Armijo, and the
+    step returned satisfies both strong Wolfe conditions."""
+    trials, slopes = [], []
+
+    def phi(a):
+        trials.append(a)
+        return _exp_phi(a)
+
+    def dphi(a):
+        slopes.append(a)
+        return _exp_dphi(a)
+
+    res = strong_wolfe(phi, dphi, phi0=1.0, derphi0=-1.0, alpha0=1.0)
+    assert trials[:2] == [1.0, 0.1]
+    assert 1.0 not in slopes and 0.1 not in slopes
+    assert slopes and all(_exp_phi(a) <= 1.0 - 1e-4 * a for a in slopes)
+    assert (res.nfev, res.njev) == (len(trials), len(slopes))
+    assert res.status == 0
+    assert res.phi <= 1.0 - 1e-4 * res.alpha and abs(_exp_dphi(res.alpha)) <= 0.9
+
+
+def test_with_free_slopes_zoom_never_evaluates_a_slope_at_a_nonfinite_trial():
+    """slopes_free=True: the slope is also taken at rejected trials (here a_1 = 1), but not at
+    a trial whose value is not finite (phi = inf on (0.05, 1)): such a trial becomes the
+    interval's right end and the next trial bisects [0, it]."""
+    trials, slopes = [], []
+
+    def phi(a):
+        trials.append(a)
+        return _exp_phi(a) if a <= 0.05 or a == 1.0 else math.inf
+
+    def dphi(a):
+        slopes.append(a)
+        return _exp_dphi(a)
+
+    res = strong_wolfe(phi, dphi, phi0=1.0, derphi0=-1.0, alpha0=1.0, slopes_free=True)
+    assert trials[0] == 1.0 and slopes[0] == 1.0
+    assert all(a <= 0.05 or a == 1.0 for a in slopes)  # never at an inf
+    inf_trials = [i for i, a in enumerate(trials) if 0.05 < a < 1.0]
+    assert inf_trials
+    for i in inf_trials:  # bisection of [0, a_j] after each non-finite trial a_j
+        assert trials[i + 1] == 0.5 * trials[i]
+    assert res.status == 0 and 0.0 < res.alpha <= 0.05
+    assert (res.nfev, res.njev) == (len(trials), len(slopes))
 
 
 # --------------------------------------------------------------------------- real options
