@@ -168,3 +168,148 @@ def test_adam_family_first_steps_with_the_default_eps():
     s_hat = (0.001 * (0.9 * g) ** 2 + 1e-16) / 0.001
     expected = -1e-3 * g / (math.sqrt(s_hat) + 1e-16)
     assert _one_step(O.AdaBelief, [0.0], [g])[0] == pytest.approx(expected, rel=1e-9)
+
+
+# --------------------------------------------------------------------------- the checked ranges
+TINY = 5e-324          # the smallest positive float
+BELOW_ONE = 1.0 - 2.0**-53  # the largest float below 1
+ABOVE_ONE = 1.0 + 2.0**-52  # the smallest float above 1
+
+#: the documented ranges (docs/optimizers.md: "a negative learning rate, a beta or momentum
+#: outside [0, 1), a non-positive epsilon, a negative weight decay ... raise ValueError naming the
+#: hyperparameter"), and the ranges each formula needs: a step count or period >= 1, a
+#: denominator > 0 (AdaBound's gamma t, Sophia's gamma h and rho, NAG-GS's gamma), NAG-GS's
+#: mu >= 0 ("it allows mu = 0"), Lookahead's fraction alpha in [0, 1], SAM's p > 1 (1/p + 1/q = 1)
+UNIT = [0.0, BELOW_ONE], [1.0, -TINY]          # [0, 1): (accepted, refused)
+NONNEG = [0.0, 1.0], [-TINY]                   # [0, inf)
+POSITIVE = [TINY, 1.0], [0.0, -TINY]           # (0, inf)
+COUNT = [1, 2], [0, -1]                        # integers >= 1
+
+ADAPTIVE = ["Adam", "AMSGrad", "AdamW", "AdaBelief", "NAdam", "RAdam", "Adamax", "AdaBound",
+            "AMSBound"]
+RANGES = {name: {"lr": NONNEG} for name in DOCUMENTED}
+for _name in ["SGD", "Momentum", "NAG", "Adagrad", "RMSProp", "Adadelta", "Lion", "Muon", "Sophia",
+              *ADAPTIVE]:
+    RANGES[_name]["weight_decay"] = NONNEG
+for _name in ["Adagrad", "RMSProp", "Adadelta", "Shampoo", "Sophia", *ADAPTIVE]:
+    RANGES[_name]["eps"] = POSITIVE
+for _name in ["Momentum", "NAG", "Signum", "Muon"]:
+    RANGES[_name]["momentum"] = UNIT
+RANGES["Momentum"]["dampening"] = UNIT
+RANGES["Adagrad"]["initial_accumulator_value"] = NONNEG
+RANGES["RMSProp"]["gamma"] = UNIT
+RANGES["Adadelta"].update(gamma=UNIT, rho=UNIT)
+RANGES["NAdam"]["momentum_decay"] = NONNEG
+for _name in ["AdaBound", "AMSBound"]:
+    RANGES[_name].update(final_lr=NONNEG, gamma=POSITIVE)
+RANGES["NAGGS"].update(mu=NONNEG, gamma=POSITIVE)
+RANGES["Shampoo"].update(beta=UNIT, update_freq=COUNT)
+RANGES["Sophia"].update(gamma=POSITIVE, rho=POSITIVE, k=COUNT)
+RANGES["Muon"].update(ns_steps=COUNT, adamw_lr=NONNEG, adamw_eps=POSITIVE,
+                      adamw_weight_decay=NONNEG)
+BETAS = {name: "betas" for name in [*ADAPTIVE, "Lion", "Sophia"]}
+BETAS["Muon"] = "adamw_betas"
+
+
+def _make(name, **kw):
+    cls = getattr(O, name)
+    extra = {"n": 4} if name in ("SVRG", "SAG") else {}
+    shape = (2, 2) if name == "Muon" else (2,)
+    return cls([_param(shape)], **extra, **kw)
+
+
+CASES = [(name, key, ok, bad) for name in sorted(RANGES)
+         for key, (ok, bad) in sorted(RANGES[name].items())]
+
+
+@pytest.mark.parametrize("name, key, ok, bad", CASES,
+                         ids=[f"{c[0]}-{c[1]}" for c in CASES])
+def test_range_boundaries_are_accepted_and_values_just_outside_refused(name, key, ok, bad):
+    """The boundary of each documented range is accepted (and stored as given); the nearest
+    values outside it raise ValueError naming the hyperparameter."""
+    for value in ok:
+        assert _make(name, **{key: value}).param_groups[0][key] == value
+    for value in bad:
+        with pytest.raises(ValueError, match=key):
+            _make(name, **{key: value})
+
+
+@pytest.mark.parametrize("name", sorted(BETAS))
+def test_beta_boundaries(name):
+    """Each beta lies in [0, 1): (0, 0) and (1 - 2^-53, 1 - 2^-53) are accepted; 1 and -tiny in
+    either place are refused, naming which beta."""
+    key = BETAS[name]
+    for ok in [(0.0, 0.0), (BELOW_ONE, BELOW_ONE)]:
+        assert tuple(_make(name, **{key: ok}).param_groups[0][key]) == ok
+    for bad, which in [((1.0, 0.5), "[0]"), ((-TINY, 0.5), "[0]"), ((0.5, 1.0), "[1]"),
+                       ((0.5, -TINY), "[1]")]:
+        with pytest.raises(ValueError, match=f"{key}\\{which}"):
+            _make(name, **{key: bad})
+
+
+def test_wrapper_and_finite_sum_boundaries():
+    """Lookahead: k >= 1, alpha in [0, 1]; SAM: rho >= 0, eta >= 0, p > 1 (p = inf allowed);
+    SVRG: n >= 1, 1 <= batch_size <= n, inner_steps >= 1, seed >= 0; SAG: n >= 1, seed >= 0."""
+    p = _param
+    for k in (1, 2):
+        assert O.Lookahead([p()], k=k).k == k
+    for alpha in (0.0, 1.0):
+        assert O.Lookahead([p()], alpha=alpha).alpha == alpha
+    for kw, key in [({"k": 0}, "k"), ({"alpha": -TINY}, "alpha"), ({"alpha": ABOVE_ONE}, "alpha")]:
+        with pytest.raises(ValueError, match=key):
+            O.Lookahead([p()], **kw)
+    assert O.SAM([p()], rho=0.0).rho == 0.0 and O.SAM([p()], eta=0.0).eta == 0.0
+    assert O.SAM([p()], p=ABOVE_ONE).p == ABOVE_ONE and O.SAM([p()], p=math.inf).p == math.inf
+    for kw, key in [({"rho": -TINY}, "rho"), ({"eta": -TINY}, "eta"), ({"p": 1.0}, "p")]:
+        with pytest.raises(ValueError, match=key):
+            O.SAM([p()], **kw)
+    assert O.SVRG([p()], n=1).n == 1
+    assert O.SVRG([p()], n=3, batch_size=3).batch_size == 3
+    assert O.SVRG([p()], n=3, inner_steps=1).inner_steps == 1
+    assert O.SVRG([p()], n=3, seed=0).seed == 0
+    for kw, key in [({"n": 0}, "n"), ({"n": 3, "batch_size": 4}, "batch_size"),
+                    ({"n": 3, "batch_size": 0}, "batch_size"),
+                    ({"n": 3, "inner_steps": 0}, "inner_steps"), ({"n": 3, "seed": -1}, "seed")]:
+        with pytest.raises(ValueError, match=key):
+            O.SVRG([p()], **kw)
+    assert O.SAG([p()], n=1).n == 1 and O.SAG([p()], n=2, seed=0).seed == 0
+    for kw, key in [({"n": 0}, "n"), ({"n": 2, "seed": -1}, "seed")]:
+        with pytest.raises(ValueError, match=key):
+            O.SAG([p()], **kw)
+
+
+# --------------------------------------------------------------------------- loading a state_dict
+@pytest.mark.parametrize("key, bad", [("step_count", -1), ("step_count", True),
+                                      ("step_count", 1.5), ("skipped_steps", -1),
+                                      ("skipped_steps", True), ("skipped_steps", 0.5)])
+def test_load_refuses_an_invalid_counter_and_changes_nothing(key, bad):
+    """step_count and skipped_steps are integers >= 0 (a bool is not a count); a state_dict with
+    another value raises ValueError naming it, and the optimizer is left as it was."""
+    x = mg.Tensor(np.array([1.0, -2.0]), requires_grad=True)
+    opt = O.Adam([x], lr=0.1)
+    x.grad = np.array([0.5, 0.5])
+    opt.step()
+    sd = opt.state_dict()
+    before = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in sd.items()}
+    with pytest.raises(ValueError, match=key):
+        opt.load_state_dict({**sd, key: bad})
+    after = opt.state_dict()
+    assert after.keys() == before.keys()
+    for k, v in before.items():
+        np.testing.assert_array_equal(after[k], v)
+    good = {**sd, "step_count": 3, "skipped_steps": 2}
+    opt.load_state_dict(good)
+    assert (opt.step_count, opt.skipped_steps) == (3, 2)
+
+
+# --------------------------------------------------------------------------- Lion's weight decay
+@pytest.mark.parametrize("wd", [1.0, 0.5, 0.0])
+def test_lion_decoupled_weight_decay(wd):
+    """Lion: x_1 = x_0 - lr (sign(c_1) + lambda x_0) with c_1 = (1 - beta1) g (m_0 = 0). lr = 0.1,
+    x0 = (2, -1), g = (1, 1): sign(c_1) = (1, 1); lambda = 1: x_1 = (2 - 0.1 (1 + 2),
+    -1 - 0.1 (1 - 1)) = (1.7, -1.0); lambda = 0.5: (1.8, -1.05); lambda = 0: (1.9, -1.1)."""
+    x = _one_step(lambda p: O.Lion(p, lr=0.1, weight_decay=wd), [2.0, -1.0], [1.0, 1.0])
+    expected = [2.0 - 0.1 * (1.0 + wd * 2.0), -1.0 - 0.1 * (1.0 + wd * -1.0)]
+    assert expected == pytest.approx({1.0: [1.7, -1.0], 0.5: [1.8, -1.05],
+                                      0.0: [1.9, -1.1]}[wd])
+    np.testing.assert_allclose(x, expected, rtol=1e-15, atol=1e-15)
