@@ -7,6 +7,8 @@ cubic and of minimize's real-number options.
   ``max_iter`` reached, negative curvature).
 * ``max_backtracks=1`` (an integer >= 1, the smallest budget) is accepted and means one Armijo
   trial, the step ``lr`` itself; the counts and the iterate follow by hand.
+* ``minimize(method="newton")``: the default of 60 Armijo trials, and the refusal of an ``f``
+  that does not return a scalar Tensor when minigrad gives the derivatives.
 * :func:`~optimizers.line_search.strong_wolfe` on the cubic :math:`\\phi(\\alpha) = \\alpha^3 -
   3\\alpha`: every trial of the search is computed by hand below (N&W Algorithms 3.5-3.6, eqs.
   3.57-3.58); the cubic through two values and a value and slope is exact on a cubic, so the
@@ -145,6 +147,30 @@ def test_newton_optimizer_accepts_one_armijo_trial():
     opt.step(lambda: 0.5 * (x * (A @ x)).sum() - (x * b).sum())
     np.testing.assert_allclose(x.data, np.linalg.solve(A.data, b.data), rtol=0, atol=1e-12)
     assert (opt.nfev, opt.njev, opt.nhev) == (3, 2, 1)  # fg(x_0), the trial f, fg(x_1)
+
+
+def test_minimize_newton_default_is_sixty_armijo_trials():
+    """minimize_newton's documented default max_backtracks=60: on the constant f = 0 whose given
+    gradient says it descends (g = 1, H = 1, so d = -1 and phi'(0) = -1), no trial satisfies
+    Armijo, phi(a) = 0 > -1e-4 a (f = 0 keeps the right side exact: no rounding lets a tiny
+    step pass, as it would at f = 1 once 1e-4 a is below half an ulp of 1). The trials a = 2^-k, k = 0..59, all stay above
+    alpha_min = 1e-20 (2^-60 ~ 8.7e-19 too), so exactly 60 trials are made and the search fails:
+    status 2, nfev = 1 (f and g at x_0) + 60, njev 1, nhev 1; the same as max_backtracks=60."""
+    kw = dict(method="newton", jac=lambda x: np.ones_like(x), hess=lambda x: np.eye(1))
+    res = minimize(lambda x: 0.0, [0.0], **kw)
+    assert res.status == 2 and res.alphas == [0.0]
+    assert (res.nit, res.nfev, res.njev, res.nhev) == (0, 61, 1, 1)
+    assert minimize(lambda x: 0.0, [0.0], max_backtracks=60, **kw).nfev == 61
+
+
+@pytest.mark.parametrize("solver", ["dense", "cg"])
+@pytest.mark.parametrize("out", [lambda x: 1.0, lambda x: x * x], ids=["float", "vector"])
+def test_minimize_newton_refuses_an_f_that_is_not_a_scalar_tensor(solver, out):
+    """With jac=None f must return a one-element minigrad Tensor (minimize: "Raises ValueError
+    for ... an f that does not return a scalar"): a Python float or a two-element Tensor raise
+    ValueError saying so."""
+    with pytest.raises(ValueError, match="scalar"):
+        minimize(out, [1.0, 2.0], method="newton", solver=solver)
 
 
 # --------------------------------------------------------------------------- strong Wolfe's zoom
