@@ -1,4 +1,4 @@
-"""The documented defaults of zero-order GD.
+r"""The documented defaults of zero-order GD and of Nelder-Mead's simplex, and CMA-ES's h_sigma.
 
 ``zo_gd(fun, x0, lr=1e-3, tau=1e-4, estimator="two-point", maxiter=1000, seed=0, ...)`` (its
 signature, and docs/zero_order.md for tau, estimator, maxiter and seed) and ``ZeroOrderGD``
@@ -6,11 +6,21 @@ signature, and docs/zero_order.md for tau, estimator, maxiter and seed) and ``Ze
 defaults left out must be bit for bit the run with those values written out, through
 ``zo_gd``, through ``minimize(method="zo-gd")`` and through the optimizer. A different seed
 gives a different run (so the comparison does see the seed).
+
+``NelderMeadSimplex.start`` defaults to the standard coefficients. CMA-ES's Heaviside
+:math:`h_\sigma` after the second generation, with the normaliser
+:math:`\sqrt{1 - (1 - c_\sigma)^{2(g+1)}}` of Hansen's tutorial, on either side of its
+threshold, read from the evolution path :math:`p_c` that it gates.
 """
+import math
+
 import numpy as np
+import pytest
 
 import minigrad as mg
 from optimizers.minimize import minimize
+from optimizers.zero_order.cmaes import CMAESState
+from optimizers.zero_order.nelder_mead import NelderMeadSimplex
 from optimizers.zero_order.zo_gd import ZeroOrderGD, zo_gd
 
 DOCUMENTED = dict(lr=1e-3, tau=1e-4, estimator="two-point", maxiter=1000, seed=0)
@@ -59,3 +69,66 @@ def test_zero_order_gd_optimizer_defaults_are_the_documented_ones():
         runs.append(x.data.copy())
     np.testing.assert_array_equal(runs[0], runs[1])
     assert not np.array_equal(runs[1], runs[2])
+
+
+# --------------------------------------------------------------------------- Nelder-Mead's start
+def test_nelder_mead_simplex_start_defaults_to_the_standard_coefficients():
+    """NelderMeadSimplex.start(f, x0) without ``adaptive`` uses the standard coefficients
+    (rho, chi, gamma, sigma) = (1, 2, 1/2, 1/2) (Lagarias et al. 1998; module docstring), as
+    nelder_mead's own default adaptive=False; in n = 5 Gao & Han's would be
+    (1, 1.4, 0.65, 0.8). The simplex is Pfeffer's: x0 and x0 + 0.05 x0_i e_i."""
+    x0 = np.array([1.0, 2.0, -1.0, 4.0, 0.5])
+    state = NelderMeadSimplex.start(lambda v: float(v @ v), x0)
+    assert state.adaptive is False
+    assert (state.rho, state.chi, state.gamma, state.sigma) == (1.0, 2.0, 0.5, 0.5)
+    expected = np.vstack([x0] + [x0 + np.eye(5)[i] * 0.05 * x0[i] for i in range(5)])
+    np.testing.assert_allclose(np.sort(state.sim, axis=0), np.sort(expected, axis=0),
+                               rtol=1e-15, atol=0)
+    adaptive = NelderMeadSimplex.start(lambda v: float(v @ v), x0, adaptive=True)
+    assert (adaptive.rho, adaptive.chi, adaptive.gamma, adaptive.sigma) == pytest.approx(
+        (1.0, 1.4, 0.65, 0.8), rel=1e-15)
+
+
+# --------------------------------------------------------------------------- CMA-ES's h_sigma
+def _table1(N, lam):
+    """mu_eff, c_sigma, c_c and E||N(0, I)|| of Hansen's tutorial (arXiv:1604.00772, Table 1 and
+    eq. for chi_N), written out here for dimension N and population lam."""
+    mu = lam // 2
+    wp = [math.log((lam + 1) / 2.0) - math.log(i) for i in range(1, mu + 1)]
+    w = [v / sum(wp) for v in wp]
+    mu_eff = 1.0 / sum(v * v for v in w)
+    c_s = (mu_eff + 2.0) / (N + mu_eff + 5.0)
+    c_c = (4.0 + mu_eff / N) / (N + 4.0 + 2.0 * mu_eff / N)
+    chi = math.sqrt(N) * (1.0 - 1.0 / (4.0 * N) + 1.0 / (21.0 * N * N))
+    return mu_eff, c_s, c_c, chi
+
+
+@pytest.mark.parametrize("factor, h2", [(0.85, 1.0), (1.15, 0.0)])
+def test_cmaes_h_sigma_at_the_second_generation(factor, h2):
+    """CMA-ES with C kept at I (adapt_covariance=False), N = 2, lambda = 6, and every step
+    y_k = v in both generations, so <y>_w = v. Then (the tutorial's updates, module docstring)
+    p_sigma = k_s v after generation 1 and (2 - c_s) k_s v after generation 2
+    (k_s = sqrt(c_s (2 - c_s) mu_eff)); h_sigma at generation g + 1 = 2 compares
+    ||p_sigma|| / sqrt(1 - (1 - c_s)^4) with T = (1.4 + 2/3) E||N(0, I)||. |v| is chosen so that
+    this ratio is factor * T: below T (h_sigma = 1) or above (h_sigma = 0); generation 1's ratio,
+    sqrt(mu_eff) |v|, is below T in both cases. So p_c = k_c v after generation 1 and
+    (1 - c_c) k_c v + h_sigma k_c v after generation 2 (k_c = sqrt(c_c (2 - c_c) mu_eff))."""
+    N, lam = 2, 6
+    mu_eff, c_s, c_c, chi = _table1(N, lam)
+    T = (1.4 + 2.0 / (N + 1.0)) * chi
+    norm_v = factor * T * math.sqrt(1.0 + (1.0 - c_s) ** 2) / ((2.0 - c_s) * math.sqrt(mu_eff))
+    assert math.sqrt(mu_eff) * norm_v < T              # generation 1: h_sigma = 1
+    ratio2 = (2.0 - c_s) * math.sqrt(c_s * (2.0 - c_s) * mu_eff) * norm_v \
+        / math.sqrt(1.0 - (1.0 - c_s) ** 4)
+    assert ratio2 == pytest.approx(factor * T, rel=1e-12)
+    v = np.array([norm_v, 0.0])
+    state = CMAESState(np.zeros(N), 0.5, adapt_covariance=False)
+    assert state.par["lam"] == lam
+    y = np.tile(v, (lam, 1))
+    k_c = math.sqrt(c_c * (2.0 - c_c) * mu_eff)
+    state.tell(y, [float(i) for i in range(lam)])
+    np.testing.assert_allclose(state.p_c, k_c * v, rtol=1e-12, atol=0)
+    state.tell(y, [float(i) for i in range(lam)])
+    np.testing.assert_allclose(state.p_sigma, (2.0 - c_s) * math.sqrt(c_s * (2.0 - c_s) * mu_eff)
+                               * v, rtol=1e-12, atol=0)
+    np.testing.assert_allclose(state.p_c, ((1.0 - c_c) + h2) * k_c * v, rtol=1e-12, atol=1e-300)
