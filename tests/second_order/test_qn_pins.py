@@ -20,7 +20,7 @@ cubic and of minimize's real-number options.
   value.
 * ``minimize``'s gradient methods take ``gtol`` / ``skip_eps`` as real numbers: a bool or a
   string is refused with ``ValueError`` (the parameter-check convention of docs/optimizers.md:
-  a bool is not a number).
+  a bool is not a number); 0 is accepted for both; ``maxiter=None`` is 200 n iterations.
 """
 import math
 
@@ -28,9 +28,13 @@ import numpy as np
 import pytest
 
 import minigrad as mg
-from optimizers.line_search import strong_wolfe
+from optimizers.line_search import LineSearchResult, strong_wolfe
 from optimizers.minimize import minimize
 from optimizers.second_order.newton import Newton, cg_newton_direction
+
+
+def rosen(x):
+    return (100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2).sum()
 
 
 # --------------------------------------------------------------------------- Newton-CG's count
@@ -176,15 +180,14 @@ def test_minimize_newton_refuses_an_f_that_is_not_a_scalar_tensor(solver, out):
 # --------------------------------------------------------------------------- strong Wolfe's zoom
 def test_zoom_uses_the_exact_three_point_cubic_from_a_nonzero_left_end():
     """phi(a) = a^3 - 3a, phi'(a) = 3a^2 - 3 (phi(0) = 0, phi'(0) = -3, minimiser a = 1), c1 = 1e-4,
-    c2 = 0.1, alpha0 = 2. By hand:
+    c2 = 0.1, alpha0 = 3. By hand:
 
-    * a = 2: phi = 2 > 0 fails Armijo: zoom on [0, 2] (phi'(2) not evaluated);
-    * quadratic through phi(0), phi'(0), phi(2): 0 + 3 * 4 / (2 * (2 + 6)) = 0.75 (inside
-      [0.2, 1.8]); phi(0.75) = -1.828125 passes Armijo and is below phi(0);
-      phi'(0.75) = -1.3125, |.| > 0.1 * 3, and phi' (2 - 0) < 0: lo = 0.75 (the old lo, 0,
-      is the third point);
-    * cubic through phi(0.75), phi'(0.75), phi(2), phi(0) (N&W eq. 3.58, origin at 0.75): it is
-      phi itself, whose minimiser 1 lies in [0.875, 1.875]; phi'(1) = 0: accepted.
+    * a = 3: phi = 18 > 0 fails Armijo: zoom on [0, 3] (phi'(3) not evaluated);
+    * quadratic through phi(0), phi'(0), phi(3): 0 + 3 * 9 / (2 * (18 + 9)) = 0.5 (inside
+      [0.3, 2.7]); phi(0.5) = -1.375 passes Armijo and is below phi(0); phi'(0.5) = -2.25,
+      |.| > 0.1 * 3, and phi' (3 - 0) < 0: lo = 0.5 (the old lo, 0, is the third point);
+    * cubic through phi(0.5), phi'(0.5), phi(3), phi(0) (N&W eq. 3.58, origin at 0.5): it is
+      phi itself, whose minimiser 1 lies in [0.75, 2.75]; phi'(1) = 0: accepted.
 
     So alpha = 1, phi = -2, phi' = 0, status 0, three values and two slopes."""
     calls = []
@@ -193,10 +196,10 @@ def test_zoom_uses_the_exact_three_point_cubic_from_a_nonzero_left_end():
         calls.append(a)
         return a ** 3 - 3.0 * a
 
-    res = strong_wolfe(phi, lambda a: 3.0 * a * a - 3.0, phi0=0.0, derphi0=-3.0, alpha0=2.0,
+    res = strong_wolfe(phi, lambda a: 3.0 * a * a - 3.0, phi0=0.0, derphi0=-3.0, alpha0=3.0,
                        c1=1e-4, c2=0.1)
     assert res.status == 0
-    assert calls[:2] == [2.0, 0.75]
+    assert calls[:2] == [3.0, 0.5]
     assert len(calls) == 3 and calls[2] == pytest.approx(1.0, rel=1e-12)
     assert res.alpha == pytest.approx(1.0, rel=1e-12)
     assert res.phi == pytest.approx(-2.0, rel=1e-12)
@@ -336,3 +339,38 @@ def test_gtol_accepts_real_numbers(good):
     """Any real number >= 0 (int, float, NumPy scalars) is a valid gtol."""
     res = minimize(lambda x: (x * x).sum(), [1.0, 2.0], method="bfgs", gtol=good)
     assert res.success
+
+
+# --------------------------------------------------------------------------- BFGS's defaults
+def _short_steps(obj, x, p, f, g, alpha0):
+    """A line search that always accepts the step 1e-3 along p (so the run never converges)."""
+    a = 1e-3
+    xn = x + a * p
+    fn, gn = obj.fg(xn)
+    return LineSearchResult(a, fn, float(gn @ p), 1, 1, 0, "accepted", x=xn, f=fn, g=gn)
+
+
+@pytest.mark.parametrize("method", ["bfgs", "l-bfgs"])
+@pytest.mark.parametrize("n", [2, 3])
+def test_default_maxiter_is_200_n(method, n):
+    """maxiter=None means 200 n iterations (docs/second_order.md: "maxiter (200n)"). Steps of 1e-3
+    on f = ||x||^2 / 2 from x0 = 1 shrink the gradient by a factor of about 1 - 1e-3 per
+    iteration (far above gtol = 1e-5 after 600), so the run stops at maxiter: nit = 200 n,
+    one callback per iteration, status 1."""
+    seen = []
+    res = minimize(lambda x: 0.5 * (x * x).sum(), np.ones(n), method=method,
+                   line_search=_short_steps, callback=lambda xk: seen.append(1))
+    assert res.nit == len(seen) == 200 * n
+    assert res.status == 1 and not res.success
+
+
+@pytest.mark.parametrize("method", ["bfgs", "l-bfgs"])
+def test_gtol_and_skip_eps_may_be_zero(method):
+    """gtol and skip_eps are real numbers >= 0 (closed at 0, as Newton's gtol and L-BFGS's
+    skip_eps): 0 is accepted (gtol = 0: never stop on the gradient; skip_eps = 0: skip only
+    when y^T s <= 0). Three iterations on Rosenbrock from (-1.2, 1) end at maxiter."""
+    res = minimize(rosen, [-1.2, 1.0], method=method, gtol=0.0, skip_eps=0.0, maxiter=3)
+    assert res.nit == 3 and res.status == 1
+    for key in ("gtol", "skip_eps"):
+        with pytest.raises(ValueError, match=key):
+            minimize(rosen, [-1.2, 1.0], method=method, maxiter=3, **{key: -1e-300})

@@ -7,7 +7,8 @@ defaults left out must be bit for bit the run with those values written out, thr
 ``zo_gd``, through ``minimize(method="zo-gd")`` and through the optimizer. A different seed
 gives a different run (so the comparison does see the seed).
 
-``NelderMeadSimplex.start`` defaults to the standard coefficients. CMA-ES's Heaviside
+``NelderMeadSimplex.start`` defaults to the standard coefficients. ZO-GD reports status 3 for a
+non-finite value met at its last iterate. CMA-ES's Heaviside
 :math:`h_\sigma` after the second generation, with the normaliser
 :math:`\sqrt{1 - (1 - c_\sigma)^{2(g+1)}}` of Hansen's tutorial, on either side of its
 threshold, read from the evolution path :math:`p_c` that it gates.
@@ -132,3 +133,26 @@ def test_cmaes_h_sigma_at_the_second_generation(factor, h2):
     np.testing.assert_allclose(state.p_sigma, (2.0 - c_s) * math.sqrt(c_s * (2.0 - c_s) * mu_eff)
                                * v, rtol=1e-12, atol=0)
     np.testing.assert_allclose(state.p_c, ((1.0 - c_c) + h2) * k_c * v, rtol=1e-12, atol=1e-300)
+
+
+# --------------------------------------------------------------------------- ZO-GD's last value
+def _blowup(x):
+    """s = ||x||^2 below 25, inf from there (an overflow past a radius of 5)."""
+    s = float((x * x).sum().item())
+    return s if s < 25.0 else math.inf
+
+
+def test_zo_gd_reports_a_nonfinite_value_met_at_the_last_iterate():
+    """zo_gd's status 3 ("at a non-finite value", its docstring) also when that value is met at
+    the last iterate, after the budget is spent. With ftarget set, f is evaluated at every
+    iterate. By hand: x0 = (3, 0), the coordinate estimate of grad ||x||^2 = (6, 0) (central
+    differences are exact on a quadratic, up to rounding; the probes 3 +- 1e-4 stay inside the
+    radius), lr = 2: x1 = (-9, 0), where f = inf. maxiter = 1, so the loop ends there."""
+    res = zo_gd(_blowup, [3.0, 0.0], lr=2.0, estimator="coordinate", maxiter=1, ftarget=0.0)
+    np.testing.assert_allclose(res.x, [-9.0, 0.0], rtol=1e-9, atol=1e-9)
+    assert res.nit == 1
+    assert res.fun == math.inf
+    assert res.status == 3 and not res.success
+    # one more step is the same verdict, met at the top of the loop
+    assert zo_gd(_blowup, [3.0, 0.0], lr=2.0, estimator="coordinate", maxiter=2,
+                 ftarget=0.0).status == 3
