@@ -21,6 +21,7 @@ cubic and of minimize's real-number options.
 * ``minimize``'s gradient methods take ``gtol`` / ``skip_eps`` as real numbers: a bool or a
   string is refused with ``ValueError`` (the parameter-check convention of docs/optimizers.md:
   a bool is not a number); 0 is accepted for both; ``maxiter=None`` is 200 n iterations.
+* ``lbfgs``'s memory ``m`` is an integer >= 1.
 """
 import math
 
@@ -30,6 +31,7 @@ import pytest
 import minigrad as mg
 from optimizers.line_search import LineSearchResult, strong_wolfe
 from optimizers.minimize import minimize
+from optimizers.second_order.lbfgs import LBFGS
 from optimizers.second_order.newton import Newton, cg_newton_direction
 
 
@@ -374,3 +376,24 @@ def test_gtol_and_skip_eps_may_be_zero(method):
     for key in ("gtol", "skip_eps"):
         with pytest.raises(ValueError, match=key):
             minimize(rosen, [-1.2, 1.0], method=method, maxiter=3, **{key: -1e-300})
+
+
+@pytest.mark.parametrize("m", [0, -1])
+def test_lbfgs_memory_must_be_at_least_one_pair(m):
+    """lbfgs's memory m is an integer >= 1 (the last m pairs; the LBFGS optimizer checks the
+    same range): m = 0 or less raises ValueError naming m, in minimize and in the optimizer."""
+    with pytest.raises(ValueError, match=r"\bm\b"):
+        minimize(rosen, [-1.2, 1.0], method="l-bfgs", m=m)
+    with pytest.raises(ValueError, match=r"\bm\b"):
+        LBFGS([mg.Tensor(np.zeros(2), requires_grad=True)], m=m)
+
+
+def test_lbfgs_with_one_pair_is_valid():
+    """m = 1 (the smallest memory) is accepted and L-BFGS still solves the quadratic
+    f = 1/2 x^T A x - b^T x to gtol."""
+    A = np.array([[3.0, 1.0], [1.0, 2.0]])
+    b = np.array([1.0, 1.0])
+    res = minimize(lambda x: (0.5 * float(x @ (A @ x)) - float(b @ x), A @ x - b),
+                   [2.0, -1.0], method="l-bfgs", jac=True, m=1)
+    assert res.success
+    np.testing.assert_allclose(res.x, np.linalg.solve(A, b), atol=1e-5)
