@@ -22,6 +22,7 @@ cubic and of minimize's real-number options.
   string is refused with ``ValueError`` (the parameter-check convention of docs/optimizers.md:
   a bool is not a number); 0 is accepted for both; ``maxiter=None`` is 200 n iterations.
 * ``lbfgs``'s memory ``m`` is an integer >= 1.
+* a failed Wolfe search along a ray returns its best trial, as seen, with the calls it made.
 """
 import math
 
@@ -29,7 +30,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
-from optimizers.line_search import LineSearchResult, strong_wolfe
+from optimizers.line_search import LineSearchResult, Objective, line_search_wolfe, strong_wolfe
 from optimizers.minimize import minimize
 from optimizers.second_order.lbfgs import LBFGS
 from optimizers.second_order.newton import Newton, cg_newton_direction
@@ -397,3 +398,50 @@ def test_lbfgs_with_one_pair_is_valid():
                    [2.0, -1.0], method="l-bfgs", jac=True, m=1)
     assert res.success
     np.testing.assert_allclose(res.x, np.linalg.solve(A, b), atol=1e-5)
+
+
+# --------------------------------------------------------------------------- the ray's best point
+def test_failed_wolfe_search_returns_its_best_trial_without_evaluating_again():
+    """Along a ray of an Objective with a separate gradient, a failed search returns the trial
+    with the lowest value (module docstring of line_search) with the f seen there, and
+    nfev / njev are the calls it made (the functions count their own calls).
+
+    f(x) = -x + a x^2 + b x^3 + c x^4 in 1-D from x = 0 along p = 1 (f(0) = 0, f'(0) = -1),
+    with a, b, c solved so that f(1) = -0.9e-4 and, at the zoom's first trial
+    t = 1 / (2 (1 - 0.9e-4)) (the minimiser of the quadratic through f(0), f'(0), f(1), inside
+    [0.1, 0.9]), f(t) = -0.7e-4 and
+    f'(t) = 0.95. So: a_1 = 1 fails Armijo (-0.9e-4 > -1e-4) but is the lowest value; t passes
+    Armijo (-0.7e-4 <= -1e-4 t) and is below f(0), so its slope is taken (|0.95| > 0.9: not
+    accepted); maxzoom = 1 ends the search: status 1 at alpha = 1 with f(1), two calls of f,
+    one of the gradient."""
+    f1, ft, dft = -0.9e-4, -0.7e-4, 0.95
+    t = 1.0 / (2.0 * (1.0 + f1))                        # -f'(0) / (2 (f(1) - f(0) - f'(0)))
+    a, b, c = np.linalg.solve([[1.0, 1.0, 1.0], [t ** 2, t ** 3, t ** 4],
+                               [2 * t, 3 * t ** 2, 4 * t ** 3]], [f1 + 1.0, ft + t, dft + 1.0])
+    fcalls, gcalls = [], []
+
+    def f(x):
+        fcalls.append(float(x[0]))
+        u = float(x[0])
+        return -u + a * u ** 2 + b * u ** 3 + c * u ** 4
+
+    def g(x):
+        gcalls.append(float(x[0]))
+        u = float(x[0])
+        return np.array([-1.0 + 2 * a * u + 3 * b * u ** 2 + 4 * c * u ** 3])
+
+    assert f(np.array([1.0])) == pytest.approx(f1, rel=1e-9, abs=1e-15)
+    assert f(np.array([t])) == pytest.approx(ft, rel=1e-9, abs=1e-15)
+    assert g(np.array([t]))[0] == pytest.approx(dft, rel=1e-12)
+    fcalls.clear(), gcalls.clear()
+    x0 = np.array([0.0])
+    obj = Objective(f, x0, jac=g)
+    res = line_search_wolfe(obj, x0, np.array([1.0]), 0.0, np.array([-1.0]), alpha0=1.0,
+                            maxzoom=1)
+    assert res.status == 1
+    assert res.alpha == 1.0
+    np.testing.assert_array_equal(res.x, [1.0])
+    assert res.f == pytest.approx(f1, rel=1e-9)
+    assert fcalls[0] == 1.0 and fcalls[1] == pytest.approx(t, rel=1e-12)
+    assert len(fcalls) == 2 and len(gcalls) == 1
+    assert (res.nfev, res.njev) == (2, 1) == (obj.nfev, obj.njev)
