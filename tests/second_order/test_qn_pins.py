@@ -23,6 +23,7 @@ cubic and of minimize's real-number options.
   a bool is not a number); 0 is accepted for both; ``maxiter=None`` is 200 n iterations.
 * ``lbfgs``'s memory ``m`` is an integer >= 1.
 * a failed Wolfe search along a ray returns its best trial, as seen, with the calls it made.
+* BFGS / L-BFGS stop at a failed search's point only when it lowers f strictly.
 """
 import math
 
@@ -445,3 +446,31 @@ def test_failed_wolfe_search_returns_its_best_trial_without_evaluating_again():
     assert fcalls[0] == 1.0 and fcalls[1] == pytest.approx(t, rel=1e-12)
     assert len(fcalls) == 2 and len(gcalls) == 1
     assert (res.nfev, res.njev) == (2, 1) == (obj.nfev, obj.njev)
+
+
+# --------------------------------------------------------------------------- a failed search
+def _failing_search_to(alpha):
+    """A line search that fails (status 1) and reports the point x + alpha p as its best."""
+    def search(obj, x, p, f, g, alpha0):
+        xn = x + alpha * p
+        fn, gn = obj.fg(xn)
+        return LineSearchResult(alpha, fn, float(gn @ p), 1, 1, 1, "failed", x=xn, f=fn, g=gn)
+    return search
+
+
+@pytest.mark.parametrize("method", ["bfgs", "l-bfgs"])
+def test_a_failed_search_moves_only_to_a_strictly_lower_point(method):
+    """When the line search fails, the run stops (status 2) at the search's point only if it
+    lowers f strictly (the best point of a failed search is the trial with the lowest value
+    below phi(0), line_search's module docstring). f = x^2 from x0 = 1: p_0 = -g = -2 (H_0 = I,
+    so no retry). alpha = 1 lands on x = -1 with the same f = 1: not kept, x stays 1;
+    alpha = 1/2 lands on 0 (f = 0 < 1): kept."""
+    fun = lambda x: (float(x @ x), 2.0 * x)
+    same = minimize(fun, [1.0], method=method, jac=True, line_search=_failing_search_to(1.0))
+    assert same.status == 2 and same.nit == 0
+    np.testing.assert_array_equal(same.x, [1.0])
+    assert same.fun == 1.0
+    lower = minimize(fun, [1.0], method=method, jac=True, line_search=_failing_search_to(0.5))
+    assert lower.status == 2 and lower.nit == 0
+    np.testing.assert_array_equal(lower.x, [0.0])
+    assert lower.fun == 0.0

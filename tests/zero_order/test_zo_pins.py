@@ -12,6 +12,7 @@ non-finite value met at its last iterate. CMA-ES's Heaviside
 :math:`h_\sigma` after the second generation, with the normaliser
 :math:`\sqrt{1 - (1 - c_\sigma)^{2(g+1)}}` of Hansen's tutorial, on either side of its
 threshold, read from the evolution path :math:`p_c` that it gates.
+CMA-ES's :math:`c_\mu` capped at :math:`1 - c_1` (Table 1).
 """
 import math
 
@@ -20,7 +21,7 @@ import pytest
 
 import minigrad as mg
 from optimizers.minimize import minimize
-from optimizers.zero_order.cmaes import CMAESState
+from optimizers.zero_order.cmaes import CMAESState, cma_parameters
 from optimizers.zero_order.nelder_mead import NelderMeadSimplex
 from optimizers.zero_order.zo_gd import ZeroOrderGD, zo_gd
 
@@ -156,3 +157,27 @@ def test_zo_gd_reports_a_nonfinite_value_met_at_the_last_iterate():
     # one more step is the same verdict, met at the top of the loop
     assert zo_gd(_blowup, [3.0, 0.0], lr=2.0, estimator="coordinate", maxiter=2,
                  ftarget=0.0).status == 3
+
+
+# --------------------------------------------------------------------------- CMA-ES's c_mu
+@pytest.mark.parametrize("N, lam", [(1, 100), (2, 200), (3, 10)])
+def test_cma_parameters_c_mu_is_capped_at_one_minus_c_1(N, lam):
+    """c_mu = min(1 - c_1, alpha_cov (1/4 + mu_eff + 1/mu_eff - 2) / ((N + 2)^2 + alpha_cov mu_eff
+    / 2)) with alpha_cov = 2 (Hansen's tutorial, Table 1; module docstring), written out here.
+    With a population large for the dimension (N = 1, lambda = 100; N = 2, lambda = 200) the
+    second term exceeds 1 - c_1, so the cap decides and c_1 + c_mu = 1 exactly; with the default
+    lambda of N = 3 (10) it does not."""
+    mu = lam // 2
+    wp = [math.log((lam + 1) / 2.0) - math.log(i) for i in range(1, mu + 1)]
+    w = [v / sum(wp) for v in wp]
+    mu_eff = 1.0 / sum(v * v for v in w)
+    c_1 = 2.0 / ((N + 1.3) ** 2 + mu_eff)
+    rank_mu = 2.0 * (0.25 + mu_eff + 1.0 / mu_eff - 2.0) / ((N + 2.0) ** 2 + mu_eff)
+    P = cma_parameters(N, popsize=lam)
+    assert P["c_1"] == pytest.approx(c_1, rel=1e-12)
+    assert P["c_mu"] == pytest.approx(min(1.0 - c_1, rank_mu), rel=1e-12)
+    if lam >= 100:
+        assert rank_mu > 1.0 - c_1
+        assert P["c_1"] + P["c_mu"] == pytest.approx(1.0, rel=1e-15)
+    else:
+        assert rank_mu < 1.0 - c_1
