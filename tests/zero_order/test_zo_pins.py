@@ -13,6 +13,7 @@ non-finite value met at its last iterate. CMA-ES's Heaviside
 :math:`\sqrt{1 - (1 - c_\sigma)^{2(g+1)}}` of Hansen's tutorial, on either side of its
 threshold, read from the evolution path :math:`p_c` that it gates.
 CMA-ES's :math:`c_\mu` capped at :math:`1 - c_1` (Table 1).
+The documented defaults of CMAES, OnePlusOneES and GeneticAlgorithm, as for ZeroOrderGD.
 """
 import math
 
@@ -21,7 +22,9 @@ import pytest
 
 import minigrad as mg
 from optimizers.minimize import minimize
-from optimizers.zero_order.cmaes import CMAESState, cma_parameters
+from optimizers.zero_order.cmaes import CMAES, CMAESState, cma_parameters
+from optimizers.zero_order.evolution import OnePlusOneES
+from optimizers.zero_order.genetic import GeneticAlgorithm
 from optimizers.zero_order.nelder_mead import NelderMeadSimplex
 from optimizers.zero_order.zo_gd import ZeroOrderGD, zo_gd
 
@@ -181,3 +184,35 @@ def test_cma_parameters_c_mu_is_capped_at_one_minus_c_1(N, lam):
         assert P["c_1"] + P["c_mu"] == pytest.approx(1.0, rel=1e-15)
     else:
         assert rank_mu < 1.0 - c_1
+
+
+# --------------------------------------------------------------------------- optimizers' defaults
+N3 = 3
+DOCUMENTED_OPTIMIZER_DEFAULTS = [
+    # CMAES: "Defaults: sigma0=0.5, popsize from Table 1, seed=0" (lambda = 4 + floor(3 ln 3) = 7)
+    ("CMAES", dict(sigma0=0.5, popsize=4 + int(math.floor(3.0 * math.log(N3))), seed=0)),
+    # OnePlusOneES: "Defaults: sigma0=0.5, damping sqrt(n + 1), seed=0"
+    ("OnePlusOneES", dict(sigma0=0.5, damping=math.sqrt(N3 + 1.0), seed=0)),
+    # GeneticAlgorithm, "as genetic_algorithm": P = 50, e = 2, k = 3, p_c = 0.9, alpha = 0.5,
+    # p_m = 1/n, sigma_m = 0.1, beta = 0.98 (genetic's module docstring), seed=0 (its signature)
+    ("GeneticAlgorithm", dict(popsize=50, elitism=2, tournament=3, crossover=0.9, alpha=0.5,
+                              mutation_rate=1.0 / N3, mutation_scale=0.1, mutation_decay=0.98,
+                              seed=0)),
+]
+
+
+@pytest.mark.parametrize("name, documented", DOCUMENTED_OPTIMIZER_DEFAULTS,
+                         ids=[n for n, _ in DOCUMENTED_OPTIMIZER_DEFAULTS])
+def test_zero_order_optimizer_defaults_are_the_documented_ones(name, documented):
+    """The optimizer built without options runs bit for bit as the one with the documented
+    values written out (three steps on f = sum (i + 1) x_i^2 in 3-D); seed 1 runs differently."""
+    cls = {"CMAES": CMAES, "OnePlusOneES": OnePlusOneES, "GeneticAlgorithm": GeneticAlgorithm}[name]
+    runs = []
+    for kw in ({}, documented, dict(documented, seed=1)):
+        x = mg.Tensor(X0.copy(), requires_grad=True)
+        opt = cls([x], **kw)
+        losses = [float(opt.step(lambda: quad(x))) for _ in range(3)]
+        runs.append((x.data.copy(), losses))
+    np.testing.assert_array_equal(runs[0][0], runs[1][0])
+    assert runs[0][1] == runs[1][1]
+    assert not (np.array_equal(runs[2][0], runs[1][0]) and runs[2][1] == runs[1][1])
