@@ -17,7 +17,7 @@ cubic and of minimize's real-number options.
 * the bracketing phase of ``strong_wolfe`` extrapolates to the cubic's minimiser clamped to
   ``[2 a_i, 10 a_i]``, and to ``10 a_i`` when the cubic has no minimiser beyond ``a_i``; its zoom
   evaluates a slope at a rejected trial only when ``slopes_free=True`` and never at a non-finite
-  value.
+  value, and does not use a non-finite slope in its interpolation.
 * ``minimize``'s gradient methods take ``gtol`` / ``skip_eps`` as real numbers: a bool or a
   string is refused with ``ValueError`` (the parameter-check convention of docs/optimizers.md:
   a bool is not a number); 0 is accepted for both; ``maxiter=None`` is 200 n iterations.
@@ -209,6 +209,29 @@ def test_zoom_uses_the_exact_three_point_cubic_from_a_nonzero_left_end():
     assert res.phi == pytest.approx(-2.0, rel=1e-12)
     assert abs(res.derphi) <= 1e-11
     assert (res.nfev, res.njev) == (3, 2)
+
+
+def test_zoom_treats_a_nonfinite_slope_at_the_interval_end_as_unknown():
+    """With slopes_free=True the slope is taken at the rejected a_1 = 3 as well; here it is inf
+    (an overflow in the gradient only), so it is not used: phi(a) = a^3 - 3a, c2 = 0.1. By hand:
+    the first zoom trial is the quadratic's 0.5 (phi'(3) unknown, no third point yet), which
+    passes Armijo with phi'(0.5) = -2.25 (curvature fails, lo = 0.5, third point 0); the next
+    is the three-point cubic of eq. 3.58 through phi(0.5), phi'(0.5), phi(3), phi(0), which is
+    phi itself: its minimiser 1, accepted. (The two-slope cubic cannot use phi'(3) = inf.)"""
+    calls, slopes = [], []
+
+    def phi(a):
+        calls.append(a)
+        return a ** 3 - 3.0 * a
+
+    def dphi(a):
+        slopes.append(a)
+        return math.inf if a == 3.0 else 3.0 * a * a - 3.0
+
+    res = strong_wolfe(phi, dphi, phi0=0.0, derphi0=-3.0, alpha0=3.0, c2=0.1, slopes_free=True)
+    assert calls[:2] == [3.0, 0.5] and slopes[:2] == [3.0, 0.5]
+    assert len(calls) == 3 and calls[2] == pytest.approx(1.0, rel=1e-12)
+    assert res.status == 0 and res.alpha == pytest.approx(1.0, rel=1e-12)
 
 
 def test_bracketing_extrapolates_by_ten_when_the_cubic_minimiser_is_below_the_step():
