@@ -1,10 +1,38 @@
-"""Shared fixtures: the backend fixture runs a test on NumPy always, and on CuPy when CuPy is
-importable and a GPU is present (so the same suite runs on a GPU machine)."""
-import pytest
+"""Shared fixtures and collection rules.
 
-import minigrad
+* The backend fixture runs a test on NumPy always, and on CuPy when CuPy is importable and a GPU
+  is present (so the same suite runs on a GPU machine).
+* BLAS runs single-threaded in the test processes: the suite runs in parallel (``-n auto``, one
+  pytest-xdist worker per core), and a multi-threaded BLAS in every worker oversubscribes the
+  cores (OpenBLAS threads spin while they wait, which slows a busy machine down severalfold).
+  The variables must be set before NumPy is first imported, so they come first in this file;
+  a value already in the environment is kept.
+* The tests that use an experiment's quick run (the module-scoped ``quick_run`` / ``quick_runs``
+  fixtures of ``tests/experiments``) are marked ``slow``. Under xdist the tests of one file run
+  on one worker (``--dist loadfile`` in the pytest options), so each module's experiments run
+  once, not once per worker.
+"""
+import os
+
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import pytest  # noqa: E402
+
+import minigrad  # noqa: E402
 
 BACKENDS = ["numpy"] + (["cupy"] if minigrad.cupy_available() else [])
+
+#: the module-scoped fixtures that run experiments (tests/experiments/test_exp_*.py)
+QUICK_RUN_FIXTURES = {"quick_run", "quick_runs"}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    # tryfirst: the mark must be on the items before ``-m`` deselects them
+    for item in items:
+        if QUICK_RUN_FIXTURES & set(item.fixturenames):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(params=BACKENDS)
