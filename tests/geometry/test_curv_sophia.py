@@ -1,6 +1,8 @@
 """Sophia (optimizers.sophia): the two Hessian estimators against their expectations (closed
 forms), the clipping bound, the sign step before any estimate, the equivalence of the lecture's
 and the paper's parameterisations, the estimate schedule, and convergence with companions."""
+import functools
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -26,10 +28,22 @@ def _smooth_problem(n=6, seed=0):
     return x, (lambda: 0.5 * (x @ (At @ x)) + mg.cos(x).sum()), H
 
 
-def _hutchinson_means(probe, N, scale=1.0):
+@functools.lru_cache(maxsize=None)
+def _hutchinson_estimates(probe, N):
+    """N estimates of the smooth problem's Hessian diagonal (seeded draws (17, i)) and H:
+    computed once per (probe, N), so the unbiasedness test and its biased companion look at the
+    same estimates (read-only arrays)."""
     x, f, H = _smooth_problem()
     est = np.array([hutchinson_diagonal(f, [x], B.host_rng((17, i)), probe)[0]
-                    for i in range(N)]) * scale
+                    for i in range(N)])
+    est.setflags(write=False)
+    H.setflags(write=False)
+    return est, H
+
+
+def _hutchinson_means(probe, N, scale=1.0):
+    est, H = _hutchinson_estimates(probe, N)
+    est = est * scale
     diag = np.diag(H)
     if probe == "gaussian":   # Var[u_j (Hu)_j] = 2 H_jj^2 + sum_{k != j} H_jk^2
         var = diag**2 + np.sum(H**2, axis=1)
@@ -38,6 +52,7 @@ def _hutchinson_means(probe, N, scale=1.0):
     return est.mean(axis=0), diag, Z * np.sqrt(var / N)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("probe", ["gaussian", "rademacher"])
 def test_hutchinson_is_unbiased_for_the_hessian_diagonal(probe):
     """The mean of N = 3000 estimates lies within 4 standard errors (exact variances above) of
@@ -63,6 +78,7 @@ def test_one_hutchinson_estimate_is_u_times_minigrad_hvp(probe):
     np.testing.assert_allclose(est, u * (H @ u), rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.slow
 def test_a_biased_estimator_fails_the_same_interval():
     """The companion: 5% too large (Rademacher, whose interval is narrow) is rejected."""
     mean, diag, half = _hutchinson_means("rademacher", 3000, scale=1.05)
@@ -101,6 +117,7 @@ def _gnb_samples(X, W0, N, labels=None):
     return np.array(out)
 
 
+@pytest.mark.slow
 def test_gnb_is_unbiased_for_the_gauss_newton_diagonal():
     """Labels sampled from the model's own softmax: E[B g_hat * g_hat] is the Gauss-Newton
     diagonal (Bartlett). Interval: 4 sample standard errors, N = 2000."""
@@ -111,6 +128,7 @@ def test_gnb_is_unbiased_for_the_gauss_newton_diagonal():
     assert np.all(est >= 0)
 
 
+@pytest.mark.slow
 def test_gnb_with_labels_not_from_the_model_is_biased():
     """The companion: uniformly random labels give another expectation; the interval rejects it."""
     X, W0 = _softmax_regression()
