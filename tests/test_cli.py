@@ -7,6 +7,7 @@ import pytest
 from experiments.__main__ import main
 
 
+@pytest.mark.slow
 def test_python_m_experiments_exits_zero():
     r = subprocess.run([sys.executable, "-m", "experiments"], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
@@ -31,6 +32,7 @@ def test_missing_cupy_is_a_clear_error(capsys, tmp_path):
     assert "cupy" in capsys.readouterr().err.lower()
 
 
+@pytest.mark.slow
 def test_run_writes_figure_verdict_and_report(tmp_path):
     out = tmp_path / "res"
     assert main(["run", "schedules-gallery", "--quick", "--out", str(out)]) == 0
@@ -42,6 +44,7 @@ def test_run_writes_figure_verdict_and_report(tmp_path):
     assert main(["report", "--out", str(out)]) == 0
 
 
+@pytest.mark.slow
 def test_jobs_run_in_parallel_processes(tmp_path):
     # two cheap experiments in two processes, through the real command line: the workers are
     # spawned, so the functions they run must be importable outside ``__main__`` (``run all
@@ -69,6 +72,7 @@ def test_report_without_results_is_a_clear_error(tmp_path, capsys):
     assert main(["report", "--out", str(tmp_path / "nothing")]) == 2
 
 
+@pytest.mark.slow
 def test_an_experiment_that_raises_is_an_error_row_and_the_others_still_run(tmp_path, capsys,
                                                                             monkeypatch):
     from experiments import registry

@@ -25,6 +25,7 @@ the float64 rounding of the quantity measured (stated per check).
 import math
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -131,6 +132,7 @@ def logistic(draw_mu):
 
 
 # ----------------------------------------------------------------------------- smooth convex
+@pytest.mark.slow
 @SETTINGS
 @given(q=quadratics(convex_only=True), h=st.floats(0.05, 1.0))
 def test_gd_convex_quadratic_bound_at_every_iterate(q, h):
@@ -138,6 +140,7 @@ def test_gd_convex_quadratic_bound_at_every_iterate(q, h):
     assert convex_violations(f, q.f_star, q.L, nearest_minimiser_distance2(q), h).size == 0
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(L=st.floats(0.1, 10.0), N=st.integers(1, 50), dim=st.integers(1, 6),
        seed=st.integers(0, 2**16), scale=st.floats(0.05, 20.0), h=st.floats(0.05, 1.0))
@@ -150,6 +153,7 @@ def test_gd_convex_bound_on_huber_functions_from_random_starts(L, N, dim, seed, 
     assert convex_violations(f, 0.0, L, float(x0 @ x0), h).size == 0
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(p=logistic(st.floats(0.001, 0.5)))
 def test_gd_convex_bound_on_logistic_regression(p):
@@ -168,6 +172,7 @@ def test_gd_convex_bound_is_attained_on_the_huber_worst_case(N, h, L, R, dim):
     assert math.isclose(f[N], p.gd_bound(), rel_tol=1e-9)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(q=quadratics(convex_only=True, starts=("random", "fastest")))
 def test_companion_convex_step_2_5_over_L_violates_the_bound(q):
@@ -194,6 +199,7 @@ def test_companion_convex_the_worst_case_breaks_a_smaller_bound():
 
 
 # ----------------------------------------------------------------------------- strongly convex
+@pytest.mark.slow
 @SETTINGS
 @given(q=quadratics())
 def test_gd_strongly_convex_quadratic_distance_contracts(q):
@@ -201,6 +207,7 @@ def test_gd_strongly_convex_quadratic_distance_contracts(q):
     assert strongly_convex_violations(d2, q.mu, q.L, rounding_atol(q, d2[0])).size == 0
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(p=logistic(st.floats(0.01, 1.0)))
 def test_gd_strongly_convex_logistic_distance_contracts(p):
@@ -213,6 +220,7 @@ def test_gd_strongly_convex_logistic_distance_contracts(p):
     assert strongly_convex_violations(d2, p.mu, p.L, atol).size == 0
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(q=quadratics(starts=("random", "fastest")))
 def test_companion_strongly_convex_step_2_5_over_L_violates(q):
@@ -241,6 +249,7 @@ def nonconvex(draw):
     return P.Rastrigin(dim=dim, A=A, x0=x0)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(p=nonconvex())
 def test_gd_nonconvex_min_gradient_norm_bound(p):
@@ -248,6 +257,7 @@ def test_gd_nonconvex_min_gradient_norm_bound(p):
     assert nonconvex_violations(f, g2, p.f_star, p.L).size == 0
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(dim=st.integers(1, 6), seed=st.integers(0, 2**16), spread=st.floats(0.5, 8.0))
 def test_companion_nonconvex_step_2_5_over_L_violates(dim, seed, spread):
@@ -260,6 +270,7 @@ def test_companion_nonconvex_step_2_5_over_L_violates(dim, seed, spread):
     assert nonconvex_violations(f, g2, p.f_star, p.L).size > 0
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(dim=st.integers(1, 6), seed=st.integers(0, 2**16), spread=st.floats(0.5, 8.0))
 def test_companion_nonconvex_broken_update_violates(dim, seed, spread):

@@ -27,6 +27,7 @@ Item 6 (unbiasedness): the average of :math:`\nabla f_i(x)` over all :math:`i` i
 import math
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -92,6 +93,7 @@ def descent_run(p, steps, batch_size, seed, lr_scale=1.0):
     return np.array(out)
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(problem=finite_sum(), batch_frac=st.floats(0.0, 1.0))
 def test_minibatch_descent_inequality_holds_at_every_step(problem, batch_frac):
@@ -112,6 +114,7 @@ def test_minibatch_descent_inequality_with_full_batch_is_the_descent_lemma():
         assert np.all(res[:, 0] <= res[:, 1])
 
 
+@pytest.mark.slow
 @settings(deadline=None, derandomize=True, max_examples=10)
 @given(seed=st.integers(0, 10_000), d=st.integers(2, 6))
 def test_companion_step_2_over_L_violates_the_inequality(seed, d):
@@ -124,6 +127,7 @@ def test_companion_step_2_over_L_violates_the_inequality(seed, d):
     assert np.any(res[:, 0] > res[:, 1])
 
 
+@pytest.mark.slow
 @settings(deadline=None, derandomize=True, max_examples=10)
 @given(problem=finite_sum(), B=st.integers(1, 5))
 def test_unbiased_minibatch_gradient(problem, B):

@@ -44,6 +44,7 @@ parameter: the spectral radius exceeds :math:`\rho`).
 import math
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -127,6 +128,7 @@ def test_spectral_radius_of_the_iteration_matrix_is_rho(q):
     assert abs(spectral_radius(q, alpha, beta) - rho) <= 1e-6
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(q=quadratics(), form=st.sampled_from(["velocity", "accumulator"]))
 def test_heavy_ball_explicit_bound_at_every_iterate(q, form):
@@ -135,6 +137,7 @@ def test_heavy_ball_explicit_bound_at_every_iterate(q, form):
     assert bound_violations(dist, q.mu, q.L, alpha, rho, rounding_atol(q)).size == 0
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(q=quadratics(log_kappa=(1.0, 2.5)))
 def test_heavy_ball_beats_gd_rate(q):
@@ -148,6 +151,7 @@ def test_heavy_ball_beats_gd_rate(q):
 
 
 # ----------------------------------------------------------------------------- companions
+@pytest.mark.slow
 @SETTINGS
 @given(q=quadratics(starts=("random", "fastest")))
 def test_companion_twice_the_optimal_step_violates_the_bound(q):
@@ -156,6 +160,7 @@ def test_companion_twice_the_optimal_step_violates_the_bound(q):
     assert bound_violations(dist, q.mu, q.L, alpha, rho, rounding_atol(q)).size > 0
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(q=quadratics(log_kappa=(1.0, 3.0), starts=("random", "slowest", "fastest")))
 def test_companion_gd_with_its_best_step_violates_the_heavy_ball_bound(q):

@@ -215,6 +215,7 @@ def test_stacked_view_matches_the_problem():
 
 
 # --------------------------------------------------------------------------- theorem 1
+@pytest.mark.slow
 @PROPERTY
 @given(problem=strongly_convex(), frac=st.floats(0.05, 0.95))
 def test_theorem1_constant_step_bound_in_expectation(problem, frac):
@@ -230,6 +231,7 @@ def test_theorem1_constant_step_bound_in_expectation(problem, frac):
     assert worst_excess(gaps, bound) <= 0
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(problem=strongly_convex(), frac=st.floats(0.2, 0.95))
 def test_theorem1_constant_step_does_not_converge(problem, frac):
@@ -269,6 +271,7 @@ def test_theorem1_check_fails_for_a_biased_gradient():
 
 
 # --------------------------------------------------------------------------- theorem 2
+@pytest.mark.slow
 @PROPERTY
 @given(problem=strongly_convex(allow_least_squares=False))
 def test_theorem2_decreasing_step_bound_in_expectation(problem):
@@ -301,6 +304,7 @@ def horizon_bound(k, R, alpha, sigma2):
     return R ** 2 / (2 * alpha * k) + alpha * sigma2 / 2
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(problem=convex(), factor=st.floats(0.25, 4.0))
 def test_theorem3_constant_step_averaged_iterate(problem, factor):
@@ -354,6 +358,7 @@ def inverse_sqrt_bound(k, R, alpha0, sigma2):
     return 5 * R ** 2 / (4 * alpha0 * np.sqrt(k)) + 5 * alpha0 * sigma2 * np.log(k + 1) / np.sqrt(k)
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(problem=convex(), c=st.floats(0.1, 1.0))
 def test_theorem4_inverse_sqrt_step_weighted_average(problem, c):

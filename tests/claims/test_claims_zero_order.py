@@ -24,6 +24,7 @@ and the same check fails.
 import math
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -66,6 +67,7 @@ def quadratics(draw, dims=(2, 8), spacings=("linear", "log", "random")):
                        radius=draw(st.floats(0.1, 10.0)))
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(q=quadratics())
 def test_zero_order_gd_linear_rate_with_the_factor_n(q):
@@ -75,6 +77,7 @@ def test_zero_order_gd_linear_rate_with_the_factor_n(q):
     assert violations(mean, se, q.mu, q.L, n).size == 0
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(q=quadratics(dims=(4, 8), spacings=("linear",)))
 def test_companion_step_8_over_nL_violates(q):

@@ -48,6 +48,7 @@ def test_ratio_to_bound_flags_a_violation(quick_run):
     assert np.nanmax(gd_rates.ratio_to_bound(tr)[1:]) > 1
 
 
+@pytest.mark.slow
 def test_a_step_outside_the_theorems_range_fails(tmp_path, monkeypatch):
     monkeypatch.setattr(gd_rates, "STEP", 2.5)
     with np.errstate(all="ignore"):

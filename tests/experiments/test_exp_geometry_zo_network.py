@@ -159,6 +159,7 @@ def test_zero_order_network_fails_when_the_cost_does_not_grow(quick_runs):
     assert v["verdict"] == "FAIL" and v["checks"] == [True, False]
 
 
+@pytest.mark.slow
 def test_target_runs_find_the_same_minimum_as_uncapped_runs(monkeypatch):
     """The capped search over the zero-order rates returns the fewest evaluations of the grid."""
     zo = zero_order_network

@@ -77,6 +77,7 @@ def test_noisy_runs_with_zero_noise_follow_the_deterministic_iteration(monkeypat
     assert np.all(tr["f_gap_se"] <= 1e-12)
 
 
+@pytest.mark.slow
 def test_broken_parameters_fail(tmp_path, monkeypatch):
     """Half the optimal momentum: the measured rate no longer matches the claimed one."""
     good = momentum.optimal_parameters

@@ -46,6 +46,7 @@ def test_the_oracle_is_the_problems_objective():
     assert fun(x) == pytest.approx(q.value(x), rel=1e-12)
 
 
+@pytest.mark.slow
 def test_a_step_beyond_the_1_over_nL_scale_fails(tmp_path, monkeypatch):
     monkeypatch.setattr(zod, "STEP", 1e3)  # 1000/(nL): the runs diverge at once
     with np.errstate(all="ignore"):

@@ -71,6 +71,7 @@ def test_negative_dominant_eigenvalue_matches_eigvalsh():
     assert res.converged and res.iterations > 2
 
 
+@pytest.mark.slow
 def test_network_hessians_match_the_dense_ones():
     """At the start of an MLP (loss-landscape's test) and of a smaller one (curvature-sharpness's
     test): the engine's dense Hessian, both modes."""

@@ -171,6 +171,7 @@ def test_negative_curvature_is_handled_and_reported(solver):
     assert abs(raw[1]) < 1e-2
 
 
+@pytest.mark.slow
 def test_newton_cg_uses_hessian_vector_products_only():
     A, y = _logistic_data(m=300, n=60, seed=2)
     f = _logistic_f(A, y)

@@ -116,6 +116,7 @@ def _least_squares(lr, steps, polar="newton_schulz"):
     return np.linalg.norm(W.numpy() - np.linalg.solve(A, B))
 
 
+@pytest.mark.slow
 def test_muon_converges_on_matrix_least_squares_with_a_decaying_step():
     """Muon's step has spectral norm about lr whatever the gradient: a decaying step converges,
     a constant one stalls (the companion)."""

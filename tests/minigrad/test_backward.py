@@ -131,6 +131,7 @@ def test_grad_argnums_and_value_and_grad():
         mg.grad(lambda x: x * 2.0)(a)
 
 
+@pytest.mark.slow
 def test_backward_through_a_chain_of_100000_operations():
     """The topological sort is iterative: a recursive one dies at a depth of about 1000."""
     x = Tensor(1.0, requires_grad=True)

@@ -36,6 +36,7 @@ def reddi_run(cls, steps, **kwargs):
     return np.array(xs)
 
 
+@pytest.mark.slow
 def test_reddi_counterexample_adam_drifts_to_plus_one_amsgrad_to_minus_one():
     adam = reddi_run(O.Adam, 101 * 100)
     ams = reddi_run(O.AMSGrad, 101 * 100)
@@ -99,6 +100,7 @@ def test_a_broken_update_fails_the_convergence_check(cls):
     assert _quadratic_error(broken, spec.quadratic) > 1.0
 
 
+@pytest.mark.slow
 def test_a_subtly_broken_update_fails_the_rosenbrock_check():
     spec = REGISTRY["Adam"]
     broken = type(spec)(name="broken", cls=BrokenAdam, quadratic=spec.quadratic,
@@ -136,6 +138,7 @@ def _finite_sum_run(make, steps, lr, seed=0):
     return float(np.linalg.norm(x.numpy() - problem.x_star))
 
 
+@pytest.mark.slow
 def test_variance_reduction_converges_where_sgd_with_the_same_step_stalls():
     lr, steps = 0.05, 600
     sgd = _finite_sum_run(lambda q, a: O.SGD(q, lr=a), steps, lr)

@@ -237,6 +237,7 @@ def test_converges_on_the_strongly_convex_quadratic(spec):
     assert err <= tol, f"{spec.name}: ||x - x*|| = {err:.3g} > {tol} after {setting.steps} steps"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
 def test_converges_on_rosenbrock(spec):
     problem, setting = rosenbrock(), spec.rosenbrock

@@ -58,6 +58,7 @@ def test_adam_fails_and_amsgrad_converges_on_the_counterexample(C):
     assert _adam(p, 20_000, 0.1, 0.0, beta2, amsgrad=True) < -0.99
 
 
+@pytest.mark.slow
 def test_reddi_synthetic_and_stochastic_versions():
     p = P.ReddiOnline.synthetic()
     assert (p.C, p.period, p.small) == (1010.0, 101, 10.0)

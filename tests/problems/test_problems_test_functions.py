@@ -91,6 +91,7 @@ def _local_refine(p, x, iters=100):
     return x
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(LANDSCAPES))
 def test_landscape_global_minimum_by_grid_search_and_refinement(name):
     p = P.landscape(name)

@@ -1,12 +1,15 @@
 """The schedules-gallery experiment: it draws every schedule, and its check can fail."""
 import json
 
+import pytest
+
 import schedules as S
 from experiments import registry
 from experiments import schedules_gallery as gallery
 from experiments.trace import load_traces
 
 
+@pytest.mark.slow
 def test_gallery_is_registered_and_passes(tmp_path):
     assert "experiments.schedules_gallery" in registry.experiment_modules()
     assert "schedules-gallery" in registry.all_experiments()

@@ -53,6 +53,7 @@ def test_one_fifth_rule_by_hand():
     assert s == pytest.approx(1.0)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("n", sorted(GA_BUDGET))
 def test_genetic_algorithm_reaches_the_sphere_minimum_within_budget(n):
     res = genetic_algorithm(sphere, np.ones(n), ftarget=1e-6, maxgen=10 ** 4,
@@ -60,6 +61,7 @@ def test_genetic_algorithm_reaches_the_sphere_minimum_within_budget(n):
     assert res.success and res.fun <= 1e-6 and res.nfev <= GA_BUDGET[n]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("n", [5, 10])
 def test_companion_ga_without_selection_pressure_fails(n):
     res = genetic_algorithm(sphere, np.ones(n), ftarget=1e-6, maxgen=10 ** 4,

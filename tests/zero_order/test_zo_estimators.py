@@ -45,6 +45,7 @@ def test_gaussian_smoothing_mean_is_the_gradient_on_a_quadratic_even_for_a_large
     assert_mean(samples(est, f, x, 1.0, 20000), g)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("est", [gaussian_forward, gaussian_symmetric], ids=["forward",
                                                                              "symmetric"])
 def test_gaussian_smoothing_mean_is_the_smoothed_gradient_not_the_gradient(est):
@@ -85,6 +86,7 @@ def test_forward_gaussian_variance_on_the_sphere(n):
     second_moment_check(np.sum((G - x) ** 2, axis=1), expected)
 
 
+@pytest.mark.slow
 def test_variance_grows_in_proportion_to_n():
     """The per-dimension variance E||G - g||^2 / ((n + 1) ||g||^2) is the same (1) for
     n = 4, 16, 64, while the variance itself grows 13-fold (and the same comparison against a
@@ -101,6 +103,7 @@ def test_variance_grows_in_proportion_to_n():
         second_moment_check(variances[2], 4 + 1)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("n", [3, 20])
 def test_two_point_with_factor_n_is_unbiased_with_second_moment_n(n):
     """e uniform on the sphere: E[n (g^T e) e] = g and E||G||^2 = n ||g||^2 on a quadratic."""

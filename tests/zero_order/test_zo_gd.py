@@ -37,11 +37,13 @@ def sphere_ratio_check(n, lr_factor, steps=30, seeds=range(300)):
         assert abs(mean - (1 - 1 / n) ** k) <= Z * se, (k, mean, (1 - 1 / n) ** k, se)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("n", [5, 10])
 def test_expected_squared_distance_shrinks_by_exactly_1_minus_1_over_n(n):
     sphere_ratio_check(n, 1.0)
 
 
+@pytest.mark.slow
 def test_companion_twice_the_step_breaks_the_rate():
     """With alpha = 2/(nL): E||x_{k+1}||^2 = (1 - 4/n + 4/n) ||x_k||^2, no progress at all; the
     same check fails."""
@@ -49,6 +51,7 @@ def test_companion_twice_the_step_breaks_the_rate():
         sphere_ratio_check(10, 2.0)
 
 
+@pytest.mark.slow
 def test_the_linear_rate_bound_on_a_random_strongly_convex_quadratic():
     """Spectrum in [mu, L] = [1, 10], n = 8, alpha = 1/(nL): the mean of f(x_k) - f* over seeds
     stays below (1 - mu/(nL))^k (f(x_0) - f*) (plus 5 standard errors) at every k."""

@@ -20,6 +20,7 @@ def shifted_sphere(x):
     return ((x - 0.5) ** 2).sum()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", sorted(OPTIONS))
 def test_result_on_the_backend_of_x0(method, backend, xp):
     x0 = xp.asarray([1.5, -1.0, 0.0])
