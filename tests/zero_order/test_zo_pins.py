@@ -14,6 +14,7 @@ non-finite value met at its last iterate. CMA-ES's Heaviside
 threshold, read from the evolution path :math:`p_c` that it gates.
 CMA-ES's :math:`c_\mu` capped at :math:`1 - c_1` (Table 1).
 The documented defaults of CMAES, OnePlusOneES and GeneticAlgorithm, as for ZeroOrderGD.
+CMA-ES's TolFun history length and its status 3 (non-finite values only).
 """
 import math
 
@@ -22,7 +23,7 @@ import pytest
 
 import minigrad as mg
 from optimizers.minimize import minimize
-from optimizers.zero_order.cmaes import CMAES, CMAESState, cma_parameters
+from optimizers.zero_order.cmaes import CMAES, CMAESState, cma_parameters, cmaes
 from optimizers.zero_order.evolution import OnePlusOneES
 from optimizers.zero_order.genetic import GeneticAlgorithm
 from optimizers.zero_order.nelder_mead import NelderMeadSimplex
@@ -216,3 +217,41 @@ def test_zero_order_optimizer_defaults_are_the_documented_ones(name, documented)
     np.testing.assert_array_equal(runs[0][0], runs[1][0])
     assert runs[0][1] == runs[1][1]
     assert not (np.array_equal(runs[2][0], runs[1][0]) and runs[2][1] == runs[1][1])
+
+
+# --------------------------------------------------------------------------- CMA-ES's stops
+@pytest.mark.parametrize("N, lam", [(2, 6), (3, 7)])
+def test_cmaes_tolfun_waits_for_10_plus_ceil_30_n_over_lambda_generations(N, lam):
+    """TolFun (Hansen's, module docstring): stop when the spread of the last generation's values
+    and of the best values of the last 10 + ceil(30 N / lambda) generations is below tolfun. On a
+    constant f the spread is 0 from the start, so the run stops exactly when that history is
+    full: N = 2 (lambda = 6): 10 + 10 = 20 generations; N = 3 (lambda = 7):
+    10 + ceil(90/7) = 23. Status 0, nfev = generations * lambda."""
+    gens = 10 + math.ceil(30 * N / lam)
+    res = cmaes(lambda x: 0.0, np.ones(N), maxfev=10_000)
+    assert res.status == 0 and "tolfun" in res.message
+    assert (res.nit, res.nfev) == (gens, gens * lam)
+
+
+def test_cmaes_status_3_when_no_value_was_ever_finite():
+    """Status 3 is for non-finite values only: f = inf everywhere stops after the first
+    generation (nit 1, nfev = lambda = 7 in 3-D), not a success."""
+    res = cmaes(lambda x: math.inf, np.ones(3), maxfev=1000)
+    assert res.status == 3 and not res.success
+    assert (res.nit, res.nfev) == (1, 7)
+
+
+def test_cmaes_goes_on_after_an_all_infinite_generation_once_a_finite_value_was_seen():
+    """f finite in the first generation only (the first 7 calls in 3-D, f = the call's index + 1)
+    and inf afterwards: a generation with no finite value does not stop a run that has a finite
+    best, so it ends at maxfev = 5 lambda (status 1) with the best value 1 of generation 1."""
+    calls = []
+
+    def f(x):
+        calls.append(1)
+        return float(len(calls)) if len(calls) <= 7 else math.inf
+
+    res = cmaes(f, np.ones(3), maxfev=35)
+    assert res.status == 1
+    assert (res.nit, res.nfev) == (5, 35)
+    assert res.fun == 1.0
