@@ -18,6 +18,7 @@ cubic and of minimize's real-number options.
   ``[2 a_i, 10 a_i]``, and to ``10 a_i`` when the cubic has no minimiser beyond ``a_i``; its zoom
   evaluates a slope at a rejected trial only when ``slopes_free=True`` and never at a non-finite
   value, and does not use a non-finite slope in its interpolation.
+* ``armijo_backtracking`` takes no step along a direction with ``phi'(0) >= 0``.
 * ``minimize``'s gradient methods take ``gtol`` / ``skip_eps`` as real numbers: a bool or a
   string is refused with ``ValueError`` (the parameter-check convention of docs/optimizers.md:
   a bool is not a number); 0 is accepted for both; ``maxiter=None`` is 200 n iterations.
@@ -31,7 +32,8 @@ import numpy as np
 import pytest
 
 import minigrad as mg
-from optimizers.line_search import LineSearchResult, Objective, line_search_wolfe, strong_wolfe
+from optimizers.line_search import (LineSearchResult, Objective, armijo_backtracking,
+                                    line_search_wolfe, strong_wolfe)
 from optimizers.minimize import minimize
 from optimizers.second_order.lbfgs import LBFGS
 from optimizers.second_order.newton import Newton, cg_newton_direction
@@ -274,15 +276,25 @@ def test_bracketing_extrapolates_by_ten_when_the_cubic_minimiser_is_the_step_its
 def test_bracketing_clamps_a_cubic_minimiser_just_beyond_the_step_to_twice_the_step():
     """phi(a) = (a - 3/2)^2 - 9/4 (phi'(0) = -3), c2 = 0.1: a_1 = 1 has phi' = -1, |.| > 0.3:
     extrapolate; the cubic of eq. 3.59 is exact on a quadratic, minimiser 3/2 in (1, 2):
-    clamped to 2 a_1 = 2."""
-    calls = []
+    clamped to 2 a_1 = 2. There phi(2) = -2 = phi(1) passes Armijo but is not below phi(a_1):
+    N&W Algorithm 3.5 zooms on [1, 2] at once (i = 2 > 1), without phi'(2); zoom's quadratic
+    through phi(1), phi'(1), phi(2) is exact: 3/2, where phi' = 0. Trials 1, 2, 3/2; slopes at
+    1 and 3/2 only."""
+    calls, slopes = [], []
 
     def phi(a):
         calls.append(a)
         return (a - 1.5) ** 2 - 2.25
 
-    strong_wolfe(phi, lambda a: 2.0 * (a - 1.5), phi0=0.0, derphi0=-3.0, alpha0=1.0, c2=0.1)
-    assert calls[:2] == [1.0, 2.0]
+    def dphi(a):
+        slopes.append(a)
+        return 2.0 * (a - 1.5)
+
+    res = strong_wolfe(phi, dphi, phi0=0.0, derphi0=-3.0, alpha0=1.0, c2=0.1)
+    assert calls == [1.0, 2.0, 1.5]
+    assert slopes == [1.0, 1.5]
+    assert (res.status, res.alpha, res.phi, res.derphi) == (0, 1.5, -2.25, 0.0)
+    assert (res.nfev, res.njev) == (3, 2)
 
 
 def _exp_phi(a):
@@ -342,6 +354,16 @@ def test_with_free_slopes_zoom_never_evaluates_a_slope_at_a_nonfinite_trial():
         assert trials[i + 1] == 0.5 * trials[i]
     assert res.status == 0 and 0.0 < res.alpha <= 0.05
     assert (res.nfev, res.njev) == (len(trials), len(slopes))
+
+
+@pytest.mark.parametrize("derphi0", [0.0, 0.5, 2.0])
+def test_armijo_refuses_a_direction_that_is_not_descent(derphi0):
+    """phi'(0) >= 0: status 2 ("not a descent direction; no step taken", line_search's module
+    docstring), alpha = 0, phi(0) returned, and phi is never called."""
+    calls = []
+    res = armijo_backtracking(lambda a: calls.append(a) or -1.0, 1.0, derphi0)
+    assert (res.status, res.alpha, res.phi, res.nfev) == (2, 0.0, 1.0, 0)
+    assert calls == []
 
 
 # --------------------------------------------------------------------------- real options
