@@ -99,7 +99,8 @@ def test_cg_at_negative_curvature_reports_the_products_made(at_once):
     if at_once:
         g, H, want, calls = np.array([1.0, 2.0]), -np.eye(2), [-1.0, -2.0], 1
     else:
-        g, H, want, calls = np.array([1.0, 0.1]), np.diag([1.0, -1.0]), [-1.01 / 0.99, -0.101 / 0.99], 2
+        g, H, calls = np.array([1.0, 0.1]), np.diag([1.0, -1.0]), 2
+        want = [-1.01 / 0.99, -0.101 / 0.99]
     hp = CountedHessp(H)
     d, negative, n = cg_newton_direction(hp, g, tol=1e-12, max_iter=10)
     np.testing.assert_allclose(d, want, rtol=1e-14, atol=0)
@@ -163,8 +164,9 @@ def test_minimize_newton_default_is_sixty_armijo_trials():
     """minimize_newton's documented default max_backtracks=60: on the constant f = 0 whose given
     gradient says it descends (g = 1, H = 1, so d = -1 and phi'(0) = -1), no trial satisfies
     Armijo, phi(a) = 0 > -1e-4 a (f = 0 keeps the right side exact: no rounding lets a tiny
-    step pass, as it would at f = 1 once 1e-4 a is below half an ulp of 1). The trials a = 2^-k, k = 0..59, all stay above
-    alpha_min = 1e-20 (2^-60 ~ 8.7e-19 too), so exactly 60 trials are made and the search fails:
+    step pass, as it would at f = 1 once 1e-4 a is below half an ulp of 1). The trials
+    a = 2^-k, k = 0..59, all stay above alpha_min = 1e-20 (2^-60 ~ 8.7e-19 too), so exactly 60
+    trials are made and the search fails:
     status 2, nfev = 1 (f and g at x_0) + 60, njev 1, nhev 1; the same as max_backtracks=60."""
     kw = dict(method="newton", jac=lambda x: np.ones_like(x), hess=lambda x: np.eye(1))
     res = minimize(lambda x: 0.0, [0.0], **kw)
