@@ -133,7 +133,7 @@ def time_hand(xp, make, n, repeats):
 
 def time_ours(xp, cls, kwargs, n, repeats):
     p, g = _fresh(xp, n)
-    x = minigrad.Tensor(p)
+    x = minigrad.Tensor(p, requires_grad=True)
     del p
     x.grad = g
     opt = cls([x], **kwargs)
@@ -169,7 +169,7 @@ def memory_hand(xp, make, n):
 
 def memory_ours(xp, cls, kwargs, n):
     p, g = _fresh(xp, n)
-    x = minigrad.Tensor(p)
+    x = minigrad.Tensor(p, requires_grad=True)
     del p
     x.grad = g
     tracemalloc.start()
