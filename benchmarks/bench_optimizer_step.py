@@ -16,7 +16,7 @@ Memory: ``tracemalloc`` (which sees NumPy's allocations) around one step, after 
 the peak of new allocations; and around the first step of a fresh optimizer (its state and
 scratch are created there). Reported in units of the parameter's size.
 
-Goal (issue 3): ours <= 1.2 x hand (out=), and extra memory <= the state arrays plus one
+Goal: ours <= 1.2 x hand (out=), and extra memory <= the state arrays plus one
 temporary of the parameter's size. The script prints the ratios and whether the goal holds;
 it is a measurement, not a test.
 """

@@ -1,9 +1,9 @@
 """From-scratch optimizers that mirror the lectures' formulas line by line.
 
-Filled by the optimizer issues: the core ``Optimizer`` API, first-order methods, geometry and
+The core ``Optimizer`` API, first-order methods, geometry and
 curvature methods, quasi-Newton, zero-order methods and a SciPy-style ``minimize``.
 
-First-order methods (issue 3), one family per module:
+First-order methods, one family per module:
 
 * :mod:`optimizers.base`: :class:`Optimizer` (parameter groups, state, schedules, state_dict);
 * :mod:`optimizers.sgd`: :class:`SGD`, :class:`Momentum`, :class:`NAG`;
@@ -18,13 +18,13 @@ First-order methods (issue 3), one family per module:
 * :mod:`optimizers.variance_reduced`: :class:`SVRG`, :class:`SAG` for finite sums;
 * :mod:`optimizers.registry`: one spec per optimizer, for the generic tests.
 
-Geometry and curvature (issue 4): :mod:`optimizers.norms` (dual norms and LMOs),
+Geometry and curvature: :mod:`optimizers.norms` (dual norms and LMOs),
 :mod:`optimizers.steepest` (:class:`SteepestDescent`, :class:`NormalizedGD`),
 :mod:`optimizers.newton_schulz` (polar factor without an SVD, Polar Express),
 :class:`Muon`, :class:`Shampoo`, :class:`Sophia`, and :class:`Newton`
 (:mod:`optimizers.second_order.newton`).
 
-Line searches, quasi-Newton and zero-order methods (issue 5): :mod:`optimizers.line_search`,
+Line searches, quasi-Newton and zero-order methods: :mod:`optimizers.line_search`,
 :class:`BFGS`, :class:`LBFGS`, :mod:`optimizers.zero_order` (estimators, :class:`ZeroOrderGD`,
 :class:`NelderMead`, :class:`CMAES`, :class:`OnePlusOneES`, :class:`GeneticAlgorithm`), and the
 SciPy-style :func:`minimize`.

@@ -1,4 +1,4 @@
-r"""The registry entries of the geometry and curvature methods (issue 4).
+r"""The registry entries of the geometry and curvature methods.
 
 Importing this module registers, in :mod:`optimizers.registry`, the methods of
 :mod:`optimizers.steepest`, :mod:`optimizers.muon`, :mod:`optimizers.shampoo` and

@@ -1,4 +1,4 @@
-r"""Registry entries of the quasi-Newton optimizers (issue 5), added to
+r"""Registry entries of the quasi-Newton optimizers, added to
 :mod:`optimizers.registry` when this module is imported (``import optimizers.registry_quasi_newton``).
 
 What is registered, and why only that

@@ -1,5 +1,5 @@
-"""The package's own schedules handed to the optimizers as ``lr`` (issue 6: "every optimizer
-accepts a schedule as lr; 1cycle's momentum reaches optimizers that have momentum").
+"""The package's own schedules handed to the optimizers as ``lr`` (every optimizer
+accepts a schedule as lr; 1cycle's momentum reaches optimizers that have momentum).
 
 The generic optimizer tests (tests/optimizers/test_optim_generic.py) use stand-in callables; here
 the real :class:`schedules.OneCycle`, :class:`schedules.CyclicalLR` (``cycle_momentum=True``),
