@@ -181,10 +181,11 @@ class NAG(Optimizer):
             raise ValueError("NAG(form='lookahead') evaluates the gradient at the look-ahead "
                              "point and needs step(closure), where closure() recomputes the loss "
                              "and the gradients; use form='reparametrised' to step without one")
+        return self._undoable(self._lookahead_step, closure)  # "raise"/"skip": all or nothing
+
+    def _lookahead_step(self, closure):
         t = self.step_count
         hps = [self._hyperparameters(group, t) for group in self.param_groups]
-        checked = self.nonfinite != "propagate"            # then theta_t is kept to restore
-        saved = [(p, p.data.copy()) for p in self.parameters()] if checked else []
         for group, hp in zip(self.param_groups, hps, strict=True):
             if hp["form"] != "lookahead":
                 continue
@@ -194,15 +195,7 @@ class NAG(Optimizer):
                 B.get_array_module(v).multiply(v, hp["momentum"], out=tmp)  # gamma v_{t-1}
                 p.data -= tmp                              # theta_t - gamma v_{t-1}
         loss = self._call_closure(closure)                 # g = grad C(theta_t - gamma v_{t-1})
-        admitted = False
-        try:
-            admitted = self._admits()                      # nonfinite="raise" / "skip"
-        finally:
-            if not admitted:                               # back to theta_t, exactly
-                for p, data in saved:
-                    p.data[...] = data
-        if not admitted:
-            return loss
+        self._require_finite()                             # else back to theta_t, exactly
         for group, hp in zip(self.param_groups, hps, strict=True):
             for p in group["params"]:
                 if hp["form"] == "lookahead" and p.grad is None:
