@@ -1,4 +1,4 @@
-"""Test problems and drivers shared by the optimizer tests (a uniquely named helper module: the
+r"""Test problems and drivers shared by the optimizer tests (a uniquely named helper module: the
 test folders have no __init__.py).
 
 The problems are written here with minigrad ops (the ``problems`` package is not used):
@@ -8,7 +8,12 @@ The problems are written here with minigrad ops (the ``problems`` package is not
   f_i(x) = s_i 1/2 x^T A x - t_i b^T x with mean(s) = mean(t) = 1;
 * ``rosenbrock()``: (1 - x)^2 + 100 (y - x^2)^2 from (-1.2, 1), minimiser (1, 1); as a finite sum
   of 2 components f +- 3 (x - y), whose gradients at (1, 1) are +-3 (1, -1), not 0 (so SGD with a
-  constant step would not converge there, SVRG and SAG do).
+  constant step would not converge there, SVRG and SAG do). ``rosenbrock(closed_form=True)``
+  is the same problem with its gradient written out in NumPy,
+  :math:`\nabla f = (-2(1-x) - 400x(y-x^2) + s, 200(y-x^2) - s)` with :math:`s` the component
+  shift: the long convergence runs use it, so that they measure the optimizers and not the
+  engine's per-operation overhead (the engine's gradients are tested on their own, and the
+  quadratic runs still go through it).
 """
 from __future__ import annotations
 
@@ -30,6 +35,7 @@ class Problem:
     loss: Callable          # loss(x: Tensor) -> scalar Tensor
     component_loss: Callable  # component_loss(x, indices) -> mean over the components
     n: int                  # number of finite-sum components
+    closed_form: Callable | None = None  # closed_form(x_array, indices or None) -> (f, grad)
 
 
 def quadratic() -> Problem:
@@ -54,7 +60,19 @@ def quadratic() -> Problem:
                    component_loss, 4)
 
 
-def rosenbrock() -> Problem:
+def _rosenbrock_closed_form(x, indices):
+    """(f, grad) of the Rosenbrock function (a finite-sum component mean when ``indices``)."""
+    shift = 0.0
+    if indices is not None:
+        idx = list(indices)
+        shift = 3.0 * (idx.count(0) - idx.count(1)) / len(idx)
+    a = 1.0 - x[0]
+    c = x[1] - x[0] * x[0]
+    f = a * a + 100.0 * (c * c) + shift * (x[0] - x[1])
+    return f, np.array([-2.0 * a - 400.0 * x[0] * c + shift, 200.0 * c - shift])
+
+
+def rosenbrock(closed_form: bool = False) -> Problem:
     def loss(x):
         a = 1.0 - x[0]
         c = x[1] - x[0] * x[0]
@@ -68,7 +86,16 @@ def rosenbrock() -> Problem:
         return a * a + 100.0 * (c * c) + shift * (x[0] - x[1])
 
     return Problem("rosenbrock", np.array([-1.2, 1.0]), np.array([1.0, 1.0]), 1e-2, loss,
-                   component_loss, 2)
+                   component_loss, 2, _rosenbrock_closed_form if closed_form else None)
+
+
+def _closed_form_closure(x: mg.Tensor, closed_form, finite_sum: bool) -> Callable:
+    """A closure that sets ``x.grad`` from the closed form and returns the loss as a Tensor."""
+    def evaluate(indices=None):
+        f, g = closed_form(mg.backend.to_numpy(x.data).astype(float), indices)
+        x.grad = mg.backend.asarray(g, dtype=x.dtype, backend=x.backend)
+        return mg.Tensor(f, dtype=x.dtype)
+    return evaluate if finite_sum else (lambda: evaluate())
 
 
 def loss_closure(x: mg.Tensor, loss) -> Callable:
@@ -93,11 +120,13 @@ def finite_sum_closure(x: mg.Tensor, component_loss) -> Callable:
 
 def stepper(spec, opt, x: mg.Tensor, problem: Problem) -> Callable:
     """A function that takes one step of ``opt`` on ``problem`` the way ``spec`` needs."""
-    if spec.closure == "finite_sum":
+    if problem.closed_form is not None:
+        closure = _closed_form_closure(x, problem.closed_form, spec.closure == "finite_sum")
+    elif spec.closure == "finite_sum":
         closure = finite_sum_closure(x, problem.component_loss)
-        return lambda: opt.step(closure)
-    closure = loss_closure(x, problem.loss)
-    if spec.closure == "loss":
+    else:
+        closure = loss_closure(x, problem.loss)
+    if spec.closure in ("finite_sum", "loss"):
         return lambda: opt.step(closure)
 
     def plain():

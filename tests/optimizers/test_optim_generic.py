@@ -240,11 +240,25 @@ def test_converges_on_the_strongly_convex_quadratic(spec):
 @pytest.mark.slow
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
 def test_converges_on_rosenbrock(spec):
-    problem, setting = rosenbrock(), spec.rosenbrock
+    problem, setting = rosenbrock(closed_form=True), spec.rosenbrock
     x, _ = run(spec, problem, setting)
     tol = setting.tol or problem.tol
     err = np.linalg.norm(x.numpy() - problem.x_star)
     assert err <= tol, f"{spec.name}: ||x - x*|| = {err:.3g} > {tol} after {setting.steps} steps"
+
+
+def test_rosenbrock_closed_form_matches_the_engine():
+    """The NumPy gradient the convergence runs use agrees with minigrad's, on the full function
+    and on each finite-sum batch, at points on and off the path."""
+    problem = rosenbrock(closed_form=True)
+    for point in ([-1.2, 1.0], [0.3, -0.7], [1.0, 1.0], [2.5, 6.0]):
+        for indices in (None, [0], [1], [0, 1], [0, 0, 1]):
+            x = mg.Tensor(point, requires_grad=True)
+            value = problem.loss(x) if indices is None else problem.component_loss(x, indices)
+            value.backward()
+            f, g = problem.closed_form(np.array(point), indices)
+            np.testing.assert_allclose(f, value.item(), rtol=1e-14, atol=1e-14)
+            np.testing.assert_allclose(g, x.grad, rtol=1e-13, atol=1e-12)
 
 
 def test_stepper_drives_every_closure_kind():
