@@ -173,9 +173,11 @@ def test_loading_mismatched_shapes_raises_and_changes_nothing(spec):
     _drive(spec, victim, _PairSequence(other_x, other_y, seed=3), 2)
     victim.zero_grad()
     before = victim.state_dict()
-    if not any(k.startswith(("state.", "base.state.")) and isinstance(v, np.ndarray)
-               for k, v in sd.items()):
-        pytest.skip(f"{spec.name} keeps no per-parameter arrays")
+    if not any(isinstance(v, np.ndarray) and v.ndim > 0 for v in sd.values()):
+        # nothing in the state depends on the parameters' shapes: it loads, as in torch.optim
+        victim.load_state_dict(sd)
+        assert victim.step_count == opt.step_count
+        return
     with pytest.raises(ValueError, match="shape"):
         victim.load_state_dict(sd)
     after = victim.state_dict()

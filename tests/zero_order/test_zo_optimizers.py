@@ -121,7 +121,10 @@ def test_loading_into_parameters_of_another_size_raises_and_changes_nothing(name
     before = victim.state_dict()
     if not any(k.startswith("extra.") and isinstance(v, np.ndarray) and v.ndim > 0
                for k, v in sd.items()):
-        pytest.skip(f"{name} keeps no arrays")
+        # nothing in the state depends on the parameters' size: it loads
+        victim.load_state_dict(sd)
+        assert victim.step_count == opt.step_count
+        return
     with pytest.raises(ValueError, match="shape"):
         victim.load_state_dict(sd)
     after = victim.state_dict()
