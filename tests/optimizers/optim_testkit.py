@@ -60,12 +60,17 @@ def quadratic() -> Problem:
                    component_loss, 4)
 
 
+def _rosenbrock_shift(indices) -> float:
+    """The mean of the components' shifts +-3 over ``indices`` (0 for the full function)."""
+    if indices is None:
+        return 0.0
+    idx = list(indices)
+    return 3.0 * (idx.count(0) - idx.count(1)) / len(idx)
+
+
 def _rosenbrock_closed_form(x, indices):
     """(f, grad) of the Rosenbrock function (a finite-sum component mean when ``indices``)."""
-    shift = 0.0
-    if indices is not None:
-        idx = list(indices)
-        shift = 3.0 * (idx.count(0) - idx.count(1)) / len(idx)
+    shift = _rosenbrock_shift(indices)
     a = 1.0 - x[0]
     c = x[1] - x[0] * x[0]
     f = a * a + 100.0 * (c * c) + shift * (x[0] - x[1])
@@ -79,8 +84,7 @@ def rosenbrock(closed_form: bool = False) -> Problem:
         return a * a + 100.0 * (c * c)
 
     def component_loss(x, indices):
-        idx = list(indices)
-        shift = 3.0 * (idx.count(0) - idx.count(1)) / len(idx)
+        shift = _rosenbrock_shift(indices)
         a = 1.0 - x[0]
         c = x[1] - x[0] * x[0]
         return a * a + 100.0 * (c * c) + shift * (x[0] - x[1])
