@@ -17,6 +17,8 @@ Hessian-vector products :math:`\nabla^2 f(x)\,v = \nabla_x \langle \nabla f(x), 
 from __future__ import annotations
 
 from minigrad import backend as B
+from minigrad import ops
+from minigrad.primitive import array_namespace, unbroadcast
 from minigrad.tensor import FREED, Tensor, _SetGradMode, is_grad_enabled
 
 __all__ = ["backward", "grad", "value_and_grad", "hvp", "hessian", "vjp_of"]
@@ -34,7 +36,7 @@ def _toposort(root: Tensor) -> list:
         if id(node) in visited:
             continue
         visited.add(id(node))
-        if node._vjp is FREED:
+        if node._node is FREED:
             raise RuntimeError(
                 f"trying to backward through a graph a second time (the result of "
                 f"'{node._op}' was freed by an earlier backward); pass retain_graph=True to the "
@@ -61,35 +63,56 @@ def _seed(root: Tensor, grad) -> Tensor:
 
 
 def _run(root: Tensor, seed: Tensor, targets, retain_graph: bool, create_graph: bool):
-    """Propagate ``seed`` from ``root``; accumulate into leaves, or return the targets' grads."""
+    """Propagate ``seed`` from ``root``; accumulate into leaves, or return the targets' grads.
+
+    Without ``create_graph`` the gradients are plain backend arrays and each VJP computes in the
+    backend's namespace (nothing is recorded, no Tensor is made: the fast path); with it they are
+    Tensors and the VJPs compute with minigrad's operations, recorded.
+    """
     if not root.requires_grad:
         raise RuntimeError("backward: the output does not require a gradient (no input that "
                            "requires one was used, or it was computed under no_grad())")
     order = _toposort(root)
     want = None if targets is None else {id(t): i for i, t in enumerate(targets)}
     found = {}
-    grads = {id(root): seed}
+    grads = {id(root): seed if create_graph else seed.data}
     handed = {_owner_id(seed.data)}  # buffers already given to a leaf (or to the caller)
+    xp = ops._ops if create_graph else array_namespace(B.get_array_module(root.data))
+    pop, get = grads.pop, grads.get
     with _SetGradMode(create_graph):
         for node in reversed(order):
-            g = grads.pop(id(node), None)
+            g = pop(id(node), None)
             if g is None:
                 continue
             if want is not None and id(node) in want:
-                found[id(node)] = g
-            if node._vjp is None:  # a leaf
+                found[id(node)] = g if create_graph else Tensor._const(g)
+            if node._node is None:  # a leaf
                 if want is None:
                     _accumulate(node, g, create_graph, handed)
                 continue
-            for parent, vjp in zip(node._parents, node._vjp):
-                gp = vjp(g, node)
+            # the node's VJPs, given its output gradient g (vjp_of_node, written out here: this
+            # loop is the backward pass's inner loop)
+            prim, args, params, argnums = node._node
+            if create_graph:
+                ans = node
+            else:
+                ans = node.data
+                args = [a.data if type(a) is Tensor else a for a in args]
+            vjps, vjp_argnum, broadcasting = prim.vjps, prim.vjp_argnum, prim.broadcasting
+            for i, parent in zip(argnums, node._parents):
+                if vjp_argnum is None:
+                    gp = vjps[i](xp, g, ans, *args, **params)
+                else:
+                    gp = vjp_argnum(xp, g, ans, *args, argnum=i, **params)
+                if broadcasting and gp.shape != args[i].shape:
+                    gp = unbroadcast(xp, gp, args[i].shape)
                 key = id(parent)
-                prev = grads.get(key)
+                prev = get(key)
                 grads[key] = gp if prev is None else prev + gp
     if not retain_graph:
         for node in order:
-            if node._vjp is not None:
-                node._vjp = FREED
+            if node._node is not None:
+                node._node = FREED
                 node._parents = ()
     return found
 
@@ -108,7 +131,7 @@ def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool, handed: set) -> Non
     it is copied, so that an in-place change of one ``.grad`` (an optimizer, gradient clipping)
     can never show through another.
     """
-    gd = g.data
+    gd = g.data if create_graph else g
     if gd.shape != leaf.data.shape:  # pragma: no cover - a VJP bug, never user error
         raise RuntimeError(f"internal error: gradient of shape {gd.shape} for a leaf of shape "
                            f"{leaf.data.shape}")

@@ -1,10 +1,12 @@
-"""The primitives of minigrad and their vector-Jacobian products (the VJP table).
+"""The primitives of minigrad (the entries of the table in :mod:`minigrad.primitive`) and the
+functions composed from them.
 
-Each primitive computes its forward on backend arrays and records, for each input, a VJP
-``vjp(g, out) -> Tensor`` written with Tensor operations (so a backward pass can be recorded and
-differentiated again: ``create_graph=True``, :func:`minigrad.hvp`, :func:`minigrad.hessian`).
-Functions that are compositions of primitives (``mean``, ``var``, ``softmax``, ...) need no VJP of
-their own.
+Each primitive is a forward on backend arrays and its VJPs, ``vjp(xp, g, ans, *args, **params)``,
+written once for both namespaces: the backend's arrays in a plain backward pass, minigrad's own
+operations (this module) in a recorded one, so every gradient can be differentiated again
+(``create_graph=True``, :func:`minigrad.hvp`, :func:`minigrad.hessian`). The public function of a
+primitive checks and normalises its arguments, then applies the entry. Functions that are
+compositions of primitives (``mean``, ``var``, ``softmax``, ...) need no VJP of their own.
 
 Conventions (pinned by tests, documented in ``docs/minigrad.md``):
 
@@ -22,9 +24,13 @@ import builtins
 import math
 
 from minigrad import backend as B
-from minigrad.tensor import Tensor, is_grad_enabled, make
+from minigrad.primitive import (ARRAY_EXTRAS, apply, const, data_of, defprim, defvjp,
+                                defvjp_argnum, module_of)
+from minigrad.primitive import unbroadcast as _unbroadcast
+from minigrad.tensor import Tensor
 
 _Number = (int, float)
+_SCALAR_TYPES = (float, int)
 
 __all__ = [
     "add", "sub", "mul", "div", "neg", "power", "matmul", "getitem",
@@ -43,15 +49,12 @@ def _lift(x, op: str):
     if isinstance(x, Tensor) or isinstance(x, _Number):
         return x
     if B.is_array(x):
-        return Tensor._const(x)
+        return const(x)
     raise TypeError(f"{op}: unsupported operand of type {type(x).__name__}")
 
 
-def _const(data) -> Tensor:
-    return make(data, (), (), "const")
-
-
-Tensor._const = staticmethod(_const)
+Tensor._const = staticmethod(const)
+_const = const
 
 
 def _check_same_backend(op: str, a, b):
@@ -86,50 +89,39 @@ def _keepdims_shape(shape: tuple, axes: tuple) -> tuple:
 
 
 def unbroadcast(g: Tensor, shape: tuple) -> Tensor:
-    """Undo broadcasting: sum ``g`` down to ``shape`` (leading axes, then size-1 axes).
-
-    The one place where broadcasting is undone; every binary VJP goes through it.
-    """
-    if g.shape == shape:
-        return g
-    lead = g.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1)
-    if axes:
-        g = sum(g, axis=axes, keepdims=True)
-    return reshape(g, shape)
+    """Undo broadcasting on a Tensor: sum ``g`` down to ``shape`` (leading axes, then size-1
+    axes). The mechanism applies it to the gradients of every broadcasting primitive."""
+    return _unbroadcast(_ops, g, shape)
 
 
-def _binary(op: str, a, b, forward, vjp_a, vjp_b) -> Tensor:
-    """A broadcasting binary primitive; ``vjp_a(g, out, a, b)`` before unbroadcasting."""
-    a, b = _lift(a, op), _lift(b, op)
+def _binary(prim, a, b) -> Tensor:
+    """Apply a broadcasting binary primitive to two operands (Tensors, arrays or numbers)."""
+    if type(a) is Tensor and (type(b) in _SCALAR_TYPES or type(b) is Tensor
+                              and type(b.data) is type(a.data)):
+        # the common case, a tensor and a number or two tensors on one backend: nothing to lift
+        # and no backend mix possible
+        try:
+            return apply(prim, (a, b), {})
+        except ValueError as exc:
+            raise ValueError(f"{prim.name}: operands of shapes {_shape(a)} and {_shape(b)} do "
+                             f"not broadcast ({exc})") from None
+    a, b = _lift(a, prim.name), _lift(b, prim.name)
     ad = a.data if isinstance(a, Tensor) else a
     bd = b.data if isinstance(b, Tensor) else b
-    _check_same_backend(op, ad, bd)
+    _check_same_backend(prim.name, ad, bd)
     try:
-        data = forward(ad, bd)
+        return apply(prim, (a, b), {})
     except ValueError as exc:
-        raise ValueError(f"{op}: operands of shapes {_shape(a)} and {_shape(b)} do not "
+        raise ValueError(f"{prim.name}: operands of shapes {_shape(a)} and {_shape(b)} do not "
                          f"broadcast ({exc})") from None
-    ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
-    if not (is_grad_enabled() and (ta and a.requires_grad or tb and b.requires_grad)):
-        return make(data, (), (), op)  # nothing to record: skip building the VJPs
-    parents, vjps = [], []
-    if ta:
-        parents.append(a)
-        vjps.append(lambda g, out: unbroadcast(vjp_a(g, out, a, b), a.shape))
-    if tb:
-        parents.append(b)
-        vjps.append(lambda g, out: unbroadcast(vjp_b(g, out, a, b), b.shape))
-    return make(data, parents, vjps, op)
 
 
-def _unary(op: str, x, forward, vjp) -> Tensor:
-    """An elementwise primitive; ``vjp(g, out, x)``."""
-    x = _lift(x, op)
+def _unary(prim, x) -> Tensor:
+    """Apply an elementwise primitive to a Tensor, an array or a number."""
+    x = _lift(x, prim.name)
     if not isinstance(x, Tensor):
-        x = _const(B.xp().asarray(x))
-    return make(forward(x.data), (x,), (lambda g, out: vjp(g, out, x),), op)
+        x = const(B.xp().asarray(x))
+    return apply(prim, (x,), {})
 
 
 def _xp(x: Tensor):
@@ -137,60 +129,113 @@ def _xp(x: Tensor):
 
 
 # --------------------------------------------------------------------------- arithmetic
+_ADD = defvjp(defprim("add", lambda x, y: x + y, broadcasting=True),
+              lambda xp, g, ans, a, b: g,
+              lambda xp, g, ans, a, b: g)
+_SUB = defvjp(defprim("sub", lambda x, y: x - y, broadcasting=True),
+              lambda xp, g, ans, a, b: g,
+              lambda xp, g, ans, a, b: -g)
+_MUL = defvjp(defprim("mul", lambda x, y: x * y, broadcasting=True),
+              lambda xp, g, ans, a, b: g * b,
+              lambda xp, g, ans, a, b: g * a)
+_DIV = defvjp(defprim("div", lambda x, y: x / y, broadcasting=True),
+              lambda xp, g, ans, a, b: g / b,
+              lambda xp, g, ans, a, b: -g * a / (b * b))
+_NEG = defvjp(defprim("neg", lambda x: -x), lambda xp, g, ans, x: -g)
+
+
 def add(a, b) -> Tensor:
     """a + b (broadcasting). VJP: g for each operand."""
-    return _binary("add", a, b, lambda x, y: x + y,
-                   lambda g, o, a, b: g,
-                   lambda g, o, a, b: g)
+    return _binary(_ADD, a, b)
 
 
 def sub(a, b) -> Tensor:
     """a - b. VJP: g, -g."""
-    return _binary("sub", a, b, lambda x, y: x - y,
-                   lambda g, o, a, b: g,
-                   lambda g, o, a, b: -g)
+    return _binary(_SUB, a, b)
 
 
 def mul(a, b) -> Tensor:
     """a * b. VJP: g b, g a."""
-    return _binary("mul", a, b, lambda x, y: x * y,
-                   lambda g, o, a, b: g * b,
-                   lambda g, o, a, b: g * a)
+    return _binary(_MUL, a, b)
 
 
 def div(a, b) -> Tensor:
     """a / b. VJP: g / b, -g a / b^2."""
-    return _binary("div", a, b, lambda x, y: x / y,
-                   lambda g, o, a, b: g / b,
-                   lambda g, o, a, b: -g * a / (b * b))
+    return _binary(_DIV, a, b)
 
 
 def neg(a) -> Tensor:
     """-a. VJP: -g."""
-    return _unary("neg", a, lambda x: -x, lambda g, o, x: -g)
+    return _unary(_NEG, a)
 
 
-def _log_base(a):
+def _log_base(xp, a):
     """log(a) where a > 0 and 0 elsewhere: d(a^b)/db = a^b log a, taken as 0 where a = 0."""
-    if isinstance(a, Tensor):
-        positive = a.data > 0
-        return where(positive, log(where(positive, a, 1.0)), 0.0)
+    if isinstance(a, Tensor) or B.is_array(a):
+        positive = data_of(a) > 0
+        return xp.where(positive, xp.log(xp.where(positive, a, 1.0)), 0.0)
     return math.log(a) if a > 0 else 0.0
+
+
+_SQUARE = defvjp(defprim("square", lambda x: x * x), lambda xp, g, ans, x: g * (2.0 * x))
+_POW_SCALAR = defvjp(defprim("pow_scalar", lambda x, c: x ** c),
+                     lambda xp, g, ans, x, c: g * (c * x ** (c - 1)))
+_POW = defvjp(defprim("pow", lambda x, y: x ** y, broadcasting=True),
+              lambda xp, g, ans, a, b: g * b * a ** (b - 1),
+              lambda xp, g, ans, a, b: g * ans * _log_base(xp, a))
 
 
 def power(a, b) -> Tensor:
     """a ** b for a scalar or tensor exponent. VJP: g b a^(b-1) and g a^b log a."""
     if isinstance(b, _Number) and isinstance(a, Tensor):
-        c = b
-        if c == 2:  # the common square: one product, no power
-            return make(a.data * a.data, (a,), (lambda g, out: g * (2.0 * a),), "square")
-        return make(a.data ** c, (a,), (lambda g, out: g * (c * a ** (c - 1)),), "pow")
-    return _binary("pow", a, b, lambda x, y: x ** y,
-                   lambda g, o, a, b: g * b * a ** (b - 1),
-                   lambda g, o, a, b: g * o * _log_base(a))
+        if b == 2:  # the common square: one product, no power
+            return apply(_SQUARE, (a,), {})
+        return apply(_POW_SCALAR, (a,), {"c": b})
+    return _binary(_POW, a, b)
 
 
 # --------------------------------------------------------------------------- linear algebra
+def _promoted_g(xp, g, a, b, out_shape):
+    """g in the shape of the product of the promoted operands (a vector a is a (1, n) matrix,
+    a vector b an (n, 1) matrix)."""
+    if a.ndim == 1 and b.ndim == 1:
+        return xp.reshape(g, (1, 1))
+    if a.ndim == 1:  # (..., n) from (1, n) @ (..., n, k): insert the row axis
+        return xp.reshape(g, out_shape[:-1] + (1,) + out_shape[-1:])
+    if b.ndim == 1:  # (..., m) from (..., m, n) @ (n, 1): append the column axis
+        return xp.reshape(g, out_shape + (1,))
+    return g
+
+
+def _matmul_vjp_a(xp, g, ans, a, b):
+    g2 = _promoted_g(xp, g, a, b, ans.shape)
+    b2 = xp.reshape(b, b.shape + (1,)) if b.ndim == 1 else b
+    ga = xp.matmul(g2, xp.swapaxes(b2, -1, -2))
+    a_shape = (1,) + a.shape if a.ndim == 1 else a.shape
+    return xp.reshape(_unbroadcast(xp, ga, a_shape), a.shape)
+
+
+def _is_transposed_matrix(b) -> bool:
+    """True when ``b`` is a transposed view of a matrix (``W.T`` in a linear layer)."""
+    flags = getattr(data_of(b), "flags", None)
+    return b.ndim == 2 and flags is not None and flags.f_contiguous and not flags.c_contiguous
+
+
+def _matmul_vjp_b(xp, g, ans, a, b):
+    g2 = _promoted_g(xp, g, a, b, ans.shape)
+    a2 = xp.reshape(a, (1,) + a.shape) if a.ndim == 1 else a
+    if _is_transposed_matrix(b) and g2.ndim == 2 and a2.ndim == 2:
+        # b = W.T: compute its gradient as (g^T a)^T, the same numbers laid out like b, so that
+        # W's own gradient comes out contiguous (and can be handed to W.grad without a copy)
+        return xp.transpose(xp.matmul(xp.transpose(g2), a2))
+    b_shape = b.shape + (1,) if b.ndim == 1 else b.shape
+    gb = xp.matmul(xp.swapaxes(a2, -1, -2), g2)
+    return xp.reshape(_unbroadcast(xp, gb, b_shape), b.shape)
+
+
+_MATMUL = defvjp(defprim("matmul", lambda x, y: x @ y), _matmul_vjp_a, _matmul_vjp_b)
+
+
 def matmul(a, b) -> Tensor:
     """a @ b: matrix-matrix, matrix-vector, vector-vector and batched (NumPy's rules).
 
@@ -205,46 +250,11 @@ def matmul(a, b) -> Tensor:
         raise ValueError(f"matmul: operands must have at least one dimension; got shapes "
                          f"{a.shape} and {b.shape}")
     try:
-        data = a.data @ b.data
+        return apply(_MATMUL, (a, b), {})
     except ValueError:
         raise ValueError(f"matmul: cannot multiply shapes {a.shape} and {b.shape} "
                          f"(inner dimensions {a.shape[-1]} and "
                          f"{b.shape[-2] if b.ndim > 1 else b.shape[0]} differ)") from None
-    a_shape = (1,) + a.shape if a.ndim == 1 else a.shape
-    b_shape = b.shape + (1,) if b.ndim == 1 else b.shape
-    out_shape = data.shape
-
-    def promoted_g(g):
-        """g in the shape of the product of the promoted operands."""
-        if a.ndim == 1 and b.ndim == 1:
-            return reshape(g, (1, 1))
-        if a.ndim == 1:  # (..., n) from (1, n) @ (..., n, k): insert the row axis
-            return reshape(g, out_shape[:-1] + (1,) + out_shape[-1:])
-        if b.ndim == 1:  # (..., m) from (..., m, n) @ (n, 1): append the column axis
-            return reshape(g, out_shape + (1,))
-        return g
-
-    def vjp_a(g, out):
-        g2 = promoted_g(g)
-        b2 = reshape(b, b_shape) if b.ndim == 1 else b
-        ga = matmul(g2, swapaxes(b2, -1, -2))
-        return reshape(unbroadcast(ga, a_shape), a.shape)
-
-    # When b is a transposed view (``x @ W.T`` in a linear layer), compute its gradient as
-    # (g^T a)^T: the same numbers, laid out like b, so W's own gradient comes out contiguous.
-    b_flags = getattr(b.data, "flags", None)
-    b_transposed = (b.ndim == 2 and b_flags is not None and b_flags.f_contiguous
-                    and not b_flags.c_contiguous)
-
-    def vjp_b(g, out):
-        g2 = promoted_g(g)
-        a2 = reshape(a, a_shape) if a.ndim == 1 else a
-        if b_transposed and g2.ndim == 2 and a2.ndim == 2:
-            return transpose(matmul(transpose(g2), a2))
-        gb = matmul(swapaxes(a2, -1, -2), g2)
-        return reshape(unbroadcast(gb, b_shape), b.shape)
-
-    return make(data, (a, b), (vjp_a, vjp_b), "matmul")
 
 
 def dot(a, b) -> Tensor:
@@ -273,6 +283,24 @@ def _is_basic(index) -> bool:
     return builtins.all(isinstance(i, (int, slice)) or i is None or i is Ellipsis for i in items)
 
 
+def _scatter_data(g, index, shape: tuple):
+    """Zeros of ``shape`` with ``g`` added at ``index`` (repeated indices accumulate)."""
+    z = B.get_array_module(g).zeros(shape, dtype=g.dtype)
+    if _is_basic(index):
+        z[index] = g
+    else:
+        B.scatter_add(z, index, g)
+    return z
+
+
+# scatter is the VJP of getitem, and getitem the VJP of scatter: indexing differentiates to any
+# order
+_GETITEM = defvjp(defprim("getitem", lambda x, index: x[index]),
+                  lambda xp, g, ans, x, index: xp.scatter(g, index, x.shape))
+_SCATTER = defvjp(defprim("scatter", _scatter_data),
+                  lambda xp, g, ans, x, index, shape: g[index])
+
+
 def getitem(a, index) -> Tensor:
     """``a[index]`` with ints, slices, None, Ellipsis, integer arrays and boolean masks.
 
@@ -282,84 +310,17 @@ def getitem(a, index) -> Tensor:
     a = _lift(a, "getitem")
     index = _index_data(index)
     try:
-        data = a.data[index]
+        return apply(_GETITEM, (a,), {"index": index})
     except IndexError as exc:
         raise IndexError(f"getitem: index out of range for shape {a.shape}: {exc}") from None
-    return make(data, (a,), (lambda g, out: _scatter(g, index, a.shape),), "getitem")
 
 
-def _scatter(g: Tensor, index, shape: tuple) -> Tensor:
-    """Zeros of ``shape`` with ``g`` added at ``index`` (repeated indices accumulate).
-
-    The VJP of ``getitem``; its own VJP is ``getitem`` again, so indexing is differentiable to
-    any order.
-    """
-    xp = _xp(g)
-    z = xp.zeros(shape, dtype=g.dtype)
-    if _is_basic(index):
-        z[index] = g.data
-    else:
-        B.scatter_add(z, index, g.data)
-    return make(z, (g,), (lambda gg, out: getitem(gg, index),), "scatter")
+def scatter(g, index, shape: tuple) -> Tensor:
+    """Zeros of ``shape`` with ``g`` added at ``index`` (the VJP of ``getitem``)."""
+    return apply(_SCATTER, (g,), {"index": index, "shape": shape})
 
 
 # --------------------------------------------------------------------------- elementwise
-def exp(x) -> Tensor:
-    """exp(x). VJP: g exp(x)."""
-    return _unary("exp", x, lambda d: B.get_array_module(d).exp(d), lambda g, o, x: g * o)
-
-
-def log(x) -> Tensor:
-    """log(x). VJP: g / x."""
-    return _unary("log", x, lambda d: B.get_array_module(d).log(d), lambda g, o, x: g / x)
-
-
-def log1p(x) -> Tensor:
-    """log(1 + x), accurate for small x. VJP: g / (1 + x)."""
-    return _unary("log1p", x, lambda d: B.get_array_module(d).log1p(d),
-                  lambda g, o, x: g / (1.0 + x))
-
-
-def expm1(x) -> Tensor:
-    """exp(x) - 1, accurate for small x. VJP: g (out + 1)."""
-    return _unary("expm1", x, lambda d: B.get_array_module(d).expm1(d),
-                  lambda g, o, x: g * (o + 1.0))
-
-
-def sqrt(x) -> Tensor:
-    """sqrt(x). VJP: g / (2 sqrt(x)) (infinite at 0, as in NumPy and torch)."""
-    return _unary("sqrt", x, lambda d: B.get_array_module(d).sqrt(d),
-                  lambda g, o, x: g / (2.0 * o))
-
-
-def abs(x) -> Tensor:  # noqa: A001 (mirrors numpy.abs)
-    """|x|. VJP: g sign(x), so the derivative at 0 is 0."""
-    return _unary("abs", x, lambda d: B.get_array_module(d).abs(d),
-                  lambda g, o, x: g * _xp(x).sign(x.data))
-
-
-def sign(x) -> Tensor:
-    """sign(x); its derivative is 0 everywhere (0 almost everywhere, taken as 0 at 0)."""
-    x = _lift(x, "sign")
-    return _const(_xp(x).sign(x.data))
-
-
-def sin(x) -> Tensor:
-    """sin(x). VJP: g cos(x)."""
-    return _unary("sin", x, lambda d: B.get_array_module(d).sin(d), lambda g, o, x: g * cos(x))
-
-
-def cos(x) -> Tensor:
-    """cos(x). VJP: -g sin(x)."""
-    return _unary("cos", x, lambda d: B.get_array_module(d).cos(d), lambda g, o, x: -g * sin(x))
-
-
-def tanh(x) -> Tensor:
-    """tanh(x) (the library's tanh, not through exp). VJP: g (1 - tanh^2)."""
-    return _unary("tanh", x, lambda d: B.get_array_module(d).tanh(d),
-                  lambda g, o, x: g * (1.0 - o * o))
-
-
 def _sigmoid_data(d):
     """1 / (1 + e^{-x}) without overflow: e^{-|x|} never exceeds 1."""
     xp = B.get_array_module(d)
@@ -367,21 +328,95 @@ def _sigmoid_data(d):
     return xp.where(d >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
+def _elementwise(name: str, vjp, forward=None):
+    """An elementwise primitive: the backend function ``name`` (or ``forward``) and its VJP."""
+    if forward is None:
+        def forward(d):
+            return getattr(B.get_array_module(d), name)(d)
+    return defvjp(defprim(name, forward), vjp)
+
+
+_EXP = _elementwise("exp", lambda xp, g, ans, x: g * ans)
+_LOG = _elementwise("log", lambda xp, g, ans, x: g / x)
+_LOG1P = _elementwise("log1p", lambda xp, g, ans, x: g / (1.0 + x))
+_EXPM1 = _elementwise("expm1", lambda xp, g, ans, x: g * (ans + 1.0))
+_SQRT = _elementwise("sqrt", lambda xp, g, ans, x: g / (2.0 * ans))
+_ABS = _elementwise("abs", lambda xp, g, ans, x: g * module_of(x).sign(data_of(x)))
+_SIN = _elementwise("sin", lambda xp, g, ans, x: g * xp.cos(x))
+_COS = _elementwise("cos", lambda xp, g, ans, x: -g * xp.sin(x))
+_TANH = _elementwise("tanh", lambda xp, g, ans, x: g * (1.0 - ans * ans))
+_SIGMOID = _elementwise("sigmoid", lambda xp, g, ans, x: g * (ans * (1.0 - ans)),
+                        forward=_sigmoid_data)
+_RELU = _elementwise("relu", lambda xp, g, ans, x: g * (data_of(x) > 0),
+                     forward=lambda d: B.get_array_module(d).maximum(d, 0))
+_SOFTPLUS = _elementwise("softplus", lambda xp, g, ans, x: g * xp.sigmoid(x),
+                         forward=lambda d: B.get_array_module(d).logaddexp(0.0, d))
+
+
+def exp(x) -> Tensor:
+    """exp(x). VJP: g exp(x)."""
+    return _unary(_EXP, x)
+
+
+def log(x) -> Tensor:
+    """log(x). VJP: g / x."""
+    return _unary(_LOG, x)
+
+
+def log1p(x) -> Tensor:
+    """log(1 + x), accurate for small x. VJP: g / (1 + x)."""
+    return _unary(_LOG1P, x)
+
+
+def expm1(x) -> Tensor:
+    """exp(x) - 1, accurate for small x. VJP: g (out + 1)."""
+    return _unary(_EXPM1, x)
+
+
+def sqrt(x) -> Tensor:
+    """sqrt(x). VJP: g / (2 sqrt(x)) (infinite at 0, as in NumPy and torch)."""
+    return _unary(_SQRT, x)
+
+
+def abs(x) -> Tensor:  # noqa: A001 (mirrors numpy.abs)
+    """|x|. VJP: g sign(x), so the derivative at 0 is 0."""
+    return _unary(_ABS, x)
+
+
+def sign(x) -> Tensor:
+    """sign(x); its derivative is 0 everywhere (0 almost everywhere, taken as 0 at 0)."""
+    x = _lift(x, "sign")
+    return const(_xp(x).sign(x.data))
+
+
+def sin(x) -> Tensor:
+    """sin(x). VJP: g cos(x)."""
+    return _unary(_SIN, x)
+
+
+def cos(x) -> Tensor:
+    """cos(x). VJP: -g sin(x)."""
+    return _unary(_COS, x)
+
+
+def tanh(x) -> Tensor:
+    """tanh(x) (the library's tanh, not through exp). VJP: g (1 - tanh^2)."""
+    return _unary(_TANH, x)
+
+
 def sigmoid(x) -> Tensor:
     """The logistic function 1 / (1 + e^{-x}), stable for any x. VJP: g s (1 - s)."""
-    return _unary("sigmoid", x, _sigmoid_data, lambda g, o, x: g * (o * (1.0 - o)))
+    return _unary(_SIGMOID, x)
 
 
 def relu(x) -> Tensor:
     """max(x, 0). VJP: g [x > 0], so relu'(0) = 0."""
-    return _unary("relu", x, lambda d: B.get_array_module(d).maximum(d, 0),
-                  lambda g, o, x: g * (x.data > 0))
+    return _unary(_RELU, x)
 
 
 def softplus(x) -> Tensor:
     """log(1 + e^x) = logaddexp(0, x), stable for any x. VJP: g sigmoid(x)."""
-    return _unary("softplus", x, lambda d: B.get_array_module(d).logaddexp(0.0, d),
-                  lambda g, o, x: g * sigmoid(x))
+    return _unary(_SOFTPLUS, x)
 
 
 def _tie_weights(xd, yd):
@@ -389,73 +424,83 @@ def _tie_weights(xd, yd):
     return (xd > yd) + 0.5 * (xd == yd)
 
 
+_MAXIMUM = defvjp(
+    defprim("maximum", lambda x, y: B.get_array_module(x, y).maximum(x, y), broadcasting=True),
+    lambda xp, g, ans, a, b: g * _tie_weights(data_of(a), data_of(b)),
+    lambda xp, g, ans, a, b: g * _tie_weights(data_of(b), data_of(a)))
+_MINIMUM = defvjp(
+    defprim("minimum", lambda x, y: B.get_array_module(x, y).minimum(x, y), broadcasting=True),
+    lambda xp, g, ans, a, b: g * _tie_weights(data_of(b), data_of(a)),
+    lambda xp, g, ans, a, b: g * _tie_weights(data_of(a), data_of(b)))
+
+
 def maximum(a, b) -> Tensor:
     """Elementwise max(a, b); at ties each operand gets half the gradient."""
-    def w(x, y):
-        xd = x.data if isinstance(x, Tensor) else x
-        yd = y.data if isinstance(y, Tensor) else y
-        return _tie_weights(xd, yd)
-    return _binary("maximum", a, b, lambda x, y: B.get_array_module(x, y).maximum(x, y),
-                   lambda g, o, a, b: g * w(a, b),
-                   lambda g, o, a, b: g * w(b, a))
+    return _binary(_MAXIMUM, a, b)
 
 
 def minimum(a, b) -> Tensor:
     """Elementwise min(a, b); at ties each operand gets half the gradient."""
-    def w(x, y):
-        xd = x.data if isinstance(x, Tensor) else x
-        yd = y.data if isinstance(y, Tensor) else y
-        return _tie_weights(yd, xd)
-    return _binary("minimum", a, b, lambda x, y: B.get_array_module(x, y).minimum(x, y),
-                   lambda g, o, a, b: g * w(a, b),
-                   lambda g, o, a, b: g * w(b, a))
+    return _binary(_MINIMUM, a, b)
+
+
+def _where_data(a, b, condition):
+    if B.is_array(condition):
+        return B.get_array_module(condition, a, b).where(condition, a, b)
+    return B.get_array_module(a, b).where(condition, a, b)
+
+
+_WHERE = defvjp(defprim("where", _where_data, broadcasting=True),
+                lambda xp, g, ans, a, b, condition: xp.where(condition, g, 0.0),
+                lambda xp, g, ans, a, b, condition: xp.where(condition, 0.0, g))
 
 
 def where(condition, a, b) -> Tensor:
     """``a`` where ``condition`` holds, else ``b`` (``condition`` is not differentiated)."""
     cond = condition.data if isinstance(condition, Tensor) else condition
     a, b = _lift(a, "where"), _lift(b, "where")
-    ad = a.data if isinstance(a, Tensor) else a
-    bd = b.data if isinstance(b, Tensor) else b
-    xp = B.get_array_module(cond, ad, bd) if B.is_array(cond) else B.get_array_module(ad, bd)
-    data = xp.where(cond, ad, bd)
-    parents, vjps = [], []
-    if isinstance(a, Tensor):
-        parents.append(a)
-        vjps.append(lambda g, out: unbroadcast(where(cond, g, 0.0), a.shape))
-    if isinstance(b, Tensor):
-        parents.append(b)
-        vjps.append(lambda g, out: unbroadcast(where(cond, 0.0, g), b.shape))
-    return make(data, parents, vjps, "where")
+    return apply(_WHERE, (a, b), {"condition": cond})
+
+
+def _clip_vjp(xp, g, ans, x, lo, hi):
+    xd = data_of(x)
+    inside = True
+    if lo is not None:
+        inside = xd >= lo
+    if hi is not None:
+        inside = inside & (xd <= hi) if lo is not None else xd <= hi
+    return g * inside
+
+
+_CLIP = defvjp(defprim("clip", lambda x, lo, hi: B.get_array_module(x).clip(x, lo, hi)),
+               _clip_vjp)
 
 
 def clip(x, lo=None, hi=None) -> Tensor:
     """x clipped to [lo, hi] (numbers or None). VJP: g where lo <= x <= hi (as torch.clamp)."""
     if lo is not None and hi is not None and lo > hi:
         raise ValueError(f"clip: lo={lo} is greater than hi={hi}")
-
-    def forward(d):
-        return B.get_array_module(d).clip(d, lo, hi)
-
-    def vjp(g, o, x):
-        inside = True
-        if lo is not None:
-            inside = x.data >= lo
-        if hi is not None:
-            inside = inside & (x.data <= hi) if lo is not None else x.data <= hi
-        return g * inside
-    return _unary("clip", x, forward, vjp)
+    x = _lift(x, "clip")
+    if not isinstance(x, Tensor):
+        x = const(B.xp().asarray(x))
+    return apply(_CLIP, (x,), {"lo": lo, "hi": hi})
 
 
 # --------------------------------------------------------------------------- reductions
+def _spread(xp, g, x, axis):
+    """The gradient of a reduction over ``axis`` spread back over ``x``'s shape."""
+    return xp.broadcast_to(xp.reshape(g, _keepdims_shape(x.shape, axis)), x.shape)
+
+
+_SUM = defvjp(defprim("sum", lambda x, axis, keepdims: B.get_array_module(x).sum(
+    x, axis=axis, keepdims=keepdims)),
+    lambda xp, g, ans, x, axis, keepdims: _spread(xp, g, x, axis))
+
+
 def sum(x, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001 (mirrors numpy.sum)
     """Sum over ``axis`` (None, int or tuple). VJP: g broadcast back to x's shape."""
     x = _lift(x, "sum")
-    axes = _norm_axes(axis, x.ndim)
-    xp = _xp(x)
-    data = xp.sum(x.data, axis=axes, keepdims=keepdims)
-    kd = _keepdims_shape(x.shape, axes)
-    return make(data, (x,), (lambda g, out: broadcast_to(reshape(g, kd), x.shape),), "sum")
+    return apply(_SUM, (x,), {"axis": _norm_axes(axis, x.ndim), "keepdims": keepdims})
 
 
 def mean(x, axis=None, keepdims: bool = False) -> Tensor:
@@ -466,48 +511,58 @@ def mean(x, axis=None, keepdims: bool = False) -> Tensor:
     return sum(x, axes, keepdims) / float(count)
 
 
-def _extreme(name: str, x, axis, keepdims):
-    x = _lift(x, name)
+def _extreme_vjp(xp, g, ans, x, axis, keepdims):
+    """Ties share: each of the ``c`` entries equal to the extreme gets ``g / c``."""
+    ad = module_of(x)
+    hit = data_of(x) == ad.reshape(data_of(ans), _keepdims_shape(x.shape, axis))
+    share = hit / ad.sum(hit, axis=axis, keepdims=True)
+    return _spread(xp, g, x, axis) * share
+
+
+_MAX = defvjp(defprim("max", lambda x, axis, keepdims: B.get_array_module(x).max(
+    x, axis=axis, keepdims=keepdims)), _extreme_vjp)
+_MIN = defvjp(defprim("min", lambda x, axis, keepdims: B.get_array_module(x).min(
+    x, axis=axis, keepdims=keepdims)), _extreme_vjp)
+
+
+def _extreme(prim, x, axis, keepdims):
+    x = _lift(x, prim.name)
     axes = _norm_axes(axis, x.ndim)
     if x.size == 0:
-        raise ValueError(f"{name}: zero-size array has no {name}imum")
-    xp = _xp(x)
-    reduce = xp.max if name == "max" else xp.min
-    data = reduce(x.data, axis=axes, keepdims=keepdims)
-    kd = _keepdims_shape(x.shape, axes)
-
-    def vjp(g, out):
-        hit = x.data == xp.reshape(out.data, kd)  # the arg-extremes, ties included
-        share = hit / xp.sum(hit, axis=axes, keepdims=True)  # ties split evenly
-        return broadcast_to(reshape(g, kd), x.shape) * share
-    return make(data, (x,), (vjp,), name)
+        raise ValueError(f"{prim.name}: zero-size array has no {prim.name}imum")
+    return apply(prim, (x,), {"axis": axes, "keepdims": keepdims})
 
 
 def max(x, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
     """Maximum over ``axis``; tied maxima share the gradient evenly."""
-    return _extreme("max", x, axis, keepdims)
+    return _extreme(_MAX, x, axis, keepdims)
 
 
 def min(x, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
     """Minimum over ``axis``; tied minima share the gradient evenly."""
-    return _extreme("min", x, axis, keepdims)
+    return _extreme(_MIN, x, axis, keepdims)
+
+
+def _logsumexp_data(x, axis, keepdims):
+    xp = B.get_array_module(x)
+    m = xp.max(x, axis=axis, keepdims=True)
+    m = xp.where(xp.isfinite(m), m, 0.0)
+    data = xp.log(xp.sum(xp.exp(x - m), axis=axis, keepdims=True)) + m
+    if not keepdims:
+        data = xp.reshape(data, tuple(n for i, n in enumerate(x.shape) if i not in axis))
+    return data
+
+
+_LOGSUMEXP = defvjp(defprim("logsumexp", _logsumexp_data),
+                    lambda xp, g, ans, x, axis, keepdims: _spread(xp, g, x, axis) * xp.exp(
+                        x - xp.reshape(ans, _keepdims_shape(x.shape, axis))))
 
 
 def logsumexp(x, axis=None, keepdims: bool = False) -> Tensor:
     r"""``log sum exp(x)`` over ``axis``, computed with the max shift
     :math:`m + \log\sum e^{x - m}` so it never overflows. VJP: ``g softmax(x)``."""
     x = _lift(x, "logsumexp")
-    axes = _norm_axes(axis, x.ndim)
-    xp = _xp(x)
-    m = xp.max(x.data, axis=axes, keepdims=True)
-    m = xp.where(xp.isfinite(m), m, 0.0)
-    kd = _keepdims_shape(x.shape, axes)
-    data = xp.log(xp.sum(xp.exp(x.data - m), axis=axes, keepdims=True)) + m
-    if not keepdims:
-        data = xp.reshape(data, tuple(n for i, n in enumerate(x.shape) if i not in axes))
-    return make(data, (x,), (
-        lambda g, out: broadcast_to(reshape(g, kd), x.shape) * exp(x - reshape(out, kd)),),
-        "logsumexp")
+    return apply(_LOGSUMEXP, (x,), {"axis": _norm_axes(axis, x.ndim), "keepdims": keepdims})
 
 
 def var(x, axis=None, keepdims: bool = False, ddof: int = 0) -> Tensor:
@@ -519,6 +574,16 @@ def var(x, axis=None, keepdims: bool = False, ddof: int = 0) -> Tensor:
         raise ValueError(f"var: ddof={ddof} leaves no degrees of freedom for {count} values")
     d = x - mean(x, axes, keepdims=True)
     return sum(d * d, axes, keepdims) / float(count - ddof)
+
+
+def _norm2_vjp(xp, g, ans, x, axis, keepdims):
+    o = xp.reshape(ans, _keepdims_shape(x.shape, axis))
+    safe = xp.where(data_of(o) == 0, 1.0, o)  # at x = 0 the gradient x / ||x|| is taken as 0
+    return x * (_spread(xp, g, x, axis) / safe)
+
+
+_NORM2 = defvjp(defprim("norm", lambda x, axis, keepdims: B.get_array_module(x).sqrt(
+    B.get_array_module(x).sum(x * x, axis=axis, keepdims=keepdims))), _norm2_vjp)
 
 
 def norm(x, ord=2, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A002 (numpy's name)
@@ -534,16 +599,7 @@ def norm(x, ord=2, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A002 (
         return max(abs(x), axis, keepdims)
     if ord != 2:
         raise ValueError(f"norm: ord must be 1, 2 or inf; got {ord!r}")
-    axes = _norm_axes(axis, x.ndim)
-    xp = _xp(x)
-    data = xp.sqrt(xp.sum(x.data * x.data, axis=axes, keepdims=keepdims))
-    kd = _keepdims_shape(x.shape, axes)
-
-    def vjp(g, out):
-        o = reshape(out, kd)
-        safe = where(o.data == 0, 1.0, o)  # at x = 0 the gradient x / ||x|| is taken as 0
-        return x * (broadcast_to(reshape(g, kd), x.shape) / safe)
-    return make(data, (x,), (vjp,), "norm")
+    return apply(_NORM2, (x,), {"axis": _norm_axes(axis, x.ndim), "keepdims": keepdims})
 
 
 def softmax(x, axis: int = -1) -> Tensor:
@@ -558,18 +614,26 @@ def log_softmax(x, axis: int = -1) -> Tensor:
 
 
 # --------------------------------------------------------------------------- shapes
+_RESHAPE = defvjp(defprim("reshape", lambda x, shape: B.get_array_module(x).reshape(x, shape)),
+                  lambda xp, g, ans, x, shape: xp.reshape(g, x.shape))
+
+
 def reshape(x, shape) -> Tensor:
     """x with a new shape (one entry may be -1). VJP: g reshaped back."""
     x = _lift(x, "reshape")
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
     try:
-        data = _xp(x).reshape(x.data, shape)
+        out = apply(_RESHAPE, (x,), {"shape": shape})
     except ValueError:
         raise ValueError(f"reshape: cannot reshape an array of shape {x.shape} "
                          f"into shape {shape}") from None
-    if data.shape == x.shape:
-        return x
-    return make(data, (x,), (lambda g, out: reshape(g, x.shape),), "reshape")
+    return x if out.shape == x.shape else out
+
+
+_TRANSPOSE = defvjp(
+    defprim("transpose", lambda x, axes: B.get_array_module(x).transpose(x, axes)),
+    lambda xp, g, ans, x, axes: xp.transpose(g, tuple(sorted(range(len(axes)),
+                                                             key=lambda i: axes[i]))))
 
 
 def transpose(x, axes=None) -> Tensor:
@@ -578,9 +642,7 @@ def transpose(x, axes=None) -> Tensor:
     axes = tuple(reversed(range(x.ndim))) if axes is None else tuple(a % x.ndim for a in axes)
     if sorted(axes) != list(range(x.ndim)):
         raise ValueError(f"transpose: axes {axes} are not a permutation for shape {x.shape}")
-    inverse = tuple(sorted(range(x.ndim), key=lambda i: axes[i]))
-    return make(_xp(x).transpose(x.data, axes), (x,),
-                (lambda g, out: transpose(g, inverse),), "transpose")
+    return apply(_TRANSPOSE, (x,), {"axes": axes})
 
 
 def swapaxes(x, a: int, b: int) -> Tensor:
@@ -591,6 +653,11 @@ def swapaxes(x, a: int, b: int) -> Tensor:
     return transpose(x, axes)
 
 
+_BROADCAST_TO = defvjp(
+    defprim("broadcast_to", lambda x, shape: B.get_array_module(x).broadcast_to(x, shape)),
+    lambda xp, g, ans, x, shape: _unbroadcast(xp, g, x.shape))
+
+
 def broadcast_to(x, shape) -> Tensor:
     """x broadcast to ``shape`` (a read-only view). VJP: ``unbroadcast``."""
     x = _lift(x, "broadcast_to")
@@ -598,32 +665,42 @@ def broadcast_to(x, shape) -> Tensor:
     if x.shape == shape:
         return x
     try:
-        data = _xp(x).broadcast_to(x.data, shape)
+        return apply(_BROADCAST_TO, (x,), {"shape": shape})
     except ValueError:
         raise ValueError(f"broadcast_to: cannot broadcast shape {x.shape} to {shape}") from None
-    return make(data, (x,), (lambda g, out: unbroadcast(g, x.shape),), "broadcast_to")
+
+
+def _concatenate_data(*arrays, axis, slices):
+    return B.get_array_module(*arrays).concatenate(arrays, axis=axis)
+
+
+_CONCATENATE = defvjp_argnum(defprim("concatenate", _concatenate_data),
+                             lambda xp, g, ans, *xs, axis, slices, argnum: g[slices[argnum]])
 
 
 def concatenate(tensors, axis: int = 0) -> Tensor:
     """Join tensors along an existing axis. VJP: the matching slice of g for each input."""
     ts = [_lift(t, "concatenate") for t in tensors]
-    ts = [t if isinstance(t, Tensor) else _const(B.xp().asarray(t)) for t in ts]
+    ts = [t if isinstance(t, Tensor) else const(B.xp().asarray(t)) for t in ts]
     if not ts:
         raise ValueError("concatenate: need at least one tensor")
-    xp = B.get_array_module(*[t.data for t in ts])
+    ndim = ts[0].ndim
+    if not -ndim <= axis < ndim or builtins.any(t.ndim != ndim for t in ts):
+        ax = None
+    else:
+        ax = axis % ndim
+    slices, start = [], 0
+    for t in ts:
+        if ax is None:
+            break
+        stop = start + t.shape[ax]
+        slices.append((slice(None),) * ax + (slice(start, stop),))
+        start = stop
     try:
-        data = xp.concatenate([t.data for t in ts], axis=axis)
+        return apply(_CONCATENATE, tuple(ts), {"axis": axis, "slices": tuple(slices)})
     except ValueError:
         raise ValueError(f"concatenate: shapes {[t.shape for t in ts]} do not match off "
                          f"axis {axis}") from None
-    ax = axis % data.ndim
-    vjps, start = [], 0
-    for t in ts:
-        stop = start + t.shape[ax]
-        index = (slice(None),) * ax + (slice(start, stop),)
-        vjps.append(lambda g, out, index=index: getitem(g, index))
-        start = stop
-    return make(data, ts, vjps, "concatenate")
 
 
 def expand_dims(x, axis: int) -> Tensor:
@@ -656,11 +733,15 @@ def stack(tensors, axis: int = 0) -> Tensor:
     return concatenate([expand_dims(t, axis % ndim) for t in ts], axis=axis)
 
 
+# the array-level functions that VJPs call and the backends lack
+ARRAY_EXTRAS.update(sigmoid=_sigmoid_data, scatter=_scatter_data)
+
+
 # --------------------------------------------------------------------------- Tensor methods
 def _comparison(op):
     def method(self, other):
         other = other.data if isinstance(other, Tensor) else other
-        return _const(op(self.data, other))
+        return const(op(self.data, other))
     return method
 
 
@@ -700,3 +781,7 @@ def _install_methods():
 
 
 _install_methods()
+
+import sys as _sys  # noqa: E402
+
+_ops = _sys.modules[__name__]  # the namespace of recorded VJPs: this module

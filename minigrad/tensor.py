@@ -1,11 +1,10 @@
 """The :class:`Tensor`: one backend array, its gradient, and the node of the graph that made it.
 
-A tensor made by a primitive while gradients are recorded remembers its parents and, for each
-parent, a vector-Jacobian product (VJP): a function ``vjp(g, out)`` that maps the gradient ``g``
-of the output (a Tensor) to the gradient of that parent (a Tensor). VJPs are written with
-minigrad's own Tensor operations, so that a backward pass run while recording
-(``create_graph=True``) is itself a graph that can be differentiated again. The primitives and
-their VJPs live in :mod:`minigrad.ops`; the backward pass in :mod:`minigrad.autograd`.
+A tensor made by a primitive while gradients are recorded remembers its node: the primitive,
+its inputs and parameters, and which inputs to differentiate (``_node``), with those inputs also
+kept as ``_parents`` for the topological sort. The table of primitives and the mechanism live in
+:mod:`minigrad.primitive`, the primitives themselves in :mod:`minigrad.ops`, the backward pass
+in :mod:`minigrad.autograd`.
 """
 from __future__ import annotations
 
@@ -13,7 +12,7 @@ import contextlib
 
 from minigrad import backend as B
 
-__all__ = ["Tensor", "no_grad", "enable_grad", "is_grad_enabled", "make", "FREED"]
+__all__ = ["Tensor", "no_grad", "enable_grad", "is_grad_enabled", "FREED"]
 
 
 class _GradMode:
@@ -59,38 +58,6 @@ class _Freed:
 FREED = _Freed()
 
 
-def make(data, parents, vjps, op: str) -> "Tensor":
-    """A new Tensor holding ``data``, the result of primitive ``op`` applied to ``parents``.
-
-    ``vjps[i](g, out)`` is the VJP for ``parents[i]``. When gradients are recorded, the parents
-    that require a gradient (and only those) are kept with their VJPs; otherwise the result is a
-    constant.
-    """
-    t = Tensor.__new__(Tensor)
-    t.data = data
-    t._grad = None
-    t.grad_tensor = None
-    t._op = op
-    if _GradMode.enabled:
-        keep_p = keep_f = None
-        for p, f in zip(parents, vjps):
-            if p.requires_grad:
-                if keep_p is None:
-                    keep_p, keep_f = [p], [f]
-                else:
-                    keep_p.append(p)
-                    keep_f.append(f)
-        if keep_p is not None:
-            t.requires_grad = True
-            t._parents = tuple(keep_p)
-            t._vjp = tuple(keep_f)
-            return t
-    t.requires_grad = False
-    t._parents = ()
-    t._vjp = None
-    return t
-
-
 class Tensor:
     """An array on the NumPy or CuPy backend, with reverse-mode automatic differentiation.
 
@@ -104,7 +71,7 @@ class Tensor:
     Tensor).
     """
 
-    __slots__ = ("data", "_grad", "requires_grad", "_parents", "_vjp", "_op", "grad_tensor",
+    __slots__ = ("data", "_grad", "requires_grad", "_parents", "_node", "_op", "grad_tensor",
                  "__weakref__")
     # NumPy defers to our reflected operators (``ndarray * Tensor`` calls ``Tensor.__rmul__``).
     __array_ufunc__ = None
@@ -123,7 +90,7 @@ class Tensor:
         self._grad = None
         self.grad_tensor = None
         self._parents = ()
-        self._vjp = None
+        self._node = None
         self._op = "leaf"
 
     # ------------------------------------------------------------------ basic attributes
@@ -175,7 +142,7 @@ class Tensor:
     @property
     def is_leaf(self) -> bool:
         """True for a tensor not made by a recorded operation."""
-        return self._vjp is None
+        return self._node is None
 
     @property
     def backend(self) -> str:
@@ -207,7 +174,7 @@ class Tensor:
         t.grad_tensor = None
         t.requires_grad = False
         t._parents = ()
-        t._vjp = None
+        t._node = None
         t._op = "leaf"
         return t
 
@@ -231,7 +198,7 @@ class Tensor:
         t.grad_tensor = None
         t.requires_grad = self.requires_grad
         t._parents = ()
-        t._vjp = None
+        t._node = None
         t._op = "leaf"
         return t
 

@@ -5,24 +5,48 @@ import pytest
 
 import minigrad as mg
 from minigrad.gradcheck import GradientCheckError, check_grads
-from minigrad.tensor import make
+from minigrad.primitive import apply, defprim, defvjp
+
+# Deliberately wrong primitives, defined through the engine's table like any other; each name
+# gets a fresh entry so the module can be imported more than once in one process.
+_N = [0]
+
+
+def _prim(name, forward, vjp):
+    _N[0] += 1
+    return defvjp(defprim(f"{name}_{id(_N)}_{_N[0]}", forward), vjp)
 
 
 def _exp(scale):
     """exp with a VJP scaled by ``scale`` (1.0 is correct)."""
-    def f(x):
-        return make(np.exp(x.data), (x,), (lambda g, out: g * out * scale,), "exp_test")
-    return f
+    prim = _prim("exp_test", np.exp, lambda xp, g, ans, x: g * ans * scale)
+    return lambda x: apply(prim, (x,), {})
+
+
+_COS_BAD = _prim("cos_bad", np.cos, lambda xp, g, ans, x: -1.001 * g * xp.sin(x))
 
 
 def _cos_bad_vjp(x):
     """cos with a VJP off by 0.1%: -1.001 g sin(x)."""
-    return make(np.cos(x.data), (x,), (lambda g, out: -1.001 * g * mg.sin(x),), "cos_bad")
+    return apply(_COS_BAD, (x,), {})
+
+
+class _WithBadCos:
+    """A namespace that computes cos with the wrong VJP (for the VJP below to call)."""
+
+    def __init__(self, xp):
+        self.xp = xp
+
+    def cos(self, x):
+        return _cos_bad_vjp(x) if isinstance(x, mg.Tensor) else np.cos(x)
+
+
+_SIN_BAD2 = _prim("sin_bad2", np.sin, lambda xp, g, ans, x: g * _WithBadCos(xp).cos(x))
 
 
 def _sin_with_bad_second_order(x):
     """sin with a correct first derivative (its VJP is g cos x) whose own derivative is wrong."""
-    return make(np.sin(x.data), (x,), (lambda g, out: g * _cos_bad_vjp(x),), "sin_bad2")
+    return apply(_SIN_BAD2, (x,), {})
 
 
 X = np.random.default_rng(0).standard_normal(5)
