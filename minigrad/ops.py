@@ -492,8 +492,7 @@ def _spread(xp, g, x, axis):
     return xp.broadcast_to(xp.reshape(g, _keepdims_shape(x.shape, axis)), x.shape)
 
 
-_SUM = defvjp(defprim("sum", lambda x, axis, keepdims: B.get_array_module(x).sum(
-    x, axis=axis, keepdims=keepdims)),
+_SUM = defvjp(defprim("sum", lambda x, axis, keepdims: x.sum(axis=axis, keepdims=keepdims)),
     lambda xp, g, ans, x, axis, keepdims: _spread(xp, g, x, axis))
 
 
@@ -519,10 +518,10 @@ def _extreme_vjp(xp, g, ans, x, axis, keepdims):
     return _spread(xp, g, x, axis) * share
 
 
-_MAX = defvjp(defprim("max", lambda x, axis, keepdims: B.get_array_module(x).max(
-    x, axis=axis, keepdims=keepdims)), _extreme_vjp)
-_MIN = defvjp(defprim("min", lambda x, axis, keepdims: B.get_array_module(x).min(
-    x, axis=axis, keepdims=keepdims)), _extreme_vjp)
+_MAX = defvjp(defprim("max", lambda x, axis, keepdims: x.max(axis=axis, keepdims=keepdims)),
+              _extreme_vjp)
+_MIN = defvjp(defprim("min", lambda x, axis, keepdims: x.min(axis=axis, keepdims=keepdims)),
+              _extreme_vjp)
 
 
 def _extreme(prim, x, axis, keepdims):
@@ -614,7 +613,7 @@ def log_softmax(x, axis: int = -1) -> Tensor:
 
 
 # --------------------------------------------------------------------------- shapes
-_RESHAPE = defvjp(defprim("reshape", lambda x, shape: B.get_array_module(x).reshape(x, shape)),
+_RESHAPE = defvjp(defprim("reshape", lambda x, shape: x.reshape(shape)),
                   lambda xp, g, ans, x, shape: xp.reshape(g, x.shape))
 
 
@@ -631,7 +630,7 @@ def reshape(x, shape) -> Tensor:
 
 
 _TRANSPOSE = defvjp(
-    defprim("transpose", lambda x, axes: B.get_array_module(x).transpose(x, axes)),
+    defprim("transpose", lambda x, axes: x.transpose(axes)),
     lambda xp, g, ans, x, axes: xp.transpose(g, tuple(sorted(range(len(axes)),
                                                              key=lambda i: axes[i]))))
 
@@ -733,8 +732,30 @@ def stack(tensors, axis: int = 0) -> Tensor:
     return concatenate([expand_dims(t, axis % ndim) for t in ts], axis=axis)
 
 
-# the array-level functions that VJPs call and the backends lack
-ARRAY_EXTRAS.update(sigmoid=_sigmoid_data, scatter=_scatter_data)
+def _broadcast_array(x, shape):
+    """``broadcast_to`` for the plain-array VJPs: below 4096 entries a filled copy.
+
+    ``numpy.broadcast_to`` spends about 4 us in Python-level checks on every call, which is most
+    of the cost of a reduction's VJP on small arrays; filling a fresh array costs under 1 us there
+    and holds the same values (above 4096 entries the copy costs more than the view saves).
+    """
+    module = B.get_array_module(x)
+    if module is B.np and math.prod(shape) <= 4096:
+        out = module.empty(shape, dtype=x.dtype)
+        out[...] = x
+        return out
+    return module.broadcast_to(x, shape)
+
+
+# The array-level functions that VJPs call and the backends lack, and, for speed, the array
+# methods in place of the module functions that only forward to them (numpy.sum and
+# numpy.reshape cost several times the method they call on small arrays; same results).
+ARRAY_EXTRAS.update(
+    sigmoid=_sigmoid_data, scatter=_scatter_data, broadcast_to=_broadcast_array,
+    sum=lambda x, axis=None, keepdims=False: x.sum(axis=axis, keepdims=keepdims),
+    reshape=lambda x, shape: x.reshape(shape),
+    transpose=lambda x, axes=None: x.transpose(axes),
+    swapaxes=lambda x, a, b: x.swapaxes(a, b))
 
 
 # --------------------------------------------------------------------------- Tensor methods
