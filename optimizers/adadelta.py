@@ -4,6 +4,7 @@ from __future__ import annotations
 from minigrad import backend as B
 from optimizers import _validate as V
 from optimizers.base import Optimizer
+from optimizers.inplace import add_, ema_square_
 
 __all__ = ["Adadelta"]
 
@@ -47,30 +48,20 @@ class Adadelta(Optimizer):
         return {"v": xp.zeros_like(p.data), "dx": xp.zeros_like(p.data)}  # v = Delta x = 0
 
     def _update(self, p, g, state, hp):
-        xp = B.get_array_module(p.data)
-        gamma, rho, eps, lr = hp["gamma"], hp["rho"], hp["eps"], hp["lr"]
-        v, dx = state["v"], state["dx"]
-        if hp["weight_decay"] != 0.0:  # g <- g + lambda x, kept in slot 2 (slot 1 is taken)
-            g_decayed = self._scratch(p, 2)
-            xp.multiply(p.data, hp["weight_decay"], out=g_decayed)
-            g_decayed += g
-            g = g_decayed
         t0, t1 = self._scratch(p, 0), self._scratch(p, 1)
-        v *= gamma                                     # gamma v^{(k-1)}
-        xp.multiply(g, g, out=t0)                      # g^2
-        t0 *= 1.0 - gamma                              # (1 - gamma) g^2
-        v += t0                                        # v^{(k)} = gamma v + (1 - gamma) g^2
-        xp.add(dx, eps, out=t0)                        # Delta x^{(k-1)} + eps
-        xp.add(v, eps, out=t1)                         # v^{(k)} + eps
-        t0 /= t1                                       # (Delta x + eps) / (v + eps)
-        xp.sqrt(t0, out=t0)                            # sqrt(Delta x + eps) / sqrt(v + eps)
-        t0 *= g                                        # g~ = sqrt(..)/sqrt(..) g
-        if lr == 1.0:
-            p.data -= t0                               # x^{(k)} = x^{(k-1)} - g~
-        else:
-            xp.multiply(t0, lr, out=t1)                # lr g~
-            p.data -= t1                               # x^{(k)} = x^{(k-1)} - lr g~
-        dx *= rho                                      # rho Delta x^{(k-1)}
-        t0 *= t0                                       # g~^2
-        t0 *= 1.0 - rho                                # (1 - rho) g~^2
-        dx += t0                                       # Delta x^{(k)} = rho Dx + (1 - rho) g~^2
+        g = self._coupled_decay(p, g, hp["weight_decay"], slot=2)  # g + lambda x (lambda > 0)
+        v = ema_square_(state["v"], g, hp["gamma"], t0)            # v = gamma v + (1-gamma) g^2
+        g_tilde = _rms_ratio(state["dx"], v, hp["eps"], g, t0, t1)  # sqrt(dx+eps)/sqrt(v+eps) g
+        add_(p.data, g_tilde, -hp["lr"], t1)                       # x = x - lr g~
+        ema_square_(state["dx"], g_tilde, hp["rho"], t0)           # dx = rho dx + (1-rho) g~^2
+
+
+def _rms_ratio(dx, v, eps, g, out, scratch):
+    r""":math:`\frac{\sqrt{\Delta x + \epsilon}}{\sqrt{v + \epsilon}}\,g` into ``out``, as the root
+    of the ratio (one square root instead of two)."""
+    xp = B.get_array_module(out)
+    xp.add(dx, eps, out=out)                       # Delta x + eps
+    out /= xp.add(v, eps, out=scratch)             # (Delta x + eps) / (v + eps)
+    xp.sqrt(out, out=out)
+    out *= g
+    return out

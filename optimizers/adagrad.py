@@ -4,6 +4,7 @@ from __future__ import annotations
 from minigrad import backend as B
 from optimizers import _validate as V
 from optimizers.base import Optimizer
+from optimizers.inplace import add_square_, addcdiv_, root_plus_eps
 
 __all__ = ["Adagrad"]
 
@@ -47,18 +48,8 @@ class Adagrad(Optimizer):
         return {"v": xp.full_like(p.data, hp["initial_accumulator_value"])}  # v^{(0)}
 
     def _update(self, p, g, state, hp):
-        xp = B.get_array_module(p.data)
-        alpha, eps, v = hp["lr"], hp["eps"], state["v"]
-        g = self._coupled_decay(p, g, hp["weight_decay"])  # g <- g + lambda x (if lambda > 0)
         tmp = self._scratch(p)
-        xp.multiply(g, g, out=tmp)                         # (g_j^{(k)})^2
-        v += tmp                                           # v_j^{(k)} = v_j^{(k-1)} + g_j^2
-        if hp["eps_inside"]:
-            xp.add(v, eps, out=tmp)                        # v_j^{(k)} + eps
-            xp.sqrt(tmp, out=tmp)                          # sqrt(v_j^{(k)} + eps)
-        else:
-            xp.sqrt(v, out=tmp)                            # sqrt(v_j^{(k)})
-            tmp += eps                                     # sqrt(v_j^{(k)}) + eps
-        xp.divide(g, tmp, out=tmp)                         # g_j / sqrt(v_j + eps)
-        tmp *= alpha                                       # alpha g_j / sqrt(v_j + eps)
-        p.data -= tmp                                      # x^{(k)} = x^{(k-1)} - alpha g / ...
+        g = self._coupled_decay(p, g, hp["weight_decay"])        # g <- g + lambda x (lambda > 0)
+        v = add_square_(state["v"], g, tmp)                      # v_j = v_j + g_j^2
+        denom = root_plus_eps(v, hp["eps"], tmp, hp["eps_inside"])  # sqrt(v_j + eps)
+        addcdiv_(p.data, g, denom, -hp["lr"], tmp)               # x_j = x_j - alpha g_j / denom

@@ -3,7 +3,7 @@ r"""Adam and the methods that are "Adam plus one change".
 :class:`Adam` writes its step as a chain of small hooks, in the order of the formulas::
 
     g  <- _gradient(p, g)              coupled weight decay (Adam's weight_decay); AdamW: none
-    m  <- _first_moment(...)           m = beta1 m + (1 - beta1) g
+    m  <- ema_(m, g, beta1)            m = beta1 m + (1 - beta1) g
     v  <- _second_moment(...)          v = beta2 v + (1 - beta2) g^2      AdaBelief, Adamax
     d  <- _denominator(...)            sqrt(v_hat) + eps                  AMSGrad, Adamax
           _decay_weights(...)          nothing; AdamW: x <- x - alpha lambda x
@@ -29,6 +29,8 @@ import math
 from minigrad import backend as B
 from optimizers import _validate as V
 from optimizers.base import Optimizer
+from optimizers.inplace import (add_, addcdiv_, bias_corrected_root, decoupled_decay_, ema_,
+                                ema_square_, root_plus_eps)
 
 __all__ = ["Adam", "AMSGrad", "AdamW", "AdaBelief", "NAdam", "RAdam", "Adamax"]
 
@@ -73,52 +75,31 @@ class Adam(Optimizer):
         beta1, beta2 = hp["betas"]
         k = state["k"] = state["k"] + 1
         tmp = self._scratch(p)
-        g = self._gradient(p, g, hp)                                   # g (+ lambda x)
-        m, v = state["m"], state[self.v_name]
-        self._first_moment(m, g, beta1, tmp)                           # m^{(k)}
-        self._second_moment(v, g, m, beta2, hp["eps"], tmp)           # v^{(k)}
-        denom = self._denominator(state, k, hp, tmp)                   # sqrt(v_hat) + eps
-        self._decay_weights(p, hp)                                     # (AdamW only)
-        self._apply(p, g, m, denom, tmp, state, k, hp)                 # x^{(k)}
+        g = self._gradient(p, g, hp)                                # g (+ lambda x: coupled)
+        m = ema_(state["m"], g, beta1, tmp)                         # m = beta1 m + (1 - beta1) g
+        v = state[self.v_name]
+        self._second_moment(v, g, m, beta2, hp["eps"], tmp)         # v = beta2 v + (1 - beta2) g^2
+        denom = self._denominator(state, k, hp, tmp)                # sqrt(v_hat) + eps
+        self._decay_weights(p, hp)                                  # (AdamW only)
+        self._apply(p, g, m, denom, tmp, state, k, hp)              # x = x - alpha m_hat / denom
 
     # ------------------------------------------------------------------ the hooks
     def _gradient(self, p, g, hp):
         """Coupled weight decay: g + lambda x (an l2 penalty in the loss)."""
         return self._coupled_decay(p, g, hp["weight_decay"])
 
-    def _first_moment(self, m, g, beta1, tmp):
-        xp = B.get_array_module(m)
-        m *= beta1                                 # beta1 m^{(k-1)}
-        xp.multiply(g, 1.0 - beta1, out=tmp)       # (1 - beta1) g^{(k)}
-        m += tmp                                   # m^{(k)} = beta1 m^{(k-1)} + (1 - beta1) g
-
     def _second_moment(self, v, g, m, beta2, eps, tmp):
-        xp = B.get_array_module(v)
-        v *= beta2                                 # beta2 v^{(k-1)}
-        xp.multiply(g, g, out=tmp)                 # (g^{(k)})^2
-        tmp *= 1.0 - beta2                         # (1 - beta2) g^2
-        v += tmp                                   # v^{(k)} = beta2 v^{(k-1)} + (1 - beta2) g^2
+        ema_square_(v, g, beta2, tmp)              # v = beta2 v + (1 - beta2) g^2
 
     def _denominator(self, state, k, hp, tmp):
-        return self._root(state[self.v_name], k, hp, tmp)  # sqrt(v_hat) + eps
-
-    def _root(self, v, k, hp, tmp):
-        """sqrt(v / (1 - beta2^k)) + eps, into tmp."""
-        xp = B.get_array_module(tmp)
-        xp.sqrt(v, out=tmp)                                # sqrt(v^{(k)})
-        tmp *= 1.0 / math.sqrt(1.0 - hp["betas"][1] ** k)  # sqrt(v_hat) = sqrt(v / (1 - b2^k))
-        tmp += hp["eps"]                                   # sqrt(v_hat) + eps
-        return tmp
+        return bias_corrected_root(state[self.v_name], hp["betas"][1], k, hp["eps"], out=tmp)
 
     def _decay_weights(self, p, hp):
         """Decoupled weight decay; nothing in Adam (see AdamW)."""
 
     def _apply(self, p, g, m, denom, tmp, state, k, hp):
-        xp = B.get_array_module(p.data)
-        beta1 = hp["betas"][0]
-        xp.divide(m, denom, out=tmp)               # m / (sqrt(v_hat) + eps)
-        tmp *= hp["lr"] / (1.0 - beta1 ** k)       # alpha m_hat / (sqrt(v_hat) + eps)
-        p.data -= tmp                              # x^{(k)} = x^{(k-1)} - alpha m_hat / (..)
+        alpha_hat = hp["lr"] / (1.0 - hp["betas"][0] ** k)  # alpha m_hat = alpha_hat m
+        addcdiv_(p.data, m, denom, -alpha_hat, tmp)          # x = x - alpha m_hat / denom
 
 
 class AMSGrad(Adam):
@@ -154,15 +135,13 @@ class AMSGrad(Adam):
 
     def _denominator(self, state, k, hp, tmp):
         xp = B.get_array_module(tmp)
-        v, v_max = state[self.v_name], state["v_max"]
+        v, v_max, beta2, eps = state[self.v_name], state["v_max"], hp["betas"][1], hp["eps"]
         if hp["max_of"] == "v":
-            xp.maximum(v_max, v, out=v_max)        # v_max = max(v_max, v^{(k)})
-            return self._root(v_max, k, hp, tmp)   # sqrt(v_max / (1 - beta2^k)) + eps
-        xp.multiply(v, 1.0 / (1.0 - hp["betas"][1] ** k), out=tmp)  # v_hat = v / (1 - beta2^k)
-        xp.maximum(v_max, tmp, out=v_max)          # v_max = max(v_max, v_hat)
-        xp.sqrt(v_max, out=tmp)                    # sqrt(v_max)
-        tmp += hp["eps"]                           # sqrt(v_max) + eps
-        return tmp
+            xp.maximum(v_max, v, out=v_max)                          # v_max = max(v_max, v)
+            return bias_corrected_root(v_max, beta2, k, eps, out=tmp)  # sqrt(v_max/(1-b2^k))+eps
+        xp.multiply(v, 1.0 / (1.0 - beta2 ** k), out=tmp)            # v_hat = v / (1 - beta2^k)
+        xp.maximum(v_max, tmp, out=v_max)                            # v_max = max(v_max, v_hat)
+        return root_plus_eps(v_max, eps, out=tmp, inside=False)      # sqrt(v_max) + eps
 
 
 class AdamW(Adam):
@@ -188,8 +167,7 @@ class AdamW(Adam):
         return g                                   # no l2 term in the gradient
 
     def _decay_weights(self, p, hp):
-        if hp["weight_decay"] != 0.0:
-            p.data *= 1.0 - hp["lr"] * hp["weight_decay"]  # x - alpha lambda x^{(k-1)}
+        decoupled_decay_(p.data, hp["lr"], hp["weight_decay"])  # x = (1 - alpha lambda) x
 
 
 class AdaBelief(Adam):
@@ -215,12 +193,8 @@ class AdaBelief(Adam):
                          nonfinite=nonfinite)
 
     def _second_moment(self, s, g, m, beta2, eps, tmp):
-        xp = B.get_array_module(s)
-        xp.subtract(g, m, out=tmp)                 # g_t - m_t
-        tmp *= tmp                                 # (g_t - m_t)^2
-        tmp *= 1.0 - beta2                         # (1 - beta2)(g_t - m_t)^2
-        s *= beta2                                 # beta2 s_{t-1}
-        s += tmp                                   # beta2 s_{t-1} + (1 - beta2)(g_t - m_t)^2
+        belief = B.get_array_module(s).subtract(g, m, out=tmp)  # g_t - m_t
+        ema_square_(s, belief, beta2, tmp)         # beta2 s_{t-1} + (1 - beta2)(g_t - m_t)^2
         s += eps                                   # s_t = ... + eps
 
 
@@ -256,19 +230,15 @@ class NAdam(Adam):
         return state
 
     def _apply(self, p, g, m, denom, tmp, state, k, hp):
-        xp = B.get_array_module(p.data)
         beta1, psi, alpha = hp["betas"][0], hp["momentum_decay"], hp["lr"]
         mu_k = beta1 * (1.0 - 0.5 * 0.96 ** (k * psi))            # mu_t
         mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((k + 1) * psi))   # mu_{t+1}
         state["mu_product"] *= mu_k                                # prod_{i <= t} mu_i
         prod = state["mu_product"]
         out = self._scratch(p, 2)
-        xp.divide(g, denom, out=out)               # g_t / (sqrt(v_hat) + eps)
-        out *= alpha * (1.0 - mu_k) / (1.0 - prod)  # alpha (1 - mu_t) g_t / (1 - prod mu) / (..)
-        p.data -= out
-        xp.divide(m, denom, out=out)               # m_t / (sqrt(v_hat) + eps)
-        out *= alpha * mu_next / (1.0 - prod * mu_next)  # alpha mu_{t+1} m_t / (1 - prod mu)
-        p.data -= out                              # theta_t = theta_{t-1} - alpha m_hat / (..)
+        # theta_t = theta_{t-1} - alpha m_hat / (sqrt(v_hat) + eps), m_hat's two terms in turn:
+        addcdiv_(p.data, g, denom, -(alpha * (1.0 - mu_k) / (1.0 - prod)), out)   # (1 - mu_t) g_t
+        addcdiv_(p.data, m, denom, -(alpha * mu_next / (1.0 - prod * mu_next)), out)  # mu_{t+1} m_t
 
 
 class RAdam(Adam):
@@ -290,7 +260,6 @@ class RAdam(Adam):
     """
 
     def _apply(self, p, g, m, denom, tmp, state, k, hp):
-        xp = B.get_array_module(p.data)
         beta1, beta2 = hp["betas"]
         alpha_hat = hp["lr"] / (1.0 - beta1 ** k)  # alpha / (1 - beta1^t): alpha m_hat = . m
         rho_inf = 2.0 / (1.0 - beta2) - 1.0                          # rho_infinity
@@ -298,11 +267,9 @@ class RAdam(Adam):
         if rho_k > 5.0:
             r = math.sqrt((rho_k - 4.0) * (rho_k - 2.0) * rho_inf
                           / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_k))  # r_t
-            xp.divide(m, denom, out=tmp)           # m / (sqrt(v_hat) + eps)
-            tmp *= alpha_hat * r                   # alpha r_t m_hat / (sqrt(v_hat) + eps)
+            addcdiv_(p.data, m, denom, -(alpha_hat * r), tmp)  # theta - alpha r_t m_hat / denom
         else:
-            xp.multiply(m, alpha_hat, out=tmp)     # alpha m_hat (un-adapted momentum step)
-        p.data -= tmp                              # theta_t = theta_{t-1} - ...
+            add_(p.data, m, -alpha_hat, tmp)       # theta - alpha m_hat (un-adapted momentum step)
 
 
 class Adamax(Adam):
@@ -327,10 +294,8 @@ class Adamax(Adam):
 
     def _second_moment(self, u, g, m, beta2, eps, tmp):
         xp = B.get_array_module(u)
-        u *= beta2                                 # beta2 u_{t-1}
-        xp.abs(g, out=tmp)                         # |g_t|
-        tmp += eps                                 # |g_t| + eps
-        xp.maximum(u, tmp, out=u)                  # u_t = max(beta2 u_{t-1}, |g_t| + eps)
+        u *= beta2                                           # beta2 u_{t-1}
+        xp.maximum(u, xp.add(xp.abs(g, out=tmp), eps, out=tmp), out=u)  # max(., |g_t| + eps)
 
     def _denominator(self, state, k, hp, tmp):
         return state["u"]                          # u_t itself (no bias correction)

@@ -373,13 +373,13 @@ class Optimizer:
             self._buffers[key] = buf
         return buf[:data.size].reshape(data.shape)
 
-    def _coupled_decay(self, p: Tensor, g, weight_decay: float):
+    def _coupled_decay(self, p: Tensor, g, weight_decay: float, slot: int = 1):
         r"""Coupled weight decay (an :math:`\ell_2` penalty in the loss):
-        :math:`g \leftarrow g + \lambda x`, into scratch slot 1 (``g`` itself when
+        :math:`g \leftarrow g + \lambda x`, into scratch ``slot`` (``g`` itself when
         :math:`\lambda = 0`)."""
         if weight_decay == 0.0:
             return g
-        out = self._scratch(p, 1)
+        out = self._scratch(p, slot)
         xp = B.get_array_module(p.data)
         xp.multiply(p.data, weight_decay, out=out)  # lambda x
         out += g                                    # g + lambda x

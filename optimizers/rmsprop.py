@@ -4,6 +4,7 @@ from __future__ import annotations
 from minigrad import backend as B
 from optimizers import _validate as V
 from optimizers.base import Optimizer
+from optimizers.inplace import addcdiv_, ema_square_, root_plus_eps
 
 __all__ = ["RMSProp"]
 
@@ -49,22 +50,12 @@ class RMSProp(Optimizer):
 
     def _update(self, p, g, state, hp):
         xp = B.get_array_module(p.data)
-        alpha, gamma, eps, v = hp["lr"], hp["gamma"], hp["eps"], state["v"]
+        gamma = hp["gamma"]
         k = state["k"] = state["k"] + 1
-        g = self._coupled_decay(p, g, hp["weight_decay"])  # g <- g + lambda x (if lambda > 0)
         tmp = self._scratch(p)
-        v *= gamma                                         # gamma v^{(k-1)}
-        xp.multiply(g, g, out=tmp)                         # g^2
-        tmp *= 1.0 - gamma                                 # (1 - gamma) g^2
-        v += tmp                                           # v^{(k)} = gamma v + (1 - gamma) g^2
+        g = self._coupled_decay(p, g, hp["weight_decay"])        # g <- g + lambda x (lambda > 0)
+        v = ema_square_(state["v"], g, gamma, tmp)               # v = gamma v + (1 - gamma) g^2
         c = 1.0 / (1.0 - gamma ** k) if hp["bias_correction"] else 1.0
-        xp.multiply(v, c, out=tmp)                         # v_hat = v / (1 - gamma^k) (optional)
-        if hp["eps_inside"]:
-            tmp += eps                                     # v + eps
-            xp.sqrt(tmp, out=tmp)                          # sqrt(v + eps)
-        else:
-            xp.sqrt(tmp, out=tmp)                          # sqrt(v)
-            tmp += eps                                     # sqrt(v) + eps
-        xp.divide(g, tmp, out=tmp)                         # g / sqrt(v + eps)
-        tmp *= alpha                                       # alpha g / sqrt(v + eps)
-        p.data -= tmp                                      # x^{(k)} = x^{(k-1)} - alpha g / ...
+        v_hat = xp.multiply(v, c, out=tmp)                       # v / (1 - gamma^k) (optional)
+        denom = root_plus_eps(v_hat, hp["eps"], tmp, hp["eps_inside"])  # sqrt(v + eps)
+        addcdiv_(p.data, g, denom, -hp["lr"], tmp)               # x = x - alpha g / denom

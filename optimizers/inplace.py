@@ -1,0 +1,108 @@
+r"""Compound in-place operations named after the math they do, so that an update reads like its
+formula: one formula line, one call.
+
+Each writes its result into an existing array (the optimizer's state, the parameter, or an
+``out`` buffer) and takes a ``scratch`` array of the same shape for its one intermediate, so an
+update allocates nothing (memory: the state plus the optimizer's scratch buffers). The order of
+the floating-point operations is fixed and documented in each function, so two optimizers that
+share a formula give the same bits. They work on NumPy and CuPy arrays alike.
+
+==========================  ================================================================
+``ema_(a, x, beta)``        :math:`a \leftarrow \beta a + (1-\beta) x` (exponential moving average)
+``ema_square_(a, x, beta)`` :math:`a \leftarrow \beta a + (1-\beta) x^2`
+``add_square_(a, x)``       :math:`a \leftarrow a + x^2` (Adagrad's accumulator)
+``bias_corrected_root``     :math:`\sqrt{v / (1-\beta^k)} + \epsilon`
+``root_plus_eps``           :math:`\sqrt{v + \epsilon}` or :math:`\sqrt{v} + \epsilon`
+``add_(x, y, alpha)``       :math:`x \leftarrow x + \alpha y` (torch's ``add_(y, alpha=)``)
+``addcdiv_(x, a, b, c)``    :math:`x \leftarrow x + c\,a / b` (torch's ``addcdiv_``)
+``decoupled_decay_``        :math:`x \leftarrow (1 - \alpha\lambda) x` (AdamW, Lion, Sophia)
+==========================  ================================================================
+
+Subtracting is adding the negated coefficient: :math:`x - c\,t` and :math:`x + (-c)\,t` are the
+same floating-point numbers (negation is exact), so ``addcdiv_(x, m, d, -alpha)`` is the step
+:math:`x - \alpha\,m/d` to the last bit.
+"""
+from __future__ import annotations
+
+import math
+
+from minigrad import backend as B
+
+__all__ = ["ema_", "ema_square_", "add_square_", "bias_corrected_root", "root_plus_eps", "add_",
+           "addcdiv_", "decoupled_decay_"]
+
+
+def ema_(avg, x, beta: float, scratch, out=None):
+    r""":math:`\beta\,\mathrm{avg} + (1 - \beta)\,x`, into ``out`` (default: ``avg`` in place).
+
+    Computed as ``beta * avg``, then ``+ (1 - beta) * x`` (the product in ``scratch``)."""
+    xp = B.get_array_module(avg)
+    out = avg if out is None else out
+    xp.multiply(avg, beta, out=out)              # beta avg
+    xp.multiply(x, 1.0 - beta, out=scratch)      # (1 - beta) x
+    out += scratch
+    return out
+
+
+def ema_square_(avg, x, beta: float, scratch):
+    r""":math:`\mathrm{avg} \leftarrow \beta\,\mathrm{avg} + (1 - \beta)\,x^2` in place.
+
+    Computed as ``beta * avg``, then ``+ (x * x) * (1 - beta)``."""
+    xp = B.get_array_module(avg)
+    avg *= beta                                  # beta avg
+    xp.multiply(x, x, out=scratch)               # x^2
+    scratch *= 1.0 - beta                        # (1 - beta) x^2
+    avg += scratch
+    return avg
+
+
+def add_square_(acc, x, scratch):
+    r""":math:`\mathrm{acc} \leftarrow \mathrm{acc} + x^2` in place."""
+    B.get_array_module(acc).multiply(x, x, out=scratch)
+    acc += scratch
+    return acc
+
+
+def bias_corrected_root(v, beta: float, k: int, eps: float, out):
+    r""":math:`\sqrt{\hat v} + \epsilon` with :math:`\hat v = v / (1 - \beta^k)`, into ``out``.
+
+    Computed as ``sqrt(v) * (1 / sqrt(1 - beta^k)) + eps`` (torch's and optax's order)."""
+    B.get_array_module(out).sqrt(v, out=out)     # sqrt(v)
+    out *= 1.0 / math.sqrt(1.0 - beta ** k)      # sqrt(v / (1 - beta^k))
+    out += eps
+    return out
+
+
+def root_plus_eps(v, eps: float, out, inside: bool):
+    r""":math:`\sqrt{v + \epsilon}` (``inside``) or :math:`\sqrt{v} + \epsilon`, into ``out``."""
+    xp = B.get_array_module(out)
+    if inside:
+        xp.add(v, eps, out=out)
+        return xp.sqrt(out, out=out)
+    xp.sqrt(v, out=out)
+    out += eps
+    return out
+
+
+def add_(x, y, alpha: float, scratch):
+    r""":math:`x \leftarrow x + \alpha\,y` in place (the product in ``scratch``)."""
+    B.get_array_module(x).multiply(y, alpha, out=scratch)
+    x += scratch
+    return x
+
+
+def addcdiv_(x, a, b, value: float, scratch):
+    r""":math:`x \leftarrow x + c\,\frac{a}{b}` in place, computed as ``(a / b) * c``."""
+    B.get_array_module(x).divide(a, b, out=scratch)
+    scratch *= value
+    x += scratch
+    return x
+
+
+def decoupled_decay_(x, lr: float, weight_decay: float):
+    r"""Decoupled weight decay (Loshchilov & Hutter 2019):
+    :math:`x \leftarrow x - \alpha\lambda x = (1 - \alpha\lambda)\,x` in place; nothing when
+    :math:`\lambda = 0`."""
+    if weight_decay != 0.0:
+        x *= 1.0 - lr * weight_decay
+    return x
