@@ -10,6 +10,7 @@ from minigrad import backend as B
 from optimizers import _validate as V
 from optimizers import nonfinite as NF
 from optimizers.base import Optimizer
+from optimizers.inplace import add_, decoupled_decay_, ema_
 
 __all__ = ["SignSGD", "Signum", "Lion"]
 
@@ -39,10 +40,9 @@ class SignSGD(Optimizer):
         tmp = self._scratch(p)
         d = self._direction(p, g, state, hp, tmp)  # g (signSGD), m (Signum), c (Lion)
         self._decay_weights(p, hp)                 # (Lion only)
-        xp.sign(d, out=tmp)                        # sign(d)
-        NF.mark(tmp, g, scratch=self._scratch(p, 1))  # NaN where g is inf/NaN (sign hides it)
-        tmp *= hp["lr"]                            # alpha sign(d)
-        p.data -= tmp                              # x_{k+1} = x_k - alpha sign(d)
+        s = xp.sign(d, out=tmp)                    # sign(d)
+        NF.mark(s, g, scratch=self._scratch(p, 1))  # NaN where g is inf/NaN (sign hides it)
+        add_(p.data, s, -hp["lr"], s)              # x_{k+1} = x_k - alpha sign(d)
 
 
 class Signum(SignSGD):
@@ -68,12 +68,7 @@ class Signum(SignSGD):
         return {"m": B.get_array_module(p.data).zeros_like(p.data)}  # m_0 = 0
 
     def _direction(self, p, g, state, hp, tmp):
-        xp = B.get_array_module(g)
-        beta, m = hp["momentum"], state["m"]
-        m *= beta                                  # beta m_{k-1}
-        xp.multiply(g, 1.0 - beta, out=tmp)        # (1 - beta) g_k
-        m += tmp                                   # m_k = beta m_{k-1} + (1 - beta) g_k
-        return m
+        return ema_(state["m"], g, hp["momentum"], tmp)  # m_k = beta m_{k-1} + (1 - beta) g_k
 
 
 class Lion(Signum):
@@ -102,17 +97,10 @@ class Lion(Signum):
         group["weight_decay"] = V.real(self.name, "weight_decay", group["weight_decay"], lo=0.0)
 
     def _direction(self, p, g, state, hp, tmp):
-        xp = B.get_array_module(g)
-        (beta1, beta2), m = hp["betas"], state["m"]
-        other = self._scratch(p, 1)
-        xp.multiply(m, beta1, out=tmp)             # beta1 m_{t-1}
-        xp.multiply(g, 1.0 - beta1, out=other)     # (1 - beta1) g_t
-        tmp += other                               # c_t = beta1 m_{t-1} + (1 - beta1) g_t
-        m *= beta2                                 # beta2 m_{t-1}
-        xp.multiply(g, 1.0 - beta2, out=other)     # (1 - beta2) g_t
-        m += other                                 # m_t = beta2 m_{t-1} + (1 - beta2) g_t
-        return tmp
+        (beta1, beta2), m, other = hp["betas"], state["m"], self._scratch(p, 1)
+        c = ema_(m, g, beta1, other, out=tmp)      # c_t = beta1 m_{t-1} + (1 - beta1) g_t
+        ema_(m, g, beta2, other)                   # m_t = beta2 m_{t-1} + (1 - beta2) g_t
+        return c
 
     def _decay_weights(self, p, hp):
-        if hp["weight_decay"] != 0.0:
-            p.data *= 1.0 - hp["lr"] * hp["weight_decay"]  # x_{t-1} - alpha lambda x_{t-1}
+        decoupled_decay_(p.data, hp["lr"], hp["weight_decay"])  # x_{t-1} - alpha lambda x_{t-1}

@@ -56,6 +56,7 @@ from minigrad.tensor import Tensor, enable_grad
 from optimizers import _validate as V
 from optimizers import nonfinite as NF
 from optimizers.base import Optimizer
+from optimizers.inplace import add_, decoupled_decay_, ema_
 
 __all__ = ["Sophia", "hutchinson_diagonal", "gnb_diagonal"]
 
@@ -217,9 +218,8 @@ class Sophia(Optimizer):
             beta2 = hp["betas"][1]
             for p in group["params"]:
                 state = self._state_of(p, hp)
-                h = state["h"]
-                h *= beta2
-                h += (1.0 - beta2) * by_param[id(p)]  # h_t = beta2 h_{t-k} + (1 - beta2) h_hat_t
+                # h_t = beta2 h_{t-k} + (1 - beta2) h_hat_t
+                ema_(state["h"], by_param[id(p)], beta2, self._scratch(p))
                 state["n_estimates"] += 1
         return h_hat
 
@@ -238,13 +238,9 @@ class Sophia(Optimizer):
         xp = B.get_array_module(p.data)
         beta1 = hp["betas"][0]
         lr = hp["lr"]
-        m, h = state["m"], state["h"]
-        tmp = self._scratch(p)
-        m *= beta1
-        xp.multiply(g, 1.0 - beta1, out=tmp)
-        m += tmp  # m_t = beta1 m_{t-1} + (1 - beta1) g_t
-        if hp["weight_decay"] != 0.0:
-            p.data *= 1.0 - lr * hp["weight_decay"]  # theta_t <- theta_t - eta lambda theta_t
+        h, tmp = state["h"], self._scratch(p)
+        m = ema_(state["m"], g, beta1, tmp)  # m_t = beta1 m_{t-1} + (1 - beta1) g_t
+        decoupled_decay_(p.data, lr, hp["weight_decay"])  # theta_t <- theta_t - eta lambda theta_t
         form = hp["clip"]
         if form == "paper":
             xp.multiply(h, hp["gamma"], out=tmp)  # gamma h_t
@@ -262,5 +258,4 @@ class Sophia(Optimizer):
             xp.minimum(tmp, 1.0, out=tmp)  # clamp(max=1)
             tmp *= xp.sign(m)  # sign(m_t) * ratio
         NF.mark(tmp, g, h, scratch=self._scratch(p, 1))  # NaN where g or h is inf/NaN
-        tmp *= lr
-        p.data -= tmp  # theta_{t+1} = theta_t - eta clip(...)
+        add_(p.data, tmp, -lr, tmp)  # theta_{t+1} = theta_t - eta clip(...)
