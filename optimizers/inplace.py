@@ -9,6 +9,7 @@ share a formula give the same bits. They work on NumPy and CuPy arrays alike.
 
 ==========================  ================================================================
 ``ema_(a, x, beta)``        :math:`a \leftarrow \beta a + (1-\beta) x` (exponential moving average)
+``scale_add_(a, b, x, c)``  :math:`a \leftarrow b\,a + c\,x` (heavy-ball momentum buffers)
 ``ema_square_(a, x, beta)`` :math:`a \leftarrow \beta a + (1-\beta) x^2`
 ``add_square_(a, x)``       :math:`a \leftarrow a + x^2` (Adagrad's accumulator)
 ``bias_corrected_root``     :math:`\sqrt{v / (1-\beta^k)} + \epsilon`
@@ -28,18 +29,23 @@ import math
 
 from minigrad import backend as B
 
-__all__ = ["ema_", "ema_square_", "add_square_", "bias_corrected_root", "root_plus_eps", "add_",
+__all__ = ["ema_", "scale_add_", "ema_square_", "add_square_", "bias_corrected_root", "root_plus_eps", "add_",
            "addcdiv_", "decoupled_decay_"]
 
 
 def ema_(avg, x, beta: float, scratch, out=None):
-    r""":math:`\beta\,\mathrm{avg} + (1 - \beta)\,x`, into ``out`` (default: ``avg`` in place).
+    r"""The exponential moving average :math:`\beta\,\mathrm{avg} + (1 - \beta)\,x`, into
+    ``out`` (default: ``avg`` in place): ``scale_add_`` with :math:`c = 1 - \beta`."""
+    return scale_add_(avg, beta, x, 1.0 - beta, scratch, out)
 
-    Computed as ``beta * avg``, then ``+ (1 - beta) * x`` (the product in ``scratch``)."""
-    xp = B.get_array_module(avg)
-    out = avg if out is None else out
-    xp.multiply(avg, beta, out=out)              # beta avg
-    xp.multiply(x, 1.0 - beta, out=scratch)      # (1 - beta) x
+
+def scale_add_(a, b: float, x, c: float, scratch, out=None):
+    r""":math:`b\,a + c\,x` into ``out`` (default: ``a`` in place), computed as ``a * b``, then
+    ``+ x * c`` (the product in ``scratch``)."""
+    xp = B.get_array_module(a)
+    out = a if out is None else out
+    xp.multiply(a, b, out=out)
+    xp.multiply(x, c, out=scratch)
     out += scratch
     return out
 

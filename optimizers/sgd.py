@@ -12,6 +12,7 @@ from __future__ import annotations
 from minigrad import backend as B
 from optimizers import _validate as V
 from optimizers.base import Optimizer
+from optimizers.inplace import add_, scale_add_
 
 __all__ = ["SGD", "Momentum", "NAG"]
 
@@ -36,12 +37,8 @@ class SGD(Optimizer):
         group["weight_decay"] = V.real(self.name, "weight_decay", group["weight_decay"], lo=0.0)
 
     def _update(self, p, g, state, hp):
-        xp = B.get_array_module(p.data)
-        alpha = hp["lr"]
         g = self._coupled_decay(p, g, hp["weight_decay"])  # g <- g + lambda x
-        step = self._scratch(p)
-        xp.multiply(g, alpha, out=step)                    # alpha_k g
-        p.data -= step                                     # x_{k+1} = x_k - alpha_k g
+        add_(p.data, g, -hp["lr"], self._scratch(p))       # x_{k+1} = x_k - alpha_k g
 
 
 class Momentum(Optimizer):
@@ -102,27 +99,16 @@ class Momentum(Optimizer):
         return 1.0 if first and hp["momentum_init"] == "grad" else 1.0 - hp["dampening"]
 
     def _update(self, p, g, state, hp):
-        xp = B.get_array_module(p.data)
         state["k"] += 1
         g = self._coupled_decay(p, g, hp["weight_decay"])  # g <- g + lambda x (if lambda > 0)
-        c = self._gradient_weight(state, hp)
+        c = self._gradient_weight(state, hp)               # 1, or 1 - d (dampening)
         tmp = self._scratch(p)
         if hp["form"] == "velocity":
-            mu, eta, v = hp["momentum"], hp["lr"], state["v"]
-            v *= mu                                         # mu v
-            xp.multiply(g, eta * c, out=tmp)                # eta g
-            v -= tmp                                        # v <- mu v - eta g
-            p.data += v                                     # w <- w + v
+            v = scale_add_(state["v"], hp["momentum"], g, -(hp["lr"] * c), tmp)  # v = mu v - eta g
+            p.data += v                                                       # w = w + v
         else:
-            alpha, lam, m = hp["momentum"], hp["lr"], state["v"]
-            m *= alpha                                      # alpha m_{t-1}
-            if c == 1.0:
-                m += g                                      # m_t = alpha m_{t-1} + g_t
-            else:
-                xp.multiply(g, c, out=tmp)                  # (1 - d) g_t
-                m += tmp                                    # m_t = alpha m_{t-1} + (1 - d) g_t
-            xp.multiply(m, lam, out=tmp)                    # lambda m_t
-            p.data -= tmp                                   # w_t = w_{t-1} - lambda m_t
+            m = scale_add_(state["v"], hp["momentum"], g, c, tmp)  # m_t = alpha m_{t-1} + (1-d) g_t
+            add_(p.data, m, -hp["lr"], tmp)                        # w_t = w_{t-1} - lambda m_t
 
 
 class NAG(Optimizer):
