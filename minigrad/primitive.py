@@ -25,7 +25,7 @@ with any number of inputs (``concatenate``) has one VJP that is also told which 
 from __future__ import annotations
 
 from minigrad import backend as B
-from minigrad.tensor import Tensor, _GradMode
+from minigrad.tensor import Tensor, _GradMode, leaf
 
 __all__ = ["Primitive", "PRIMITIVES", "defprim", "defvjp", "defvjp_argnum", "apply", "const",
            "unbroadcast", "array_namespace"]
@@ -73,15 +73,7 @@ def defvjp_argnum(prim: Primitive, vjp) -> Primitive:
 
 def const(data) -> Tensor:
     """A Tensor holding ``data`` that no gradient flows through."""
-    t = Tensor.__new__(Tensor)
-    t.data = data
-    t._grad = None
-    t.grad_tensor = None
-    t.requires_grad = False
-    t._parents = ()
-    t._node = None
-    t._op = "const"
-    return t
+    return leaf(data, False, "const")
 
 
 def apply(prim: Primitive, args: tuple, params: dict) -> Tensor:

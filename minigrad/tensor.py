@@ -58,6 +58,20 @@ class _Freed:
 FREED = _Freed()
 
 
+def leaf(data, requires_grad: bool = False, op: str = "leaf") -> "Tensor":
+    """A Tensor holding ``data`` (not copied) that no operation made: a leaf, or with
+    ``op="const"`` a constant."""
+    t = Tensor.__new__(Tensor)
+    t.data = data
+    t._grad = None
+    t.grad_tensor = None
+    t.requires_grad = requires_grad
+    t._parents = ()
+    t._node = None
+    t._op = op
+    return t
+
+
 class Tensor:
     """An array on the NumPy or CuPy backend, with reverse-mode automatic differentiation.
 
@@ -168,15 +182,7 @@ class Tensor:
 
     def detach(self) -> "Tensor":
         """A new leaf sharing this tensor's data, cut from the graph."""
-        t = Tensor.__new__(Tensor)
-        t.data = self.data
-        t._grad = None
-        t.grad_tensor = None
-        t.requires_grad = False
-        t._parents = ()
-        t._node = None
-        t._op = "leaf"
-        return t
+        return leaf(self.data)
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
         """Set ``requires_grad`` in place (leaves only); returns self."""
@@ -190,17 +196,8 @@ class Tensor:
 
     def to(self, backend: str) -> "Tensor":
         """A copy of this tensor as a leaf on ``backend`` ("numpy" or "cupy")."""
-        t = Tensor.__new__(Tensor)
-        t.data = B.asarray(self.data, backend=backend)
-        if t.data is self.data:
-            t.data = t.data.copy()
-        t._grad = None
-        t.grad_tensor = None
-        t.requires_grad = self.requires_grad
-        t._parents = ()
-        t._node = None
-        t._op = "leaf"
-        return t
+        data = B.asarray(self.data, backend=backend)
+        return leaf(data.copy() if data is self.data else data, self.requires_grad)
 
     def zero_grad(self) -> None:
         """Forget the accumulated gradient (sets ``grad`` to None)."""
