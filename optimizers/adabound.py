@@ -6,7 +6,6 @@ from __future__ import annotations
 from minigrad import backend as B
 from optimizers import _validate as V
 from optimizers.adam import Adam, AMSGrad
-from optimizers.base import Optimizer
 
 __all__ = ["AdaBound", "AMSBound"]
 
@@ -32,10 +31,10 @@ class AdaBound(Adam):
     """
 
     def __init__(self, params, lr=1e-3, final_lr=0.1, gamma=1e-3, betas=(0.9, 0.999), eps=1e-8,
-                 weight_decay=0.0, nonfinite=None):
-        Optimizer.__init__(self, params, dict(lr=lr, final_lr=final_lr, gamma=gamma,
-                                              betas=betas, eps=eps, weight_decay=weight_decay),
-                           nonfinite=nonfinite)
+                 weight_decay=0.0, nonfinite=None, *, extra_defaults=None):
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                         nonfinite=nonfinite, extra_defaults={
+                             "final_lr": final_lr, "gamma": gamma, **(extra_defaults or {})})
 
     def _validate_group(self, group):
         super()._validate_group(group)
@@ -67,6 +66,7 @@ class AMSBound(AdaBound, AMSGrad):
 
     def __init__(self, params, lr=1e-3, final_lr=0.1, gamma=1e-3, betas=(0.9, 0.999), eps=1e-8,
                  weight_decay=0.0, max_of="v", nonfinite=None):
-        Optimizer.__init__(self, params, dict(lr=lr, final_lr=final_lr, gamma=gamma,
-                                              betas=betas, eps=eps, weight_decay=weight_decay,
-                                              max_of=max_of), nonfinite=nonfinite)
+        # AdaBound's __init__, then (by the method resolution order) AMSGrad's and Adam's
+        super().__init__(params, lr=lr, final_lr=final_lr, gamma=gamma, betas=betas, eps=eps,
+                         weight_decay=weight_decay, nonfinite=nonfinite,
+                         extra_defaults={"max_of": max_of})

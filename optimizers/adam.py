@@ -56,9 +56,10 @@ class Adam(Optimizer):
     v_name = "v"
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
-                 nonfinite=None):
-        Optimizer.__init__(self, params, dict(lr=lr, betas=betas, eps=eps,
-                                              weight_decay=weight_decay), nonfinite=nonfinite)
+                 nonfinite=None, *, extra_defaults=None):
+        # extra_defaults: the hyperparameters a subclass adds (its defaults flow up to here)
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                                      **(extra_defaults or {})), nonfinite=nonfinite)
 
     def _validate_group(self, group):
         super()._validate_group(group)
@@ -119,10 +120,10 @@ class AMSGrad(Adam):
     """
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
-                 max_of="v", nonfinite=None):
-        Optimizer.__init__(self, params, dict(lr=lr, betas=betas, eps=eps,
-                                              weight_decay=weight_decay, max_of=max_of),
-                           nonfinite=nonfinite)
+                 max_of="v", nonfinite=None, *, extra_defaults=None):
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                         nonfinite=nonfinite,
+                         extra_defaults={"max_of": max_of, **(extra_defaults or {})})
 
     def _validate_group(self, group):
         super()._validate_group(group)
@@ -215,9 +216,8 @@ class NAdam(Adam):
 
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
                  momentum_decay=4e-3, nonfinite=None):
-        Optimizer.__init__(self, params, dict(lr=lr, betas=betas, eps=eps,
-                                              weight_decay=weight_decay,
-                                              momentum_decay=momentum_decay), nonfinite=nonfinite)
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                         nonfinite=nonfinite, extra_defaults={"momentum_decay": momentum_decay})
 
     def _validate_group(self, group):
         super()._validate_group(group)

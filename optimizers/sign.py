@@ -25,8 +25,9 @@ class SignSGD(Optimizer):
     closer than about :math:`\alpha` per coordinate: use a decaying schedule.
     """
 
-    def __init__(self, params, lr=1e-3, nonfinite=None):
-        super().__init__(params, dict(lr=lr), nonfinite=nonfinite)
+    def __init__(self, params, lr=1e-3, nonfinite=None, *, extra_defaults=None):
+        # extra_defaults: the hyperparameters a subclass adds (its defaults flow up to here)
+        super().__init__(params, dict(lr=lr, **(extra_defaults or {})), nonfinite=nonfinite)
 
     def _direction(self, p, g, state, hp, tmp):
         """The vector whose sign is the step: the gradient itself."""
@@ -57,7 +58,7 @@ class Signum(SignSGD):
     momentum_key = "momentum"
 
     def __init__(self, params, lr=1e-3, momentum=0.9, nonfinite=None):
-        Optimizer.__init__(self, params, dict(lr=lr, momentum=momentum), nonfinite=nonfinite)
+        super().__init__(params, lr=lr, nonfinite=nonfinite, extra_defaults={"momentum": momentum})
 
     def _validate_group(self, group):
         super()._validate_group(group)
@@ -71,7 +72,7 @@ class Signum(SignSGD):
         return ema_(state["m"], g, hp["momentum"], tmp)  # m_k = beta m_{k-1} + (1 - beta) g_k
 
 
-class Lion(Signum):
+class Lion(SignSGD):
     r"""Lion (Chen et al. 2023, "Symbolic Discovery of Optimization Algorithms"): the sign of an
     interpolation between the momentum and the gradient, with a second, slower momentum:
 
@@ -88,11 +89,14 @@ class Lion(Signum):
     momentum_key = "betas"
 
     def __init__(self, params, lr=1e-4, betas=(0.9, 0.99), weight_decay=0.0, nonfinite=None):
-        Optimizer.__init__(self, params, dict(lr=lr, betas=betas, weight_decay=weight_decay),
-                           nonfinite=nonfinite)
+        super().__init__(params, lr=lr, nonfinite=nonfinite,
+                         extra_defaults={"betas": betas, "weight_decay": weight_decay})
+
+    def _init_state(self, p, hp):
+        return {"m": B.get_array_module(p.data).zeros_like(p.data)}  # m_0 = 0
 
     def _validate_group(self, group):
-        SignSGD._validate_group(self, group)
+        super()._validate_group(group)
         group["betas"] = V.betas(self.name, group["betas"])
         group["weight_decay"] = V.real(self.name, "weight_decay", group["weight_decay"], lo=0.0)
 

@@ -110,8 +110,7 @@ class NormalizedGD(SteepestDescent):
     """
 
     def __init__(self, params, lr=1e-2, nonfinite=None):
-        Optimizer.__init__(self, params, dict(lr=lr, norm="l2", normalized=True),
-                           nonfinite=nonfinite)
+        super().__init__(params, lr=lr, norm="l2", normalized=True, nonfinite=nonfinite)
 
     def _validate_group(self, group):
         if group.get("norm") != "l2" or group.get("normalized") is not True:
