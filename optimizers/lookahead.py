@@ -3,6 +3,7 @@ back"; named in L0's chart)."""
 from __future__ import annotations
 
 from minigrad import backend as B
+from optimizers.inplace import add_
 from optimizers import _validate as V
 from optimizers import nonfinite as NF
 from optimizers.wrapper import Wrapper
@@ -57,8 +58,7 @@ class Lookahead(Wrapper):
             for p in self.parameters():
                 phi = self.state[p]["slow"]
                 tmp = self._scratch(p)
-                B.get_array_module(phi).subtract(p.data, phi, out=tmp)  # theta_{t,k} - phi_t
-                tmp *= self.alpha                       # alpha (theta_{t,k} - phi_t)
-                phi += tmp                              # phi_{t+1} = phi_t + alpha (...)
+                diff = B.get_array_module(phi).subtract(p.data, phi, out=tmp)  # theta_{t,k} - phi_t
+                add_(phi, diff, self.alpha, tmp)        # phi_{t+1} = phi_t + alpha (theta - phi)
                 p.data[...] = phi                       # theta_{t+1,0} = phi_{t+1}
         return loss

@@ -11,6 +11,7 @@ reference code (github.com/skolai/nag-gs, ``nag_gs_pytorch.py`` and ``nag_gs_jax
 from __future__ import annotations
 
 from minigrad import backend as B
+from optimizers.inplace import add_
 from optimizers import _validate as V
 from optimizers.base import Optimizer
 
@@ -64,13 +65,8 @@ class NAGGS(Optimizer):
         alpha, mu, gamma, v, x = hp["lr"], hp["mu"], state["gamma"], state["v"], p.data
         tmp = self._scratch(p)
         b = alpha * mu / (alpha * mu + gamma)           # b_k (with gamma_{k+1})
-        xp.subtract(x, v, out=tmp)                      # x_{k+1} - v_k
-        tmp *= b                                        # b_k (x_{k+1} - v_k)
-        v += tmp                                        # (1 - b_k) v_k + b_k x_{k+1}
-        xp.multiply(g, alpha / (alpha * mu + gamma), out=tmp)  # (b_k / mu) grad f(x_{k+1})
-        v -= tmp                                        # v_{k+1}
+        add_(v, xp.subtract(x, v, out=tmp), b, tmp)    # (1 - b_k) v_k + b_k x_{k+1}
+        add_(v, g, -(alpha / (alpha * mu + gamma)), tmp)  # v_{k+1} = ... - (b_k / mu) grad f
         a = alpha / (1.0 + alpha)                       # a_{k+1}
         state["gamma"] = (1.0 - a) * gamma + a * mu     # gamma_{k+2} = (1 - a) gamma + a mu
-        xp.subtract(v, x, out=tmp)                      # v_{k+1} - x_{k+1}
-        tmp *= a                                        # a (v_{k+1} - x_{k+1})
-        x += tmp                                        # x_{k+2} = (1 - a) x_{k+1} + a v_{k+1}
+        add_(x, xp.subtract(v, x, out=tmp), a, tmp)    # x_{k+2} = (1 - a) x_{k+1} + a v_{k+1}

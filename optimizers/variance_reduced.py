@@ -32,6 +32,7 @@ from __future__ import annotations
 import math
 
 from minigrad import backend as B
+from optimizers.inplace import add_
 from optimizers import _validate as V
 from optimizers.base import Optimizer
 
@@ -170,9 +171,8 @@ class SVRG(_FiniteSum):
                     xp.copyto(tmp, g)
                 else:
                     xp.subtract(g, gs, out=tmp)          # grad f_B(x_k) - grad f_B(x~)
-                tmp += states[p]["mu"]                   # v_k = ... + mu~
-                tmp *= hp["lr"]                          # alpha v_k
-                p.data -= tmp                            # x_{k+1} = x_k - alpha v_k
+                v_k = xp.add(tmp, states[p]["mu"], out=tmp)  # v_k = ... + mu~
+                add_(p.data, v_k, -hp["lr"], tmp)            # x_{k+1} = x_k - alpha v_k
         self.step_count += 1
         return loss
 
@@ -224,11 +224,9 @@ class SAG(_FiniteSum):
                 st = self._state_of(p, hp)
                 y_i, d = st["table"][i], st["d"]
                 tmp = self._scratch(p)
-                xp.subtract(g, y_i, out=tmp)             # y_i^{new} - y_i^{old}
-                d += tmp                                 # d = sum_i y_i
+                d += xp.subtract(g, y_i, out=tmp)        # d = sum_i y_i (y_i^new - y_i^old)
                 y_i[...] = g                             # y_{i_k} <- grad f_{i_k}(x_k)
-                xp.multiply(d, hp["lr"] / m, out=tmp)    # (alpha / n) sum_i y_i
-                p.data -= tmp                            # x_{k+1} = x_k - (alpha/n) sum_i y_i
+                add_(p.data, d, -(hp["lr"] / m), tmp)    # x_{k+1} = x_k - (alpha/n) sum_i y_i
         self.step_count += 1
         return loss
 
