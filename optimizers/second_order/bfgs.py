@@ -49,8 +49,9 @@ import math
 
 from minigrad import backend as B
 from optimizers import _validate as V
-from optimizers.line_search import (Objective, VectorOptimizer, check_wolfe_constants,
-                                    line_search_wolfe)
+from optimizers.objective import Objective, line_search_wolfe
+from optimizers.vector_optimizer import VectorOptimizer
+from optimizers.wolfe import check_wolfe_constants
 from optimizers.minimize import (STATUS_LINESEARCH, STATUS_MAXITER, STATUS_NONFINITE,
                                  STATUS_SUCCESS, OptimizeResult, _check_real, as_vector)
 

@@ -49,7 +49,7 @@ from minigrad.autograd import hessian, hvp, value_and_grad, vjp_of
 from minigrad.tensor import Tensor, enable_grad, no_grad
 from optimizers import _validate as V
 from optimizers.base import Optimizer
-from optimizers.line_search import armijo_backtracking
+from optimizers.armijo import armijo_backtracking
 from optimizers.minimize import OptimizeResult, as_vector
 
 __all__ = ["Newton", "minimize_newton", "newton_direction", "cg_newton_direction"]
