@@ -46,6 +46,7 @@ import math
 from minigrad import backend as B
 from minigrad import ops
 from minigrad.autograd import hessian, hvp, value_and_grad, vjp_of
+from minigrad.solvers import conjugate_gradient
 from minigrad.tensor import Tensor, enable_grad, no_grad
 from optimizers import _validate as V
 from optimizers.base import Optimizer
@@ -73,31 +74,17 @@ def newton_direction(H, g, min_curvature: float = 1e-8):
 
 
 def cg_newton_direction(hessp, g, tol: float, max_iter: int):
-    r"""Truncated conjugate gradients for :math:`\nabla^2 f\,d = -\nabla f` (N&W Algorithm 7.1).
+    r"""Truncated conjugate gradients for :math:`\nabla^2 f\,d = -\nabla f` (N&W Algorithm 7.1):
+    :func:`minigrad.solvers.conjugate_gradient` with :math:`b = -\nabla f`.
 
     ``hessp(v)`` returns :math:`\nabla^2 f\,v`. Stops when :math:`\|r_j\| \le` ``tol``, after
     ``max_iter`` products, or at negative curvature (:math:`p_j^\top\nabla^2 f p_j \le 0`: returns
     :math:`z_j`, or :math:`-\nabla f` when :math:`j = 0`). Returns ``(d, negative_curvature,
     n_products)``."""
-    xp = B.get_array_module(g)
-    z = xp.zeros_like(g)  # z_0 = 0
-    r = g.copy()  # r_0 = grad f
-    p = -r  # p_0 = -r_0
-    rr = float(xp.vdot(r, r))
-    for j in range(max_iter):
-        Hp = hessp(p)
-        curv = float(xp.vdot(p, Hp))  # p_j^T H p_j
-        if curv <= 0.0:  # negative curvature
-            return (-g if j == 0 else z), True, j + 1
-        a = rr / curv  # alpha_j = r_j^T r_j / p_j^T H p_j
-        z = z + a * p  # z_{j+1} = z_j + alpha_j p_j
-        r = r + a * Hp  # r_{j+1} = r_j + alpha_j H p_j
-        rr_new = float(xp.vdot(r, r))
-        if math.sqrt(rr_new) <= tol:
-            return z, False, j + 1
-        p = -r + (rr_new / rr) * p  # p_{j+1} = -r_{j+1} + beta_{j+1} p_j
-        rr = rr_new
-    return z, False, max_iter
+    d, negative, n_products = conjugate_gradient(hessp, -g, tol, max_iter)
+    if negative and n_products == 1:                      # at once: the steepest descent step
+        d = -g
+    return d, negative, n_products
 
 
 # --------------------------------------------------------------------------- oracles
