@@ -51,7 +51,8 @@ from minigrad.tensor import Tensor, enable_grad, no_grad
 from optimizers import _validate as V
 from optimizers.base import Optimizer
 from optimizers.armijo import armijo_backtracking
-from optimizers.minimize import OptimizeResult, as_vector
+from optimizers.minimize import (STATUS_LINESEARCH, STATUS_MAXITER, STATUS_NONFINITE,
+                                 STATUS_SUCCESS, OptimizeResult, as_vector)
 
 __all__ = ["Newton", "minimize_newton", "newton_direction", "cg_newton_direction"]
 
@@ -258,17 +259,17 @@ def _iterate(oracle, x, f, g, k, opts, log):
     if opts["line_search"] is None:  # pure Newton: x_{k+1} = x_k + alpha d_k
         x_new = x + alpha * d
         f_new, g_new = oracle.fg(x_new)
-        status = 0 if math.isfinite(f_new) else 3
+        status = STATUS_SUCCESS if math.isfinite(f_new) else STATUS_NONFINITE
         return x_new, f_new, g_new, status, alpha
     derphi0 = float(xp.vdot(g, d))  # grad f_k^T d_k < 0
     res = armijo_backtracking(lambda a: oracle.f(x + a * d), f, derphi0, alpha0=alpha,
                               c1=opts["c1"], rho=opts["rho"], interpolation=False,
                               maxiter=opts["max_backtracks"])  # alpha_k by Armijo
     if res.alpha == 0.0:
-        return x, f, g, 2, 0.0
+        return x, f, g, STATUS_LINESEARCH, 0.0
     x_new = x + res.alpha * d  # x_{k+1} = x_k + alpha_k d_k
     f_new, g_new = oracle.fg(x_new)
-    return x_new, f_new, g_new, (0 if res.status == 0 else 2), res.alpha
+    return x_new, f_new, g_new, (STATUS_SUCCESS if res.success else STATUS_LINESEARCH), res.alpha
 
 
 _LINE_SEARCHES = ("armijo", None)
@@ -295,6 +296,14 @@ def _check_options(owner, lr, line_search, solver, c1, rho, min_curvature, max_b
 
 
 # --------------------------------------------------------------------------- minimize
+#: the message of each status (the codes of optimizers.results.Status)
+_MESSAGES = {STATUS_SUCCESS: "Optimization terminated successfully (gradient norm below gtol).",
+             STATUS_MAXITER: "Maximum number of iterations has been exceeded.",
+             STATUS_LINESEARCH: "The Armijo line search found no decrease along the Newton "
+                                "direction.",
+             STATUS_NONFINITE: "A non-finite value of f or of its gradient was met."}
+
+
 def minimize_newton(f, x0, jac=None, hess=None, hessp=None, args=(), callback=None,
                     line_search="armijo", solver="dense", gtol=1e-8, maxiter=100, lr=1.0,
                     c1=1e-4, rho=0.5, min_curvature=1e-8, max_backtracks=60, cg_tol=None,
@@ -309,8 +318,9 @@ def minimize_newton(f, x0, jac=None, hess=None, hessp=None, args=(), callback=No
 
     Result fields: SciPy's (``x, fun, jac, nit, nfev, njev, status, success, message``) plus
     ``nhev`` (Hessians or Hessian-vector products), ``negative_curvature`` (iterations where the
-    Hessian was not positive definite) and ``alphas`` (the step of each iteration). ``status``:
-    0 converged, 1 ``maxiter`` reached, 2 the line search found no decrease, 3 non-finite values.
+    Hessian was not positive definite) and ``alphas`` (the step of each iteration). ``status``
+    (:class:`~optimizers.results.Status`): 0 converged, 1 ``maxiter`` reached, 2 the line search
+    found no decrease, 3 non-finite values.
     """
     name = "minimize(method='newton')"
     opts = _check_options(name, lr, line_search, solver, c1, rho, min_curvature, max_backtracks,
@@ -330,32 +340,29 @@ def minimize_newton(f, x0, jac=None, hess=None, hessp=None, args=(), callback=No
     k = 0
     while True:
         if not (math.isfinite(fx) and bool(xp.all(xp.isfinite(g)))):
-            status = 3
+            status = STATUS_NONFINITE
             break
         if float(xp.linalg.norm(g)) <= gtol:  # ||grad f(x_k)|| <= gtol
-            status = 0
+            status = STATUS_SUCCESS
             break
         if k >= maxiter:
-            status = 1
+            status = STATUS_MAXITER
             break
         x, fx, g, st, alpha = _iterate(oracle, x, fx, g, k, opts, negative)  # x_{k+1}
         alphas.append(alpha)
-        if st == 2:
-            status = 2
+        if st == STATUS_LINESEARCH:
+            status = STATUS_LINESEARCH
             break
         k += 1
         if callback is not None:
             callback(x.reshape(shape))
-    messages = {0: "Optimization terminated successfully (gradient norm below gtol).",
-                1: "Maximum number of iterations has been exceeded.",
-                2: "The Armijo line search found no decrease along the Newton direction.",
-                3: "A non-finite value of f or of its gradient was met."}
-    msg = messages[status]
+    msg = _MESSAGES[status]
     if negative:
         msg += f" Negative curvature met (and handled) at iterations {negative}."
     return OptimizeResult(x=x.reshape(shape), fun=fx, jac=g.reshape(shape), nit=k,
                           nfev=oracle.nfev, njev=oracle.njev, nhev=oracle.nhev, status=status,
-                          success=status == 0, message=msg, negative_curvature=negative,
+                          success=status == STATUS_SUCCESS, message=msg,
+                          negative_curvature=negative,
                           alphas=alphas)
 
 
