@@ -114,6 +114,18 @@ TEST_MAP: list[tuple[str, list[str]]] = [
     ("optimizers/second_order/*.py", ["tests/second_order/"] + MINIMIZE + REGISTERED),
     ("optimizers/line_search.py", ["tests/second_order/"] + NEWTON + ["tests/zero_order/"]
      + REGISTERED),
+    ("optimizers/armijo.py", ["tests/second_order/"] + NEWTON + ["tests/zero_order/"]
+     + REGISTERED),
+    ("optimizers/wolfe.py", ["tests/second_order/"] + NEWTON + ["tests/zero_order/"]
+     + REGISTERED),
+    ("optimizers/scalar_search.py", ["tests/second_order/"] + NEWTON + ["tests/zero_order/"]
+     + REGISTERED),
+    ("optimizers/objective.py", ["tests/second_order/"] + NEWTON + ["tests/zero_order/"]
+     + REGISTERED),
+    ("optimizers/vector_optimizer.py", ["tests/second_order/"] + NEWTON + ["tests/zero_order/"]
+     + REGISTERED),
+    ("optimizers/results.py", ["tests/second_order/"] + NEWTON + ["tests/zero_order/"]
+     + CLAIMS_ZERO_ORDER),
     ("optimizers/minimize.py", ["tests/second_order/"] + NEWTON + ["tests/zero_order/"]
      + CLAIMS_ZERO_ORDER),
     # zero-order methods (minimize's tests run each of them too)

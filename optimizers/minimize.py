@@ -44,9 +44,10 @@ Counting conventions
   at trial steps it then rejects.
 * ``nit`` counts iterations: accepted steps for BFGS/L-BFGS/Newton/ZO-GD, simplex iterations for
   Nelder-Mead (as SciPy), generations for CMA-ES and the GA, trials for the (1+1)-ES.
-* ``status``: 0 success; 1 iteration or evaluation budget spent; 2 the line search failed (no
-  acceptable step: usually rounding at the solution); 3 a non-finite f or gradient was met
-  (reported, never claimed as success).
+* ``status``: a code of :class:`optimizers.results.Status`, the table shared with the line
+  searches (SciPy's numbering): 0 success; 1 iteration or evaluation budget spent; 2 the line
+  search failed (no acceptable step: usually rounding at the solution); 3 a non-finite f or
+  gradient was met (reported, never claimed as success).
 """
 from __future__ import annotations
 
@@ -55,37 +56,13 @@ import numbers
 
 from minigrad import backend as B
 from minigrad.tensor import Tensor
+from optimizers.results import OptimizeResult, Status
 
-__all__ = ["OptimizeResult", "minimize", "METHODS", "as_vector"]
+__all__ = ["OptimizeResult", "Status", "minimize", "METHODS", "as_vector"]
 
-STATUS_SUCCESS, STATUS_MAXITER, STATUS_LINESEARCH, STATUS_NONFINITE = 0, 1, 2, 3
-
-
-class OptimizeResult(dict):
-    """SciPy's result object: a dict whose keys are also attributes (``res.x``, ``res["x"]``).
-
-    Fields: ``x`` (the solution, an array of ``x0``'s shape and backend), ``fun`` (f there),
-    ``jac`` (the gradient there, or None for zero-order methods), ``nit``, ``nfev``, ``njev``,
-    ``status``, ``success``, ``message``; method-specific extras.
-    """
-
-    def __getattr__(self, name):
-        try:
-            return self[name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-    def __setattr__(self, name, value):
-        self[name] = value
-
-    def __repr__(self) -> str:
-        if not self:
-            return "OptimizeResult()"
-        width = max(map(len, self)) + 1
-        return "\n".join(f"{k.rjust(width)}: {v!r}" for k, v in self.items())
-
-    def __dir__(self):
-        return list(self.keys())
+# the codes of optimizers.results.Status under the names the solvers use
+STATUS_SUCCESS, STATUS_MAXITER = int(Status.SUCCESS), int(Status.MAXITER)
+STATUS_LINESEARCH, STATUS_NONFINITE = int(Status.LINE_SEARCH), int(Status.NONFINITE)
 
 
 def as_vector(x0, name: str = "minimize"):

@@ -14,32 +14,21 @@ from __future__ import annotations
 
 import minigrad as mg
 from minigrad import backend as B
+from minigrad.solvers import conjugate_gradient
 from minigrad.tensor import Tensor
 
 __all__ = ["newton_minimize"]
 
 
 def _cg(hv, g, xp, tol: float, max_iter: int):
-    """Solve ``H d = g`` by conjugate gradients, ``hv(v) = H v``."""
-    d = xp.zeros_like(g)
-    r = g.copy()
-    p = r.copy()
-    rr = float(r @ r)
-    for _ in range(max_iter):
-        if rr ** 0.5 <= tol:
-            break
-        Hp = hv(p)
-        pHp = float(p @ Hp)
-        if pHp <= 0:  # not positive definite along p: stop with what we have
-            if not d.any():
-                d = g.copy()
-            break
-        a = rr / pHp
-        d = d + a * p
-        r = r - a * Hp
-        rr_new = float(r @ r)
-        p = r + (rr_new / rr) * p
-        rr = rr_new
+    """Solve ``H d = g`` by :func:`minigrad.solvers.conjugate_gradient`, ``hv(v) = H v``; at
+    once below ``tol`` (``d = 0``); along a direction of non-positive curvature, the iterate so
+    far (``g`` itself when that is still zero)."""
+    if float(g @ g) ** 0.5 <= tol:
+        return xp.zeros_like(g)
+    d, negative, _ = conjugate_gradient(hv, g, tol, max_iter)
+    if negative and not d.any():
+        d = g.copy()
     return d
 
 

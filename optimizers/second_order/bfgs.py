@@ -49,13 +49,14 @@ import math
 
 from minigrad import backend as B
 from optimizers import _validate as V
-from optimizers.line_search import (Objective, VectorOptimizer, check_wolfe_constants,
-                                    line_search_wolfe)
+from optimizers.objective import Objective, line_search_wolfe
+from optimizers.vector_optimizer import VectorOptimizer
+from optimizers.wolfe import check_wolfe_constants
 from optimizers.minimize import (STATUS_LINESEARCH, STATUS_MAXITER, STATUS_NONFINITE,
                                  STATUS_SUCCESS, OptimizeResult, _check_real, as_vector)
 
-__all__ = ["bfgs", "bfgs_update", "InverseBFGS", "quasi_newton", "curvature_ok", "BFGS",
-           "QuasiNewtonOptimizer"]
+__all__ = ["bfgs", "bfgs_update", "InverseBFGS", "quasi_newton", "quasi_newton_iterations",
+           "curvature_ok", "BFGS", "QuasiNewtonOptimizer"]
 
 H0_CHOICES = ("identity", "scaled")
 
@@ -135,20 +136,109 @@ def _initial_step(k: int, p, rule="interpolate", f=None, f_prev=None, derphi0=No
     return min(1.0, alpha0) if alpha0 > 0.0 else 1.0
 
 
+def _stop(f, g, gtol, xp):
+    r"""The status of the stopping tests at :math:`x_k` (a non-finite f or gradient, then
+    :math:`\|\nabla f_k\|_\infty \le` ``gtol``), or None to go on."""
+    if not (math.isfinite(f) and bool(xp.isfinite(g).all())):
+        return STATUS_NONFINITE
+    if float(xp.abs(g).max()) <= gtol:                   # ||grad f_k||_inf <= gtol
+        return STATUS_SUCCESS
+    return None
+
+
+def _search(obj, x, f, g, p, alpha0, approx, memo, line_search, retry):
+    r"""The line search along ``p``; when it fails and ``retry`` is set, once more along
+    :math:`-\nabla f_k` (:math:`H = I`). Each failure is counted in ``memo["n_ls_fail"]``."""
+    ls = line_search(obj, x, p, f, g, alpha0)            # alpha_k (Wolfe)
+    if not ls.success and retry and not approx.is_identity:  # retry once along -grad f_k
+        memo["n_ls_fail"] = int(memo.get("n_ls_fail", 0)) + 1
+        approx.reset()
+        p = approx.direction(g)
+        ls = line_search(obj, x, p, f, g, _initial_step(0, p))
+    if not ls.success:
+        memo["n_ls_fail"] = int(memo.get("n_ls_fail", 0)) + 1
+    return ls
+
+
+def quasi_newton_iterations(obj, x, f, g, approx, memo: dict, n_iter: int, gtol: float,
+                            line_search=None, lr=1.0, initial_step="interpolate", retry=False,
+                            callback=None):
+    r"""Up to ``n_iter`` iterations of N&W Algorithm 6.1 (and 7.5) from :math:`x_k` = ``x``
+    with :math:`f_k` = ``f``, :math:`\nabla f_k` = ``g``: the one loop of :func:`quasi_newton`
+    and of :class:`QuasiNewtonOptimizer`.
+
+    .. math::
+        &\textbf{stop if } f_k \text{ or } \nabla f_k \text{ is not finite, or }
+            \|\nabla f_k\|_\infty \le \texttt{gtol} \\
+        &s_{k-1} = x_k - x_{k-1},\ y_{k-1} = \nabla f_k - \nabla f_{k-1}:\ \text{update } H \\
+        &p_k = -H_k\nabla f_k, \quad x_{k+1} = x_k + \alpha_k p_k
+
+    The pair of an iteration updates :math:`H` at the start of the next one (after its stopping
+    tests), from ``memo``, which keeps :math:`x_{k-1}, \nabla f_{k-1}, f_{k-1}` (``x_prev``,
+    ``g_prev``, ``f_prev``), the iteration count ``k`` and ``n_ls_fail`` between calls.
+    :math:`\alpha_k`: ``line_search(obj, x, p, f, g, alpha0)`` from ``lr`` times the initial step
+    (``initial_step``), retried once from :math:`H = I` when ``retry``; ``line_search=None`` is the
+    fixed step ``lr`` times the unit rule (no evaluation after the last iteration). When the
+    search fails, :math:`H` is reset, the pair memory cleared and the point kept. Returns
+    ``(x, f, g, status, ls)``: ``status`` from :class:`~optimizers.results.Status`, ``ls`` the
+    failed search (status 2) or None.
+    """
+    xp = B.get_array_module(x)
+    it = 0
+    while True:
+        status = _stop(f, g, gtol, xp)
+        if status is not None:
+            return x, f, g, status, None
+        if it >= n_iter:
+            return x, f, g, STATUS_MAXITER, None
+        if "x_prev" in memo:
+            approx.update(x - memo["x_prev"], g - memo["g_prev"])  # s_{k-1}, y_{k-1}: H_k
+        p = approx.direction(g)                          # p_k = -H_k grad f_k
+        k = int(memo.get("k", 0))
+        if line_search is None:
+            alpha0 = _initial_step(k, p, "unit")
+        else:
+            alpha0 = _initial_step(k, p, initial_step, f, memo.get("f_prev"),
+                                   float(xp.vdot(g, p)))
+        alpha0 *= lr
+        memo["x_prev"], memo["g_prev"], memo["f_prev"] = x, g, f
+        if line_search is None:
+            x = x + alpha0 * p                           # x_{k+1} = x_k + lr p_k
+            if it + 1 < n_iter:
+                f, g = obj.fg(x)
+        else:
+            ls = _search(obj, x, f, g, p, alpha0, approx, memo, line_search, retry)
+            if not ls.success:                           # stay; forget the curvature pairs
+                approx.reset()
+                for key in ("x_prev", "g_prev", "f_prev"):
+                    memo.pop(key, None)
+                return x, f, g, STATUS_LINESEARCH, ls
+            x, f, g = ls.x, ls.f, ls.g                   # x_{k+1} = x_k + alpha_k p_k
+        memo["k"] = k + 1
+        it += 1
+        if callback is not None:
+            callback(x.reshape(obj.shape))
+
+
+_MESSAGES = {STATUS_SUCCESS: "the gradient norm is below gtol",
+             STATUS_MAXITER: "maxiter iterations were reached",
+             STATUS_NONFINITE: "a non-finite value of f or of its gradient was met"}
+
+
 def quasi_newton(obj: Objective, x, approx, gtol=1e-5, maxiter=None, c1=1e-4, c2=0.9,
                  line_search=None, callback=None, name="bfgs",
                  initial_step="interpolate") -> OptimizeResult:
-    r"""The loop of N&W Algorithm 6.1 (and 7.5) shared by BFGS and L-BFGS; ``approx`` provides
-    ``direction(g)`` (:math:`p_k = -H_k\nabla f_k`), ``update(s, y)``, ``reset()`` and counters.
+    r"""N&W Algorithm 6.1 (and 7.5) by :func:`quasi_newton_iterations`, shared by BFGS and
+    L-BFGS; ``approx`` provides ``direction(g)`` (:math:`p_k = -H_k\nabla f_k`), ``update(s, y)``,
+    ``reset()`` and counters. A failed line search is retried once from :math:`H = I`; when that
+    fails too, the run stops at the best point the search found (status 2).
 
     ``line_search``, when given, replaces the strong Wolfe search: it is called as
     ``line_search(obj, x, p, f, g, alpha0)`` and returns a
-    :class:`~optimizers.line_search.LineSearchResult` with ``x``, ``f`` and ``g`` set (tests pass
+    :class:`~optimizers.results.LineSearchResult` with ``x``, ``f`` and ``g`` set (tests pass
     an exact line search this way).
     """
-    xp = B.get_array_module(x)
-    n = x.size
-    maxiter = 200 * n if maxiter is None else int(maxiter)
+    maxiter = 200 * x.size if maxiter is None else int(maxiter)
     gtol = _check_real(name, "gtol", gtol, lo=0.0)
     c1, c2 = check_wolfe_constants(c1, c2, name)
     if initial_step not in INITIAL_STEPS:
@@ -159,48 +249,24 @@ def quasi_newton(obj: Objective, x, approx, gtol=1e-5, maxiter=None, c1=1e-4, c2
             return line_search_wolfe(obj_, x_, p_, f_, g_, alpha0=alpha0, c1=c1, c2=c2)
 
     f, g = obj.fg(x)                                     # f_0, grad f_0
-    f_prev = None
-    k = 0
-    nls_fail = 0
-    while True:
-        if not (math.isfinite(f) and bool(xp.isfinite(g).all())):
-            status, message = STATUS_NONFINITE, "a non-finite value of f or of its gradient " \
-                                                "was met"
-            break
-        if float(xp.abs(g).max()) <= gtol:               # ||grad f_k||_inf <= gtol
-            status, message = STATUS_SUCCESS, "the gradient norm is below gtol"
-            break
-        if k >= maxiter:
-            status, message = STATUS_MAXITER, "maxiter iterations were reached"
-            break
-        p = approx.direction(g)                          # p_k = -H_k grad f_k
-        alpha0 = _initial_step(k, p, initial_step, f, f_prev, float(xp.vdot(g, p)))
-        ls = line_search(obj, x, p, f, g, alpha0)        # alpha_k (Wolfe)
-        if not ls.success and not approx.is_identity:    # retry once along -grad f_k
-            nls_fail += 1
-            approx.reset()
-            p = approx.direction(g)
-            ls = line_search(obj, x, p, f, g, _initial_step(0, p))
-        if not ls.success:
-            nls_fail += 1
-            if ls.alpha > 0.0 and ls.f < f:              # keep the best point found
-                if ls.g is None:
-                    ls.g = obj.g(ls.x)
-                x, f, g = ls.x, ls.f, ls.g
-            status, message = STATUS_LINESEARCH, f"the line search failed: {ls.message}"
-            break
-        s = ls.x - x                                     # s_k = x_{k+1} - x_k
-        y = ls.g - g                                     # y_k = grad f_{k+1} - grad f_k
-        approx.update(s, y)                              # H_{k+1} (or a counted skip)
-        f_prev = f
-        x, f, g = ls.x, ls.f, ls.g                       # x_{k+1}
-        k += 1
-        if callback is not None:
-            callback(x.reshape(obj.shape))
-    return OptimizeResult(x=x.reshape(obj.shape), fun=f, jac=g.reshape(obj.shape), nit=k,
-                          nfev=obj.nfev, njev=obj.njev, status=status,
+    memo: dict = {}
+    x, f, g, status, ls = quasi_newton_iterations(
+        obj, x, f, g, approx, memo, maxiter, gtol, line_search=line_search,
+        initial_step=initial_step, retry=True, callback=callback)
+    if status == STATUS_LINESEARCH:
+        if ls.alpha > 0.0 and ls.f < f:                  # keep the best point found
+            if ls.g is None:
+                ls.g = obj.g(ls.x)
+            x, f, g = ls.x, ls.f, ls.g
+        message = f"the line search failed: {ls.message}"
+    else:
+        message = _MESSAGES[status]
+        if "x_prev" in memo:                             # the pair of the last step: H_{k+1}
+            approx.update(x - memo["x_prev"], g - memo["g_prev"])
+    return OptimizeResult(x=x.reshape(obj.shape), fun=f, jac=g.reshape(obj.shape),
+                          nit=int(memo.get("k", 0)), nfev=obj.nfev, njev=obj.njev, status=status,
                           success=status == STATUS_SUCCESS, message=message,
-                          nskip=approx.nskip, nls_fail=nls_fail)
+                          nskip=approx.nskip, nls_fail=int(memo.get("n_ls_fail", 0)))
 
 
 def bfgs(fun, x0, jac=None, args=(), gtol=1e-5, maxiter=None, H0="identity", c1=1e-4, c2=0.9,
@@ -291,44 +357,19 @@ class QuasiNewtonOptimizer(VectorOptimizer):
         hp = self._hyperparameters(self.param_groups[0], self.step_count)
         x = obj.get()
         approx = self._approx(hp, x.size, x)
-        vs = self.vstate
         f, g = obj.fg(x)                                 # f_k, grad f_k
         loss = f
         xp = B.get_array_module(x)
         self._require_finite([("the loss", xp.asarray(f)),
                               ("the gradient (all parameters as one vector)", g)])
-        for it in range(hp["max_iter"]):
-            if not (math.isfinite(f) and bool(xp.isfinite(g).all())):
-                break
-            if float(xp.abs(g).max()) <= hp["gtol"]:    # ||grad f_k||_inf <= gtol
-                break
-            if "x_prev" in vs:
-                approx.update(x - vs["x_prev"], g - vs["g_prev"])  # s_{k-1}, y_{k-1}: H_k
-            p = approx.direction(g)                      # p_k = -H_k grad f_k
-            k = int(vs.get("k", 0))
-            f_prev = vs.get("f_prev")
-            if hp["line_search"] is None:
-                alpha0 = _initial_step(k, p, "unit")
-            else:
-                alpha0 = _initial_step(k, p, hp["initial_step"], f, f_prev,
-                                       float(xp.vdot(g, p)))
-            alpha0 *= hp["lr"]
-            vs["x_prev"], vs["g_prev"], vs["f_prev"] = x, g, f
-            if hp["line_search"] is None:
-                x = x + alpha0 * p                       # x_{k+1} = x_k + lr p_k
-                if it + 1 < hp["max_iter"]:
-                    f, g = obj.fg(x)
-            else:
-                ls = line_search_wolfe(obj, x, p, f, g, alpha0=alpha0, c1=hp["c1"],
-                                       c2=hp["c2"])      # alpha_k (strong Wolfe)
-                if not ls.success:                       # stay; forget the curvature pairs
-                    approx.reset()
-                    for key in ("x_prev", "g_prev", "f_prev"):
-                        vs.pop(key, None)
-                    vs["n_ls_fail"] = int(vs.get("n_ls_fail", 0)) + 1
-                    break
-                x, f, g = ls.x, ls.f, ls.g               # x_{k+1} = x_k + alpha_k p_k
-            vs["k"] = k + 1
+        line_search = None
+        if hp["line_search"] is not None:
+            def line_search(obj_, x_, p_, f_, g_, alpha0):
+                return line_search_wolfe(obj_, x_, p_, f_, g_, alpha0=alpha0, c1=hp["c1"],
+                                         c2=hp["c2"])    # alpha_k (strong Wolfe)
+        x = quasi_newton_iterations(obj, x, f, g, approx, self.vstate, hp["max_iter"],
+                                    hp["gtol"], line_search=line_search, lr=hp["lr"],
+                                    initial_step=hp["initial_step"])[0]
         obj.put(x)
         self._store(approx)
         self._finish(obj)

@@ -33,7 +33,7 @@ from __future__ import annotations
 from collections import deque
 
 from minigrad import backend as B
-from optimizers.line_search import Objective
+from optimizers.objective import Objective
 from optimizers.minimize import OptimizeResult, as_vector
 from optimizers.second_order.bfgs import QuasiNewtonOptimizer, curvature_ok, quasi_newton
 from optimizers import _validate as V

@@ -46,11 +46,13 @@ import math
 from minigrad import backend as B
 from minigrad import ops
 from minigrad.autograd import hessian, hvp, value_and_grad, vjp_of
+from minigrad.solvers import conjugate_gradient
 from minigrad.tensor import Tensor, enable_grad, no_grad
 from optimizers import _validate as V
 from optimizers.base import Optimizer
-from optimizers.line_search import armijo_backtracking
-from optimizers.minimize import OptimizeResult, as_vector
+from optimizers.armijo import armijo_backtracking
+from optimizers.minimize import (STATUS_LINESEARCH, STATUS_MAXITER, STATUS_NONFINITE,
+                                 STATUS_SUCCESS, OptimizeResult, as_vector)
 
 __all__ = ["Newton", "minimize_newton", "newton_direction", "cg_newton_direction"]
 
@@ -73,31 +75,17 @@ def newton_direction(H, g, min_curvature: float = 1e-8):
 
 
 def cg_newton_direction(hessp, g, tol: float, max_iter: int):
-    r"""Truncated conjugate gradients for :math:`\nabla^2 f\,d = -\nabla f` (N&W Algorithm 7.1).
+    r"""Truncated conjugate gradients for :math:`\nabla^2 f\,d = -\nabla f` (N&W Algorithm 7.1):
+    :func:`minigrad.solvers.conjugate_gradient` with :math:`b = -\nabla f`.
 
     ``hessp(v)`` returns :math:`\nabla^2 f\,v`. Stops when :math:`\|r_j\| \le` ``tol``, after
     ``max_iter`` products, or at negative curvature (:math:`p_j^\top\nabla^2 f p_j \le 0`: returns
     :math:`z_j`, or :math:`-\nabla f` when :math:`j = 0`). Returns ``(d, negative_curvature,
     n_products)``."""
-    xp = B.get_array_module(g)
-    z = xp.zeros_like(g)  # z_0 = 0
-    r = g.copy()  # r_0 = grad f
-    p = -r  # p_0 = -r_0
-    rr = float(xp.vdot(r, r))
-    for j in range(max_iter):
-        Hp = hessp(p)
-        curv = float(xp.vdot(p, Hp))  # p_j^T H p_j
-        if curv <= 0.0:  # negative curvature
-            return (-g if j == 0 else z), True, j + 1
-        a = rr / curv  # alpha_j = r_j^T r_j / p_j^T H p_j
-        z = z + a * p  # z_{j+1} = z_j + alpha_j p_j
-        r = r + a * Hp  # r_{j+1} = r_j + alpha_j H p_j
-        rr_new = float(xp.vdot(r, r))
-        if math.sqrt(rr_new) <= tol:
-            return z, False, j + 1
-        p = -r + (rr_new / rr) * p  # p_{j+1} = -r_{j+1} + beta_{j+1} p_j
-        rr = rr_new
-    return z, False, max_iter
+    d, negative, n_products = conjugate_gradient(hessp, -g, tol, max_iter)
+    if negative and n_products == 1:                      # at once: the steepest descent step
+        d = -g
+    return d, negative, n_products
 
 
 # --------------------------------------------------------------------------- oracles
@@ -271,17 +259,17 @@ def _iterate(oracle, x, f, g, k, opts, log):
     if opts["line_search"] is None:  # pure Newton: x_{k+1} = x_k + alpha d_k
         x_new = x + alpha * d
         f_new, g_new = oracle.fg(x_new)
-        status = 0 if math.isfinite(f_new) else 3
+        status = STATUS_SUCCESS if math.isfinite(f_new) else STATUS_NONFINITE
         return x_new, f_new, g_new, status, alpha
     derphi0 = float(xp.vdot(g, d))  # grad f_k^T d_k < 0
     res = armijo_backtracking(lambda a: oracle.f(x + a * d), f, derphi0, alpha0=alpha,
                               c1=opts["c1"], rho=opts["rho"], interpolation=False,
                               maxiter=opts["max_backtracks"])  # alpha_k by Armijo
     if res.alpha == 0.0:
-        return x, f, g, 2, 0.0
+        return x, f, g, STATUS_LINESEARCH, 0.0
     x_new = x + res.alpha * d  # x_{k+1} = x_k + alpha_k d_k
     f_new, g_new = oracle.fg(x_new)
-    return x_new, f_new, g_new, (0 if res.status == 0 else 2), res.alpha
+    return x_new, f_new, g_new, (STATUS_SUCCESS if res.success else STATUS_LINESEARCH), res.alpha
 
 
 _LINE_SEARCHES = ("armijo", None)
@@ -308,6 +296,14 @@ def _check_options(owner, lr, line_search, solver, c1, rho, min_curvature, max_b
 
 
 # --------------------------------------------------------------------------- minimize
+#: the message of each status (the codes of optimizers.results.Status)
+_MESSAGES = {STATUS_SUCCESS: "Optimization terminated successfully (gradient norm below gtol).",
+             STATUS_MAXITER: "Maximum number of iterations has been exceeded.",
+             STATUS_LINESEARCH: "The Armijo line search found no decrease along the Newton "
+                                "direction.",
+             STATUS_NONFINITE: "A non-finite value of f or of its gradient was met."}
+
+
 def minimize_newton(f, x0, jac=None, hess=None, hessp=None, args=(), callback=None,
                     line_search="armijo", solver="dense", gtol=1e-8, maxiter=100, lr=1.0,
                     c1=1e-4, rho=0.5, min_curvature=1e-8, max_backtracks=60, cg_tol=None,
@@ -322,8 +318,9 @@ def minimize_newton(f, x0, jac=None, hess=None, hessp=None, args=(), callback=No
 
     Result fields: SciPy's (``x, fun, jac, nit, nfev, njev, status, success, message``) plus
     ``nhev`` (Hessians or Hessian-vector products), ``negative_curvature`` (iterations where the
-    Hessian was not positive definite) and ``alphas`` (the step of each iteration). ``status``:
-    0 converged, 1 ``maxiter`` reached, 2 the line search found no decrease, 3 non-finite values.
+    Hessian was not positive definite) and ``alphas`` (the step of each iteration). ``status``
+    (:class:`~optimizers.results.Status`): 0 converged, 1 ``maxiter`` reached, 2 the line search
+    found no decrease, 3 non-finite values.
     """
     name = "minimize(method='newton')"
     opts = _check_options(name, lr, line_search, solver, c1, rho, min_curvature, max_backtracks,
@@ -343,32 +340,29 @@ def minimize_newton(f, x0, jac=None, hess=None, hessp=None, args=(), callback=No
     k = 0
     while True:
         if not (math.isfinite(fx) and bool(xp.all(xp.isfinite(g)))):
-            status = 3
+            status = STATUS_NONFINITE
             break
         if float(xp.linalg.norm(g)) <= gtol:  # ||grad f(x_k)|| <= gtol
-            status = 0
+            status = STATUS_SUCCESS
             break
         if k >= maxiter:
-            status = 1
+            status = STATUS_MAXITER
             break
         x, fx, g, st, alpha = _iterate(oracle, x, fx, g, k, opts, negative)  # x_{k+1}
         alphas.append(alpha)
-        if st == 2:
-            status = 2
+        if st == STATUS_LINESEARCH:
+            status = STATUS_LINESEARCH
             break
         k += 1
         if callback is not None:
             callback(x.reshape(shape))
-    messages = {0: "Optimization terminated successfully (gradient norm below gtol).",
-                1: "Maximum number of iterations has been exceeded.",
-                2: "The Armijo line search found no decrease along the Newton direction.",
-                3: "A non-finite value of f or of its gradient was met."}
-    msg = messages[status]
+    msg = _MESSAGES[status]
     if negative:
         msg += f" Negative curvature met (and handled) at iterations {negative}."
     return OptimizeResult(x=x.reshape(shape), fun=fx, jac=g.reshape(shape), nit=k,
                           nfev=oracle.nfev, njev=oracle.njev, nhev=oracle.nhev, status=status,
-                          success=status == 0, message=msg, negative_curvature=negative,
+                          success=status == STATUS_SUCCESS, message=msg,
+                          negative_curvature=negative,
                           alphas=alphas)
 
 

@@ -57,7 +57,8 @@ import math
 
 from minigrad import backend as B
 from optimizers import _validate as V
-from optimizers.line_search import Objective, VectorOptimizer
+from optimizers.objective import Objective
+from optimizers.vector_optimizer import VectorOptimizer
 from optimizers.minimize import (STATUS_MAXITER, STATUS_NONFINITE, STATUS_SUCCESS,
                                  OptimizeResult, as_vector)
 

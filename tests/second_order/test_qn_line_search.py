@@ -158,16 +158,16 @@ def test_non_finite_trial_values_shrink_the_step_and_are_never_accepted(value, a
 def test_failures_return_a_status_and_the_best_point_not_an_exception():
     # not a descent direction
     res = strong_wolfe(lambda a: a, lambda a: 1.0, alpha0=1.0)
-    assert res.status == 2 and not res.success and res.alpha == 0.0
+    assert res.status == 4 and not res.success and res.alpha == 0.0
     res = armijo_backtracking(lambda a: a, 0.0, 1.0)
-    assert res.status == 2 and res.alpha == 0.0
+    assert res.status == 4 and res.alpha == 0.0
     # unbounded below: the bracketing phase extrapolates (x10 per trial on a line, which no cubic
     # models) until its budget is spent; the best point is the last (lowest) one
     res = strong_wolfe(lambda a: -a, lambda a: -1.0, alpha0=1.0, maxiter=10)
     assert res.status == 1 and not res.success and res.alpha == 1e9 and res.phi == -1e9
     # a value that never decreases (f and gradient disagree): no acceptable step, alpha = 0
     res = strong_wolfe(lambda a: 0.0, lambda a: -1.0, alpha0=1.0)
-    assert not res.success and res.status in (1, 3) and res.alpha == 0.0 and res.phi == 0.0
+    assert not res.success and res.status in (1, 2) and res.alpha == 0.0 and res.phi == 0.0
     res = armijo_backtracking(lambda a: 0.0, 0.0, -1.0, maxiter=30)
     assert not res.success and res.alpha == 0.0
     # NaN everywhere: the best point stays alpha = 0

@@ -360,11 +360,11 @@ def test_with_free_slopes_zoom_never_evaluates_a_slope_at_a_nonfinite_trial():
 
 @pytest.mark.parametrize("derphi0", [0.0, 0.5, 2.0])
 def test_armijo_refuses_a_direction_that_is_not_descent(derphi0):
-    """phi'(0) >= 0: status 2 ("not a descent direction; no step taken", line_search's module
-    docstring), alpha = 0, phi(0) returned, and phi is never called."""
+    """phi'(0) >= 0: status 4 ("not a descent direction; no step taken", the status table of
+    optimizers.results), alpha = 0, phi(0) returned, and phi is never called."""
     calls = []
     res = armijo_backtracking(lambda a: calls.append(a) or -1.0, 1.0, derphi0)
-    assert (res.status, res.alpha, res.phi, res.nfev) == (2, 0.0, 1.0, 0)
+    assert (res.status, res.alpha, res.phi, res.nfev) == (4, 0.0, 1.0, 0)
     assert calls == []
 
 
