@@ -42,6 +42,25 @@ __all__ = [
 ]
 
 
+# --------------------------------------------------------------------------- Tensor methods
+#: Tensor attribute name -> function; each public function declares its methods where it is
+#: defined (``@_method``), and ``_install_methods`` sets them on Tensor at import
+TENSOR_METHODS: dict = {}
+
+
+def _method(*names: str, reflected: str | None = None):
+    """Declare the decorated function as the Tensor methods ``names`` (``x.name(...)`` calls
+    ``f(x, ...)``); ``reflected`` names the reflected operator (``other op x`` calls
+    ``f(other, x)``)."""
+    def declare(fn):
+        for name in names:
+            TENSOR_METHODS[name] = fn
+        if reflected is not None:
+            TENSOR_METHODS[reflected] = lambda self, other: fn(other, self)
+        return fn
+    return declare
+
+
 # --------------------------------------------------------------------------- helpers
 def _lift(x, op: str):
     """A Tensor stays; a Python number stays (a weakly typed constant); an array becomes a
@@ -144,26 +163,31 @@ _DIV = defvjp(defprim("div", lambda x, y: x / y, broadcasting=True),
 _NEG = defvjp(defprim("neg", lambda x: -x), lambda xp, g, ans, x: -g)
 
 
+@_method("__add__", reflected="__radd__")
 def add(a, b) -> Tensor:
     """a + b (broadcasting). VJP: g for each operand."""
     return _binary(_ADD, a, b)
 
 
+@_method("__sub__", reflected="__rsub__")
 def sub(a, b) -> Tensor:
     """a - b. VJP: g, -g."""
     return _binary(_SUB, a, b)
 
 
+@_method("__mul__", reflected="__rmul__")
 def mul(a, b) -> Tensor:
     """a * b. VJP: g b, g a."""
     return _binary(_MUL, a, b)
 
 
+@_method("__truediv__", reflected="__rtruediv__")
 def div(a, b) -> Tensor:
     """a / b. VJP: g / b, -g a / b^2."""
     return _binary(_DIV, a, b)
 
 
+@_method("__neg__")
 def neg(a) -> Tensor:
     """-a. VJP: -g."""
     return _unary(_NEG, a)
@@ -185,6 +209,7 @@ _POW = defvjp(defprim("pow", lambda x, y: x ** y, broadcasting=True),
               lambda xp, g, ans, a, b: g * ans * _log_base(xp, a))
 
 
+@_method("__pow__", reflected="__rpow__")
 def power(a, b) -> Tensor:
     """a ** b for a scalar or tensor exponent. VJP: g b a^(b-1) and g a^b log a."""
     if isinstance(b, _Number) and isinstance(a, Tensor):
@@ -236,6 +261,7 @@ def _matmul_vjp_b(xp, g, ans, a, b):
 _MATMUL = defvjp(defprim("matmul", lambda x, y: x @ y), _matmul_vjp_a, _matmul_vjp_b)
 
 
+@_method("__matmul__", reflected="__rmatmul__")
 def matmul(a, b) -> Tensor:
     """a @ b: matrix-matrix, matrix-vector, vector-vector and batched (NumPy's rules).
 
@@ -257,11 +283,13 @@ def matmul(a, b) -> Tensor:
                          f"{b.shape[-2] if b.ndim > 1 else b.shape[0]} differ)") from None
 
 
+@_method("dot")
 def dot(a, b) -> Tensor:
     """The inner product of two vectors (``matmul`` of two 1-D tensors)."""
     return matmul(a, b)
 
 
+@_method("outer")
 def outer(a, b) -> Tensor:
     """The outer product ``a_i b_j`` of two vectors (flattened first, as ``numpy.outer``)."""
     a, b = _lift(a, "outer"), _lift(b, "outer")
@@ -301,6 +329,7 @@ _SCATTER = defvjp(defprim("scatter", _scatter_data),
                   lambda xp, g, ans, x, index, shape: g[index])
 
 
+@_method("__getitem__")
 def getitem(a, index) -> Tensor:
     """``a[index]`` with ints, slices, None, Ellipsis, integer arrays and boolean masks.
 
@@ -353,67 +382,80 @@ _SOFTPLUS = _elementwise("softplus", lambda xp, g, ans, x: g * xp.sigmoid(x),
                          forward=lambda d: B.get_array_module(d).logaddexp(0.0, d))
 
 
+@_method("exp")
 def exp(x) -> Tensor:
     """exp(x). VJP: g exp(x)."""
     return _unary(_EXP, x)
 
 
+@_method("log")
 def log(x) -> Tensor:
     """log(x). VJP: g / x."""
     return _unary(_LOG, x)
 
 
+@_method("log1p")
 def log1p(x) -> Tensor:
     """log(1 + x), accurate for small x. VJP: g / (1 + x)."""
     return _unary(_LOG1P, x)
 
 
+@_method("expm1")
 def expm1(x) -> Tensor:
     """exp(x) - 1, accurate for small x. VJP: g (out + 1)."""
     return _unary(_EXPM1, x)
 
 
+@_method("sqrt")
 def sqrt(x) -> Tensor:
     """sqrt(x). VJP: g / (2 sqrt(x)) (infinite at 0, as in NumPy and torch)."""
     return _unary(_SQRT, x)
 
 
+@_method("__abs__", "abs")
 def abs(x) -> Tensor:  # noqa: A001 (mirrors numpy.abs)
     """|x|. VJP: g sign(x), so the derivative at 0 is 0."""
     return _unary(_ABS, x)
 
 
+@_method("sign")
 def sign(x) -> Tensor:
     """sign(x); its derivative is 0 everywhere (0 almost everywhere, taken as 0 at 0)."""
     x = _lift(x, "sign")
     return const(_xp(x).sign(x.data))
 
 
+@_method("sin")
 def sin(x) -> Tensor:
     """sin(x). VJP: g cos(x)."""
     return _unary(_SIN, x)
 
 
+@_method("cos")
 def cos(x) -> Tensor:
     """cos(x). VJP: -g sin(x)."""
     return _unary(_COS, x)
 
 
+@_method("tanh")
 def tanh(x) -> Tensor:
     """tanh(x) (the library's tanh, not through exp). VJP: g (1 - tanh^2)."""
     return _unary(_TANH, x)
 
 
+@_method("sigmoid")
 def sigmoid(x) -> Tensor:
     """The logistic function 1 / (1 + e^{-x}), stable for any x. VJP: g s (1 - s)."""
     return _unary(_SIGMOID, x)
 
 
+@_method("relu")
 def relu(x) -> Tensor:
     """max(x, 0). VJP: g [x > 0], so relu'(0) = 0."""
     return _unary(_RELU, x)
 
 
+@_method("softplus")
 def softplus(x) -> Tensor:
     """log(1 + e^x) = logaddexp(0, x), stable for any x. VJP: g sigmoid(x)."""
     return _unary(_SOFTPLUS, x)
@@ -434,11 +476,13 @@ _MINIMUM = defvjp(
     lambda xp, g, ans, a, b: g * _tie_weights(data_of(a), data_of(b)))
 
 
+@_method("maximum")
 def maximum(a, b) -> Tensor:
     """Elementwise max(a, b); at ties each operand gets half the gradient."""
     return _binary(_MAXIMUM, a, b)
 
 
+@_method("minimum")
 def minimum(a, b) -> Tensor:
     """Elementwise min(a, b); at ties each operand gets half the gradient."""
     return _binary(_MINIMUM, a, b)
@@ -476,6 +520,7 @@ _CLIP = defvjp(defprim("clip", lambda x, lo, hi: B.get_array_module(x).clip(x, l
                _clip_vjp)
 
 
+@_method("clip")
 def clip(x, lo=None, hi=None) -> Tensor:
     """x clipped to [lo, hi] (numbers or None). VJP: g where lo <= x <= hi (as torch.clamp)."""
     if lo is not None and hi is not None and lo > hi:
@@ -496,12 +541,14 @@ _SUM = defvjp(defprim("sum", lambda x, axis, keepdims: x.sum(axis=axis, keepdims
     lambda xp, g, ans, x, axis, keepdims: _spread(xp, g, x, axis))
 
 
+@_method("sum")
 def sum(x, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001 (mirrors numpy.sum)
     """Sum over ``axis`` (None, int or tuple). VJP: g broadcast back to x's shape."""
     x = _lift(x, "sum")
     return apply(_SUM, (x,), {"axis": _norm_axes(axis, x.ndim), "keepdims": keepdims})
 
 
+@_method("mean")
 def mean(x, axis=None, keepdims: bool = False) -> Tensor:
     """Arithmetic mean over ``axis`` (a sum divided by the count)."""
     x = _lift(x, "mean")
@@ -532,11 +579,13 @@ def _extreme(prim, x, axis, keepdims):
     return apply(prim, (x,), {"axis": axes, "keepdims": keepdims})
 
 
+@_method("max")
 def max(x, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
     """Maximum over ``axis``; tied maxima share the gradient evenly."""
     return _extreme(_MAX, x, axis, keepdims)
 
 
+@_method("min")
 def min(x, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
     """Minimum over ``axis``; tied minima share the gradient evenly."""
     return _extreme(_MIN, x, axis, keepdims)
@@ -557,6 +606,7 @@ _LOGSUMEXP = defvjp(defprim("logsumexp", _logsumexp_data),
                         x - xp.reshape(ans, _keepdims_shape(x.shape, axis))))
 
 
+@_method("logsumexp")
 def logsumexp(x, axis=None, keepdims: bool = False) -> Tensor:
     r"""``log sum exp(x)`` over ``axis``, computed with the max shift
     :math:`m + \log\sum e^{x - m}` so it never overflows. VJP: ``g softmax(x)``."""
@@ -564,6 +614,7 @@ def logsumexp(x, axis=None, keepdims: bool = False) -> Tensor:
     return apply(_LOGSUMEXP, (x,), {"axis": _norm_axes(axis, x.ndim), "keepdims": keepdims})
 
 
+@_method("var")
 def var(x, axis=None, keepdims: bool = False, ddof: int = 0) -> Tensor:
     """Variance over ``axis``: mean squared deviation, divided by ``N - ddof``."""
     x = _lift(x, "var")
@@ -585,6 +636,7 @@ _NORM2 = defvjp(defprim("norm", lambda x, axis, keepdims: B.get_array_module(x).
     B.get_array_module(x).sum(x * x, axis=axis, keepdims=keepdims))), _norm2_vjp)
 
 
+@_method("norm")
 def norm(x, ord=2, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A002 (numpy's name)
     """The entrywise p-norm over ``axis`` for p (``ord``) in {1, 2, inf}.
 
@@ -601,11 +653,13 @@ def norm(x, ord=2, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A002 (
     return apply(_NORM2, (x,), {"axis": _norm_axes(axis, x.ndim), "keepdims": keepdims})
 
 
+@_method("softmax")
 def softmax(x, axis: int = -1) -> Tensor:
     """exp(x - logsumexp(x)) along ``axis``: stable for any logits."""
     return exp(log_softmax(x, axis))
 
 
+@_method("log_softmax")
 def log_softmax(x, axis: int = -1) -> Tensor:
     """x - logsumexp(x) along ``axis``."""
     x = _lift(x, "log_softmax")
@@ -635,6 +689,7 @@ _TRANSPOSE = defvjp(
                                                              key=lambda i: axes[i]))))
 
 
+@_method("transpose")
 def transpose(x, axes=None) -> Tensor:
     """Permute the axes (reverse them by default). VJP: the inverse permutation."""
     x = _lift(x, "transpose")
@@ -644,6 +699,7 @@ def transpose(x, axes=None) -> Tensor:
     return apply(_TRANSPOSE, (x,), {"axes": axes})
 
 
+@_method("swapaxes")
 def swapaxes(x, a: int, b: int) -> Tensor:
     """Swap two axes."""
     x = _lift(x, "swapaxes")
@@ -657,6 +713,7 @@ _BROADCAST_TO = defvjp(
     lambda xp, g, ans, x, shape: _unbroadcast(xp, g, x.shape))
 
 
+@_method("broadcast_to")
 def broadcast_to(x, shape) -> Tensor:
     """x broadcast to ``shape`` (a read-only view). VJP: ``unbroadcast``."""
     x = _lift(x, "broadcast_to")
@@ -702,6 +759,7 @@ def concatenate(tensors, axis: int = 0) -> Tensor:
                          f"axis {axis}") from None
 
 
+@_method("expand_dims")
 def expand_dims(x, axis: int) -> Tensor:
     """Insert a new axis of length 1 at ``axis``."""
     x = _lift(x, "expand_dims")
@@ -709,6 +767,7 @@ def expand_dims(x, axis: int) -> Tensor:
     return reshape(x, x.shape[:ax] + (1,) + x.shape[ax:])
 
 
+@_method("squeeze")
 def squeeze(x, axis=None) -> Tensor:
     """Remove axes of length 1 (all of them, or those in ``axis``)."""
     x = _lift(x, "squeeze")
@@ -758,7 +817,7 @@ ARRAY_EXTRAS.update(
     swapaxes=lambda x, a, b: x.swapaxes(a, b))
 
 
-# --------------------------------------------------------------------------- Tensor methods
+# --------------------------------------------------------------------------- comparisons
 def _comparison(op):
     def method(self, other):
         other = other.data if isinstance(other, Tensor) else other
@@ -768,33 +827,14 @@ def _comparison(op):
 
 def _install_methods():
     T = Tensor
-    T.__add__ = add
-    T.__radd__ = lambda self, other: add(other, self)
-    T.__sub__ = sub
-    T.__rsub__ = lambda self, other: sub(other, self)
-    T.__mul__ = mul
-    T.__rmul__ = lambda self, other: mul(other, self)
-    T.__truediv__ = div
-    T.__rtruediv__ = lambda self, other: div(other, self)
-    T.__pow__ = power
-    T.__rpow__ = lambda self, other: power(other, self)
-    T.__matmul__ = matmul
-    T.__rmatmul__ = lambda self, other: matmul(other, self)
-    T.__neg__ = neg
+    for name, fn in TENSOR_METHODS.items():
+        setattr(T, name, fn)
     T.__pos__ = lambda self: self
-    T.__abs__ = abs
-    T.__getitem__ = getitem
     T.__lt__ = _comparison(lambda a, b: a < b)
     T.__le__ = _comparison(lambda a, b: a <= b)
     T.__gt__ = _comparison(lambda a, b: a > b)
     T.__ge__ = _comparison(lambda a, b: a >= b)
     T.__hash__ = object.__hash__
-    for name in ("exp", "log", "log1p", "expm1", "sqrt", "abs", "sign", "sin", "cos", "tanh",
-                 "sigmoid", "relu", "softplus", "clip", "sum", "mean", "max", "min",
-                 "logsumexp", "var", "norm", "transpose", "swapaxes", "broadcast_to",
-                 "squeeze", "expand_dims", "softmax", "log_softmax", "maximum", "minimum",
-                 "dot", "outer"):
-        setattr(T, name, globals()[name])
     T.reshape = lambda self, *shape: reshape(
         self, shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape)
     T.T = property(lambda self: transpose(self))
