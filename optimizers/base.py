@@ -457,8 +457,7 @@ class Optimizer:
         params = list(self.parameters())
         sd = {"optimizer": self.name, "step_count": int(self.step_count),
               "skipped_steps": int(self.skipped_steps),
-              "state": {i: copy(self.state[p]) for i, p in enumerate(params) if p in self.state},
-              "extra": copy(self._extra_state())}
+              "state": {i: copy(self.state[p]) for i, p in enumerate(params) if p in self.state}}
         if self._saves_groups:
             sd["param_groups"], i = [], 0
             for group in self.param_groups:
@@ -467,6 +466,7 @@ class Optimizer:
                 n = len(group["params"])
                 sd["param_groups"].append({**saved, "params": list(range(i, i + n))})
                 i += n
+        sd["extra"] = copy(self._extra_state())
         return sd
 
     def load_state_dict(self, state_dict) -> None:

@@ -304,12 +304,14 @@ def test_a_missing_entry_is_refused_naming_it_and_changes_nothing_outside_the_re
 
 @pytest.mark.parametrize("name,entries", [
     ("BFGS", ["x_prev"]), ("LBFGS", ["x_prev"]), ("NelderMead", ["sim", "fsim"]),
-    ("CMAES", ["m"]), ("GeneticAlgorithm", ["X"]),
+    ("CMAES", ["m"]), ("CMAES", ["C"]), ("GeneticAlgorithm", ["X"]),
+    ("GeneticAlgorithm", ["fvals"]),
 ])
 def test_state_that_would_make_the_run_diverge_or_fail_is_refused_at_load_time(name, entries):
-    """Each of these, loaded without the entries, used to load and then either restart (BFGS,
-    L-BFGS: no curvature pair; Nelder-Mead: a new simplex) or raise KeyError at the next step
-    (CMA-ES, the GA)."""
+    """Loaded without these entries, the run would leave the uninterrupted one (BFGS and L-BFGS
+    skip a curvature pair, Nelder-Mead builds a new simplex, CMA-ES without m and the GA without
+    X start afresh) or raise KeyError at the next step (CMA-ES without C, the GA without
+    fvals): the load is refused, naming the entry."""
     opt, a, b, closure = _vector_run(name)
     sd = opt.state_dict()
     for key in entries:
