@@ -46,32 +46,22 @@ Conventions
 
 state_dict layout
 -----------------
-:meth:`Optimizer.state_dict` returns torch.optim's nested layout, NumPy arrays (host copies)
-and Python numbers / strings / tuples as leaves::
+:meth:`Optimizer.state_dict` returns torch.optim's nested layout (docs/optimizers.md has the
+table), with NumPy arrays (host copies) and Python numbers / strings / tuples as leaves::
 
     {"optimizer": "Adam", "step_count": 10, "skipped_steps": 0,
-     "state": {0: {"k": 10, "m": array, "v": array}, 1: {...}},
-     "param_groups": [{"lr": 0.1, "betas": (0.9, 0.999), ..., "last_lr": 0.1, "params": [0]},
-                      {"lr": 0.5, ..., "params": [1]}],
-     "extra": {}}
+     "state": {0: {"k": 10, "m": array, "v": array}, ...},   # parameter index -> its state
+     "param_groups": [{"lr": 0.1, ..., "last_lr": 0.1, "params": [0]}, ...],
+     "extra": {}}                                             # optimizer-wide state
 
-* ``state``: parameter index (numbered across groups, in order) -> its state entries; a
-  parameter without state yet has no index; entries whose name starts with "_" are caches, not
-  saved (a load recreates them with _init_state);
-* ``param_groups``: each hyperparameter that is a number, bool, string or tuple of numbers (a
-  schedule is a callable and is not saved: the optimizer that loads keeps its own), ``last_lr``
-  / ``last_momentum``, and the indices of the group's parameters;
-* ``extra``: optimizer-wide state of some methods (e.g. SAG's visited components);
-* wrappers (SAM, Lookahead) have no ``param_groups`` but ``base``: the wrapped optimizer's own
-  state_dict.
-
-:func:`flatten_state_dict` turns it into one flat dict of arrays (keys ``"state/0/m"``, ...) for
-``numpy.savez``; :func:`unflatten_state_dict` turns what ``numpy.load`` gives back into it.
-Loading checks everything first (optimizer type, group and parameter counts, hyperparameters,
-state entries, array shapes against the parameters; a missing entry is named by its flat key)
-and raises ``ValueError`` without changing anything when something does not match; then it
-replaces the state, so that an optimizer built afresh over fresh parameters (holding the same
-values) continues exactly like the saved one.
+Wrappers (SAM, Lookahead) have no ``param_groups`` but ``base``, the wrapped optimizer's
+state_dict. State entries whose name starts with "_" are caches and are not saved, nor is a
+schedule (the optimizer that loads keeps its own). :func:`flatten_state_dict` and
+:func:`unflatten_state_dict` convert to and from the flat dict of arrays of ``numpy.savez`` /
+``numpy.load``. Loading checks everything first and raises ``ValueError`` naming the problem (a
+missing entry by its flat key, e.g. ``'state/0/m'``) without changing anything; then it replaces
+the state, so that an optimizer built afresh over fresh parameters (holding the same values)
+continues exactly like the saved one.
 """
 from __future__ import annotations
 

@@ -3,8 +3,8 @@
 * built with its defaults; every invalid hyperparameter of its spec raises ValueError naming it;
 * a zero gradient leaves the parameters unchanged; a parameter without gradient is untouched;
 * float32 stays float32 (parameters and state), on every backend;
-* a state_dict round trip (in memory and through numpy.savez) after 10 steps continues in
-  lockstep with the original for 10 more, bit for bit; a mismatched state_dict changes nothing;
+* a state_dict round trip (in memory and through numpy.savez, float64 and float32) after 10
+  steps continues in lockstep with the original for 10 more, bit for bit; a mismatched state_dict changes nothing;
   a state_dict missing an entry is refused with the entry named, and changes nothing;
 * the learning rate may be a schedule: step t uses lr(t), ``last_lr`` reports it;
 * convergence on a strongly convex quadratic and on Rosenbrock within the stated budget (the
@@ -110,9 +110,9 @@ def test_float32_stays_float32(spec, backend):
                     assert mg.backend.backend_name_of(value) == backend, key
 
 
-def _fresh_pair(spec, x_values):
-    x = mg.Tensor(x_values, requires_grad=True)
-    y = mg.Tensor([[1.0, -1.0], [0.5, 2.0]], requires_grad=True)
+def _fresh_pair(spec, x_values, dtype=np.float64):
+    x = mg.Tensor(np.asarray(x_values, dtype=dtype), requires_grad=True)
+    y = mg.Tensor(np.array([[1.0, -1.0], [0.5, 2.0]], dtype=dtype), requires_grad=True)
     return x, y, spec.make([x, y])
 
 
@@ -133,10 +133,11 @@ class _PairSequence(GradientSequence):
         return mg.Tensor(0.0)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
 @pytest.mark.parametrize("via_savez", [False, True], ids=["in_memory", "savez"])
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
-def test_state_dict_round_trip_continues_in_lockstep(spec, via_savez):
-    x, y, opt = _fresh_pair(spec, [0.1, 0.2, -0.3])
+def test_state_dict_round_trip_continues_in_lockstep(spec, via_savez, dtype):
+    x, y, opt = _fresh_pair(spec, [0.1, 0.2, -0.3], dtype)
     seq = _PairSequence(x, y, seed=1)
     _drive(spec, opt, seq, 10)
     sd = opt.state_dict()
@@ -150,20 +151,25 @@ def test_state_dict_round_trip_continues_in_lockstep(spec, via_savez):
         np.savez(buf, **flatten_state_dict(sd))
         buf.seek(0)
         sd = unflatten_state_dict(np.load(buf))
-    x2, y2, opt2 = _fresh_pair(spec, x.numpy())
+    x2, y2, opt2 = _fresh_pair(spec, x.numpy(), dtype)
     y2.data[...] = y.data
     opt2.load_state_dict(sd)
+    for o in (opt2, getattr(opt2, "base", opt2)):
+        for state in o.state.values():
+            assert all(v.dtype == dtype for v in state.values() if isinstance(v, np.ndarray))
     seq2 = _PairSequence(x2, y2, seed=1)
     seq2.i = seq.i
     _drive(spec, opt, seq, 10)
     _drive(spec, opt2, seq2, 10)
     np.testing.assert_array_equal(x2.numpy(), x.numpy())
     np.testing.assert_array_equal(y2.numpy(), y.numpy())
+    assert x2.data.dtype == dtype and x2.numpy().tobytes() == x.numpy().tobytes()
     assert opt2.step_count == opt.step_count == 20
     a, b = flatten_state_dict(opt.state_dict()), flatten_state_dict(opt2.state_dict())
     assert sorted(a) == sorted(b)
     for key in a:
         np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+        assert a[key].dtype == b[key].dtype and a[key].tobytes() == b[key].tobytes(), key
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)

@@ -268,9 +268,9 @@ VECTOR_MAKERS = {
 }
 
 
-def _vector_run(name, steps=4):
-    a = mg.Tensor([1.0, -0.5], requires_grad=True)
-    b = mg.Tensor([[0.8]], requires_grad=True)
+def _vector_run(name, steps=4, dtype=np.float64):
+    a = mg.Tensor(np.array([1.0, -0.5], dtype=dtype), requires_grad=True)
+    b = mg.Tensor(np.array([[0.8]], dtype=dtype), requires_grad=True)
     opt = VECTOR_MAKERS[name]([a, b])
 
     def closure():
@@ -283,6 +283,31 @@ def _vector_run(name, steps=4):
     for _ in range(steps):
         opt.step(closure)
     return opt, a, b, closure
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
+@pytest.mark.parametrize("via_savez", [False, True], ids=["in_memory", "savez"])
+@pytest.mark.parametrize("name", sorted(VECTOR_MAKERS))
+def test_a_round_trip_continues_in_lockstep_outside_the_registry(name, via_savez, dtype):
+    opt, a, b, closure = _vector_run(name, dtype=dtype)
+    sd = _savez(opt.state_dict()) if via_savez else opt.state_dict()
+    opt2, a2, b2, closure2 = _vector_run(name, steps=0, dtype=dtype)
+    a2.data[...], b2.data[...] = a.data, b.data
+    opt2.load_state_dict(sd)
+    for key, value in getattr(opt, "vstate", {}).items():  # the dtypes as saved
+        if isinstance(value, np.ndarray):
+            assert opt2.vstate[key].dtype == value.dtype, key
+    for _ in range(4):
+        opt.step(closure)
+        opt2.step(closure2)
+    assert a2.data.dtype == dtype
+    assert a2.numpy().tobytes() == a.numpy().tobytes()
+    assert b2.numpy().tobytes() == b.numpy().tobytes()
+    assert opt2.step_count == opt.step_count == 8 and opt2.nfev == opt.nfev
+    x, y = flatten_state_dict(opt.state_dict()), flatten_state_dict(opt2.state_dict())
+    assert sorted(x) == sorted(y)
+    for key in x:
+        assert x[key].dtype == y[key].dtype and x[key].tobytes() == y[key].tobytes(), key
 
 
 @pytest.mark.parametrize("name", sorted(VECTOR_MAKERS))
