@@ -432,6 +432,9 @@ class Optimizer:
 
     def _check_extra(self, extra, keys) -> None:
         """Refuse optimizer-wide state ``extra`` unless its entries are exactly ``keys``."""
+        if not isinstance(extra, dict):
+            raise ValueError(f"{self.name}.load_state_dict: 'extra' must be a dict; got "
+                             f"{type(extra).__name__}")
         for key in keys:
             self._entry(extra, key, "extra/")
         if set(extra) - set(keys):

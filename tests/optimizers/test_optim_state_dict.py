@@ -183,6 +183,7 @@ def _group(g):
     (lambda sd: sd.update(step_count=-1), "step_count"),
     (lambda sd: sd.update(junk=1), "unexpected keys"),
     (lambda sd: sd["extra"].update(x=1), "optimizer-wide state"),
+    (lambda sd: sd.update(extra=5), "'extra' must be a dict"),
     (lambda sd: sd.pop("skipped_steps"), "no entry 'skipped_steps'"),
     (lambda sd: sd.pop("state"), "no entry 'state'"),
     (lambda sd: sd.pop("extra"), "no entry 'extra'"),
