@@ -31,7 +31,7 @@ SciPy-style :func:`minimize`.
 
 See ``docs/optimizers.md`` for the formulas, their lectures, defaults and variants.
 """
-from optimizers.base import Optimizer
+from optimizers.base import Optimizer, flatten_state_dict, unflatten_state_dict
 from optimizers.sgd import NAG, SGD, Momentum
 from optimizers.adagrad import Adagrad
 from optimizers.rmsprop import RMSProp
@@ -62,7 +62,7 @@ from optimizers.zero_order.genetic import GeneticAlgorithm, genetic_algorithm
 from optimizers.minimize import OptimizeResult, minimize
 
 __all__ = [
-    "Optimizer", "Wrapper",
+    "Optimizer", "Wrapper", "flatten_state_dict", "unflatten_state_dict",
     "SGD", "Momentum", "NAG",
     "Adagrad", "RMSProp", "Adadelta",
     "Adam", "AMSGrad", "AdamW", "AdaBelief", "NAdam", "RAdam", "Adamax",

@@ -46,30 +46,22 @@ Conventions
 
 state_dict layout
 -----------------
-:meth:`Optimizer.state_dict` returns one *flat* dict whose keys are strings and whose values are
-NumPy arrays (host copies) or Python numbers / strings, so ``numpy.savez(file, **sd)`` saves it
-and ``dict(numpy.load(file))`` gives it back (numbers come back as 0-d arrays, which
-:meth:`Optimizer.load_state_dict` accepts)::
+:meth:`Optimizer.state_dict` returns torch.optim's nested layout (docs/optimizers.md has the
+table), with NumPy arrays (host copies) and Python numbers / strings / tuples as leaves::
 
-    "optimizer"            class name, e.g. "Adam"
-    "step_count"           steps taken
-    "skipped_steps"        steps skipped under nonfinite="skip"
-    "n_groups"             number of parameter groups
-    "group.<g>.n_params"   number of parameters in group g
-    "group.<g>.<name>"     each hyperparameter of group g that is a number, bool, string or tuple
-                           of numbers (a schedule is a callable and is not saved: the optimizer
-                           that loads keeps its own), and "last_lr" / "last_momentum"
-    "state.<i>.<name>"     state entry <name> of parameter i (parameters numbered across groups,
-                           in order); absent for a parameter that has no state yet; entries
-                           whose name starts with "_" are caches, not saved (a load recreates
-                           them with _init_state)
-    "extra.<name>"         optimizer-wide state of some methods (e.g. SAG's visited components)
-    "base.<key>"           for wrappers (SAM, Lookahead): the wrapped optimizer's own state_dict
+    {"optimizer": "Adam", "step_count": 10, "skipped_steps": 0,
+     "state": {0: {"k": 10, "m": array, "v": array}, ...},   # parameter index -> its state
+     "param_groups": [{"lr": 0.1, ..., "last_lr": 0.1, "params": [0]}, ...],
+     "extra": {}}                                             # optimizer-wide state
 
-Loading checks everything first (optimizer type, group and parameter counts, hyperparameters,
-state keys, array shapes against the parameters) and raises ``ValueError`` without changing
-anything when something does not match; then it replaces the state, so that an optimizer built
-afresh over fresh parameters (holding the same values) continues exactly like the saved one.
+Wrappers (SAM, Lookahead) have no ``param_groups`` but ``base``, the wrapped optimizer's
+state_dict. State entries whose name starts with "_" are caches and are not saved, nor is a
+schedule (the optimizer that loads keeps its own). :func:`flatten_state_dict` and
+:func:`unflatten_state_dict` convert to and from the flat dict of arrays of ``numpy.savez`` /
+``numpy.load``. Loading checks everything first and raises ``ValueError`` naming the problem (a
+missing entry by its flat key, e.g. ``'state/0/m'``) without changing anything; then it replaces
+the state, so that an optimizer built afresh over fresh parameters (holding the same values)
+continues exactly like the saved one.
 """
 from __future__ import annotations
 
@@ -80,7 +72,7 @@ from minigrad.tensor import Tensor, enable_grad
 from optimizers import _validate as V
 from optimizers import nonfinite as NF
 
-__all__ = ["Optimizer"]
+__all__ = ["Optimizer", "flatten_state_dict", "unflatten_state_dict"]
 
 _INTERNAL_KEYS = ("last_lr", "last_momentum")
 
@@ -124,6 +116,42 @@ def _host_copy(a):
     if B.backend_name_of(a) == "numpy":
         return a.copy()
     return B.to_numpy(a)
+
+
+def flatten_state_dict(sd, prefix: str = "") -> dict:
+    """A nested state_dict as one flat dict of NumPy arrays for ``numpy.savez``: the keys are
+    paths (``"state/0/m"``, ``"param_groups/1/lr"``); an empty dict is kept as its path with a
+    trailing ``"/"`` (``"extra/"``). :func:`unflatten_state_dict` is the inverse."""
+    if not sd:
+        return {prefix: B.to_numpy(())}
+    flat = {}
+    for key, value in sd.items() if isinstance(sd, dict) else enumerate(sd):
+        if isinstance(value, dict) or (isinstance(value, list) and value
+                                       and isinstance(value[0], dict)):
+            flat.update(flatten_state_dict(value, f"{prefix}{key}/"))
+        else:
+            flat[f"{prefix}{key}"] = B.to_numpy(value)
+    return flat
+
+
+def unflatten_state_dict(flat) -> dict:
+    """The nested state_dict back from :func:`flatten_state_dict`'s dict or from what
+    ``numpy.load`` gives: integer path parts are int keys, ``param_groups`` a list, 0-d arrays
+    Python numbers / strings."""
+    sd: dict = {}
+    for path in flat:
+        *parts, last = [int(s) if s.isdigit() else s for s in str(path).split("/")]
+        node = sd
+        for part in parts:
+            node = node.setdefault(part, {})
+        if last != "":
+            value = B.to_numpy(flat[path])
+            node[last] = value.item() if value.ndim == 0 else value
+
+    def lists(node):
+        return {k: ([lists(v[i]) for i in sorted(v)] if k == "param_groups" else lists(v))
+                if isinstance(v, dict) else v for k, v in node.items()}
+    return lists(sd)
 
 
 class Optimizer:
@@ -392,110 +420,110 @@ class Optimizer:
 
     def _prepare_extra(self, extra: dict):
         """Check loaded optimizer-wide state; return a function that installs it."""
-        if extra:
-            raise ValueError(f"{self.name}: unexpected optimizer-wide state {sorted(extra)} in "
-                             f"the state_dict")
+        self._check_extra(extra, self._extra_state())
         return lambda: None
 
+    def _entry(self, mapping, key, where: str = ""):
+        """``mapping[key]``, or a ValueError naming the missing entry by its flat key."""
+        if not isinstance(mapping, dict) or key not in mapping:
+            raise ValueError(f"{self.name}.load_state_dict: the state_dict has no entry "
+                             f"{where + str(key)!r}")
+        return mapping[key]
+
+    def _check_extra(self, extra, keys) -> None:
+        """Refuse optimizer-wide state ``extra`` unless its entries are exactly ``keys``."""
+        if not isinstance(extra, dict):
+            raise ValueError(f"{self.name}.load_state_dict: 'extra' must be a dict; got "
+                             f"{type(extra).__name__}")
+        for key in keys:
+            self._entry(extra, key, "extra/")
+        if set(extra) - set(keys):
+            raise ValueError(f"{self.name}.load_state_dict: unexpected optimizer-wide state "
+                             f"{sorted(set(extra) - set(keys))} in the state_dict; {self.name} "
+                             f"keeps {sorted(keys)}")
+
     def state_dict(self) -> dict:
-        """A flat dict of NumPy arrays and Python numbers/strings (see the module docstring for
-        the layout); ``numpy.savez(f, **opt.state_dict())`` saves it."""
+        """The state in torch.optim's nested layout (module docstring), arrays as NumPy copies;
+        ``numpy.savez(f, **flatten_state_dict(opt.state_dict()))`` saves it."""
+        copy = lambda d: {k: _host_copy(v) if B.is_array(v) else v  # noqa: E731
+                          for k, v in d.items() if not k.startswith("_")}
+        params = list(self.parameters())
         sd = {"optimizer": self.name, "step_count": int(self.step_count),
-              "skipped_steps": int(self.skipped_steps)}
+              "skipped_steps": int(self.skipped_steps),
+              "state": {i: copy(self.state[p]) for i, p in enumerate(params) if p in self.state}}
         if self._saves_groups:
-            sd["n_groups"] = len(self.param_groups)
-        i = 0
-        for gi, group in enumerate(self.param_groups):
-            if self._saves_groups:
-                sd[f"group.{gi}.n_params"] = len(group["params"])
-                for key, value in group.items():
-                    if key == "params":
-                        continue
-                    saved = _savable(value)
-                    if saved is not None:
-                        sd[f"group.{gi}.{key}"] = saved
-            for p in group["params"]:
-                for key, value in self.state.get(p, {}).items():
-                    if key.startswith("_"):
-                        continue
-                    sd[f"state.{i}.{key}"] = _host_copy(value) if B.is_array(value) else value
-                i += 1
-        for key, value in self._extra_state().items():
-            sd[f"extra.{key}"] = _host_copy(value) if B.is_array(value) else value
+            sd["param_groups"], i = [], 0
+            for group in self.param_groups:
+                saved = {k: _savable(v) for k, v in group.items() if k != "params"}
+                saved = {k: v for k, v in saved.items() if v is not None}
+                n = len(group["params"])
+                sd["param_groups"].append({**saved, "params": list(range(i, i + n))})
+                i += n
+        sd["extra"] = copy(self._extra_state())
         return sd
 
     def load_state_dict(self, state_dict) -> None:
-        """Load a dict made by :meth:`state_dict` (also after a ``numpy.savez`` round trip).
-
-        Everything is checked before anything changes; a mismatch raises ``ValueError``."""
+        """Load a dict made by :meth:`state_dict` (or by :func:`unflatten_state_dict` from what
+        ``numpy.load`` gives). Everything is checked before anything changes; a mismatch or a
+        missing entry raises ``ValueError``."""
         self._prepare_load(dict(state_dict))()
 
     def _prepare_load(self, sd: dict):
         """Check ``sd`` against this optimizer; return a function that installs it."""
-        name = _plain(sd.get("optimizer"))
+        name = _plain(self._entry(sd, "optimizer"))
         if name != self.name:
             raise ValueError(f"{self.name}.load_state_dict: the state_dict is of optimizer "
                              f"{name!r}, not {self.name!r}")
-        step_count = _plain(sd.get("step_count"))
-        if isinstance(step_count, bool) or not isinstance(step_count, int) or step_count < 0:
-            raise ValueError(f"{self.name}.load_state_dict: invalid step_count {step_count!r}")
-        skipped = _plain(sd.get("skipped_steps", 0))
-        if isinstance(skipped, bool) or not isinstance(skipped, int) or skipped < 0:
-            raise ValueError(f"{self.name}.load_state_dict: invalid skipped_steps {skipped!r}")
+        stray = sorted(set(sd) - {"optimizer", "step_count", "skipped_steps", "state", "extra",
+                                  *(("param_groups",) if self._saves_groups else ())})
+        if stray:
+            flat = "; a flat dict: pass it through optimizers.unflatten_state_dict" if any(
+                "/" in str(k) for k in stray) else ""
+            raise ValueError(f"{self.name}.load_state_dict: unexpected keys {stray}{flat}")
+        counts = {}
+        for key in ("step_count", "skipped_steps"):
+            counts[key] = v = _plain(self._entry(sd, key))
+            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+                raise ValueError(f"{self.name}.load_state_dict: invalid {key} {v!r}")
         new_groups = [dict(g) for g in self.param_groups]
         if self._saves_groups:
-            n_groups = _plain(sd.get("n_groups"))
-            if n_groups != len(self.param_groups):
-                raise ValueError(f"{self.name}.load_state_dict: the state_dict has {n_groups} "
-                                 f"parameter groups, the optimizer {len(self.param_groups)}")
-            for gi, group in enumerate(new_groups):
-                n = _plain(sd.get(f"group.{gi}.n_params"))
-                if n != len(group["params"]):
-                    raise ValueError(f"{self.name}.load_state_dict: group {gi} has {n} "
-                                     f"parameters in the state_dict, {len(group['params'])} in "
-                                     f"the optimizer")
-            for key in sd:
-                if not key.startswith("group."):
-                    continue
-                gi_str, _, hname = key[len("group."):].partition(".")
-                gi = int(gi_str) if gi_str.isdigit() else -1
-                if not 0 <= gi < len(new_groups) or not hname:
-                    raise ValueError(f"{self.name}.load_state_dict: unexpected key {key!r}")
-                if hname == "n_params":
-                    continue
-                if hname not in self.defaults and hname not in _INTERNAL_KEYS:
-                    raise ValueError(f"{self.name}.load_state_dict: unknown hyperparameter "
-                                     f"{hname!r} in {key!r}")
-                new_groups[gi][hname] = _plain(sd[key])
-            for group in new_groups:
+            saved_groups = self._entry(sd, "param_groups")
+            if not isinstance(saved_groups, (list, tuple)) or len(saved_groups) != len(new_groups):
+                n = len(saved_groups) if isinstance(saved_groups, (list, tuple)) else None
+                raise ValueError(f"{self.name}.load_state_dict: the state_dict has {n} parameter "
+                                 f"groups, the optimizer {len(new_groups)}")
+            i = 0
+            for gi, (saved, group) in enumerate(zip(saved_groups, new_groups)):
+                n, where = len(group["params"]), f"param_groups/{gi}"
+                idx = _plain(self._entry(saved, "params", where + "/"))
+                idx = idx if isinstance(idx, tuple) else (idx,)
+                if idx != tuple(range(i, i + n)):
+                    raise ValueError(f"{self.name}.load_state_dict: group {gi} has {len(idx)} "
+                                     f"parameters in the state_dict ({list(idx)}), {n} in the "
+                                     f"optimizer (numbered across groups, in order: "
+                                     f"{list(range(i, i + n))})")
+                i += n
+                for key, value in saved.items():
+                    if key not in self.defaults and key not in (*_INTERNAL_KEYS, "params"):
+                        raise ValueError(f"{self.name}.load_state_dict: unknown hyperparameter "
+                                         f"{key!r} in {where!r}")
+                    if key != "params":
+                        group[key] = _plain(value)
                 self._validate_group(group)
+        saved_state = self._entry(sd, "state")
         n_total = sum(len(g["params"]) for g in new_groups)
-        by_index: dict[int, dict] = {}
-        for key, value in sd.items():
-            if not key.startswith("state."):
-                continue
-            i_str, _, sname = key[len("state."):].partition(".")
-            if not i_str.isdigit() or int(i_str) >= n_total or not sname:
-                raise ValueError(f"{self.name}.load_state_dict: key {key!r} names no parameter "
-                                 f"of this optimizer ({n_total} parameters)")
-            by_index.setdefault(int(i_str), {})[sname] = value
-        new_state = {}
-        i = 0
+        for i in saved_state if isinstance(saved_state, dict) else [saved_state]:
+            if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < n_total:
+                raise ValueError(f"{self.name}.load_state_dict: state entry {i!r} names no "
+                                 f"parameter of this optimizer ({n_total} parameters)")
+        new_state, i = {}, 0
         for group in new_groups:
-            hp = self._hyperparameters(group, step_count, record=False)
+            hp = self._hyperparameters(group, counts["step_count"], record=False)
             for p in group["params"]:
-                saved = by_index.get(i)
-                if saved is not None:
-                    new_state[p] = self._check_param_state(p, hp, saved, i)
+                if i in saved_state:
+                    new_state[p] = self._check_param_state(p, hp, saved_state[i], i)
                 i += 1
-        extra = {k[len("extra."):]: v for k, v in sd.items() if k.startswith("extra.")}
-        install_extra = self._prepare_extra(extra)
-        known = ("optimizer", "step_count", "skipped_steps", "n_groups", "group.", "state.",
-                 "extra.")
-        stray = [k for k in sd if not any(k == s or (s.endswith(".") and k.startswith(s))
-                                          for s in known)]
-        if stray:
-            raise ValueError(f"{self.name}.load_state_dict: unexpected keys {sorted(stray)}")
+        install_extra = self._prepare_extra(self._entry(sd, "extra"))
 
         def install():
             if self._saves_groups:
@@ -503,8 +531,7 @@ class Optimizer:
                     group.clear()
                     group.update(new)
             self.state = new_state
-            self.step_count = step_count
-            self.skipped_steps = skipped
+            self.step_count, self.skipped_steps = counts["step_count"], counts["skipped_steps"]
             install_extra()
         return install
 
@@ -514,10 +541,14 @@ class Optimizer:
         leading underscore: caches that are not saved) come from the fresh state."""
         fresh = self._init_state(p, hp)
         template = {k: v for k, v in fresh.items() if not k.startswith("_")}
-        if set(saved) != set(template):
-            raise ValueError(f"{self.name}.load_state_dict: parameter {i} (shape {p.shape}) has "
-                             f"state entries {sorted(saved)} but {self.name} keeps "
-                             f"{sorted(template)}")
+        saved = saved if isinstance(saved, dict) else {}
+        missing, stray = sorted(set(template) - set(saved)), sorted(set(saved) - set(template))
+        if missing or stray:
+            what = (f"has no entry 'state/{i}/{missing[0]}'" if missing else
+                    f"has an unexpected entry 'state/{i}/{stray[0]}'")
+            raise ValueError(f"{self.name}.load_state_dict: the state_dict {what}: parameter {i} "
+                             f"(shape {p.shape}) has state entries {sorted(saved)} but "
+                             f"{self.name} keeps {sorted(template)}")
         xp = B.get_array_module(p.data)
         out = {k: v for k, v in fresh.items() if k.startswith("_")}
         for key, like in template.items():
@@ -537,16 +568,10 @@ class Optimizer:
                 if isinstance(v, tuple) or isinstance(v, str) != isinstance(like, str):
                     raise ValueError(f"{self.name}.load_state_dict: state {key!r} of parameter "
                                      f"{i} must be a {type(like).__name__}; got {v!r}")
-                if isinstance(like, bool):
-                    v = bool(v)
-                elif isinstance(like, int):
-                    v = int(v)
-                elif isinstance(like, float):
-                    v = float(v)
-                    if math.isnan(v):
-                        raise ValueError(f"{self.name}.load_state_dict: state {key!r} of "
-                                         f"parameter {i} is NaN")
-                out[key] = v
+                out[key] = v = type(like)(v)  # bool, int, float or str, as initialised
+                if isinstance(v, float) and math.isnan(v):
+                    raise ValueError(f"{self.name}.load_state_dict: state {key!r} of parameter "
+                                     f"{i} is NaN")
         return out
 
     def __repr__(self) -> str:

@@ -86,8 +86,8 @@ class _FiniteSum(Optimizer):
         return {"grad_evals": int(self.grad_evals)}
 
     def _prepare_extra(self, extra: dict):
-        extra = dict(extra)
-        evals = extra.pop("grad_evals", 0)
+        self._check_extra(extra, self._extra_state())
+        evals = extra["grad_evals"]
         evals = int(evals.item() if hasattr(evals, "item") else evals)
         install_more = self._prepare_more_extra(extra)
 
@@ -97,7 +97,7 @@ class _FiniteSum(Optimizer):
         return install
 
     def _prepare_more_extra(self, extra: dict):
-        return super()._prepare_extra(extra)
+        return lambda: None
 
 
 class SVRG(_FiniteSum):
@@ -234,15 +234,12 @@ class SAG(_FiniteSum):
         return {**super()._extra_state(), "seen": self.seen.copy()}
 
     def _prepare_more_extra(self, extra: dict):
-        extra = dict(extra)
-        seen = extra.pop("seen", None)
-        if seen is None or getattr(seen, "shape", None) != (self.n,):
-            raise ValueError(f"SAG.load_state_dict: 'extra.seen' must be a boolean array of "
+        seen = extra["seen"]
+        if getattr(seen, "shape", None) != (self.n,):
+            raise ValueError(f"SAG.load_state_dict: 'extra/seen' must be a boolean array of "
                              f"shape ({self.n},); got {getattr(seen, 'shape', seen)!r}")
         seen = B.to_numpy(seen).astype(bool, copy=True)
-        install_more = Optimizer._prepare_extra(self, extra)
 
         def install():
             self.seen = seen
-            install_more()
         return install

@@ -102,8 +102,10 @@ class VectorOptimizer(Optimizer):
       may overflow, and check the loss and gradient at :math:`x_k` themselves;
     * the optimizer-wide state lives in ``self.vstate`` (backend arrays whose last dimension is
       the vector size, and numbers); the host generator ``self.rng`` (when the method is random)
-      is seeded by ``seed``; both are saved in the state_dict as ``extra.*`` entries
-      (``extra.rng`` is the generator's state as JSON), so a loaded optimizer continues exactly.
+      is seeded by ``seed``; both are saved in the state_dict's ``extra`` (``rng``: the
+      generator's state as JSON; ``unset``: the names of ``_vstate_keys`` the method does not
+      hold at this point, e.g. BFGS's ``x_prev`` after a failed line search, so that every other
+      one must be there), so a loaded optimizer continues exactly.
     """
 
     #: the names a subclass keeps in ``vstate``
@@ -151,9 +153,8 @@ class VectorOptimizer(Optimizer):
         self.step_count += 1
 
     def _extra_state(self) -> dict:
-        out = {"nfev": self.nfev, "njev": self.njev}
-        for key, value in self.vstate.items():
-            out[key] = value
+        out = {"nfev": self.nfev, "njev": self.njev, **self.vstate,
+               "unset": tuple(k for k in self._vstate_keys if k not in self.vstate)}
         if self.rng is not None:
             out["rng"] = json.dumps(self.rng.bit_generator.state)
         return out
@@ -162,30 +163,32 @@ class VectorOptimizer(Optimizer):
         n = sum(int(p.data.size) for p in self.param_groups[0]["params"])
         like = self.param_groups[0]["params"][0].data
         xp = B.get_array_module(like)
-        new_state, counts, rng_state = {}, {"nfev": 0, "njev": 0}, None
-        for key, value in extra.items():
-            if key in counts:
-                counts[key] = int(B.to_numpy(value).item()) if B.is_array(value) else int(value)
-            elif key == "rng":
-                if self.rng is None:
-                    raise ValueError(f"{self.name}.load_state_dict: a generator state was saved "
-                                     f"but this optimizer has no seed")
-                text = B.to_numpy(value).item() if B.is_array(value) else value
-                rng_state = json.loads(text)
-            elif key in self._vstate_keys:
-                if B.is_array(value) and getattr(value, "ndim", 0) > 0:
-                    if not self._shape_ok(key, tuple(value.shape), n):
-                        raise ValueError(f"{self.name}.load_state_dict: state {key!r} has shape "
-                                         f"{tuple(value.shape)}, which does not fit parameters "
-                                         f"that form a vector of size {n}")
-                    new_state[key] = xp.array(B.asarray(value, backend=B.backend_name_of(like)),
-                                              copy=True)
-                else:
-                    v = B.to_numpy(value).item() if B.is_array(value) else value
-                    new_state[key] = v
+        if isinstance(extra, dict) and "rng" in extra and self.rng is None:
+            raise ValueError(f"{self.name}.load_state_dict: a generator state was saved "
+                             f"but this optimizer has no seed")
+        unset = self._entry(extra, "unset", "extra/")
+        unset = [str(k) for k in B.to_numpy(unset).reshape(-1).tolist()]
+        if set(unset) - set(self._vstate_keys):
+            raise ValueError(f"{self.name}.load_state_dict: 'extra/unset' names "
+                             f"{sorted(set(unset) - set(self._vstate_keys))}; {self.name} keeps "
+                             f"{sorted(self._vstate_keys)}")
+        held = [k for k in self._vstate_keys if k not in unset]
+        self._check_extra(extra, ["nfev", "njev", "unset", *held]
+                          + (["rng"] if self.rng is not None else []))
+        counts = {k: int(B.to_numpy(extra[k]).item()) for k in ("nfev", "njev")}
+        rng_state = json.loads(B.to_numpy(extra["rng"]).item()) if self.rng is not None else None
+        new_state = {}
+        for key in held:
+            value = extra[key]
+            if B.is_array(value) and getattr(value, "ndim", 0) > 0:
+                if not self._shape_ok(key, tuple(value.shape), n):
+                    raise ValueError(f"{self.name}.load_state_dict: state {key!r} has shape "
+                                     f"{tuple(value.shape)}, which does not fit parameters "
+                                     f"that form a vector of size {n}")
+                new_state[key] = xp.array(B.asarray(value, backend=B.backend_name_of(like)),
+                                          copy=True)
             else:
-                raise ValueError(f"{self.name}.load_state_dict: unexpected optimizer-wide state "
-                                 f"{key!r}; {self.name} keeps {sorted(self._vstate_keys)}")
+                new_state[key] = B.to_numpy(value).item() if B.is_array(value) else value
 
         def install():
             self.vstate = new_state

@@ -1,6 +1,6 @@
 r"""What the wrappers (SAM, Lookahead) share: they drive a base optimizer over the same parameter
-groups (``wrapper.param_groups is wrapper.base.param_groups``) and save its state under
-``"base.*"`` in their state_dict.
+groups (``wrapper.param_groups is wrapper.base.param_groups``) and save its state_dict as
+``"base"`` in theirs.
 
 A wrapper changes *where* or *how often* the base update :math:`w \leftarrow
 \mathcal U_{\text{base}}(w, g)` is applied, never the base update itself:
@@ -60,18 +60,16 @@ class Wrapper(Optimizer):
         self.base.zero_grad(set_to_none)
 
     def state_dict(self) -> dict:
-        sd = super().state_dict()
-        sd.update({f"base.{k}": v for k, v in self.base.state_dict().items()})
-        return sd
+        return {**super().state_dict(), "base": self.base.state_dict()}
 
     def _prepare_load(self, sd: dict):
-        base_sd = {k[len("base."):]: v for k, v in sd.items() if k.startswith("base.")}
-        own = {k: v for k, v in sd.items() if not k.startswith("base.")}
-        if not base_sd:
-            raise ValueError(f"{self.name}.load_state_dict: no 'base.*' entries (the wrapped "
-                             f"optimizer's state)")
-        install_base = self.base._prepare_load(base_sd)
-        install_own = super()._prepare_load(own)
+        own = {k: v for k, v in sd.items() if k != "base"}
+        install_own, base_sd = super()._prepare_load(own), self._entry(sd, "base")
+        try:
+            install_base = self.base._prepare_load(base_sd)
+        except ValueError as e:
+            raise ValueError(f"{self.name}.load_state_dict: in 'base' (the wrapped optimizer's "
+                             f"state): {e}") from None
 
         def install():
             install_base()

@@ -445,15 +445,10 @@ class Newton(Optimizer):
                 "n_negative_curvature": len(self.negative_curvature)}
 
     def _prepare_extra(self, extra):
-        known = {"nfev", "njev", "nhev", "n_negative_curvature"}
-        if set(extra) - known:
-            raise ValueError(f"{self.name}.load_state_dict: unexpected optimizer-wide state "
-                             f"{sorted(set(extra) - known)}")
+        self._check_extra(extra, self._extra_state())
         vals = {k: int(B.to_numpy(v).item()) if B.is_array(v) else int(v)
                 for k, v in extra.items()}
 
         def install():
-            self.nfev = vals.get("nfev", 0)
-            self.njev = vals.get("njev", 0)
-            self.nhev = vals.get("nhev", 0)
+            self.nfev, self.njev, self.nhev = vals["nfev"], vals["njev"], vals["nhev"]
         return install

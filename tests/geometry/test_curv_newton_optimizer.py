@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
+from optimizers import flatten_state_dict, unflatten_state_dict
 from optimizers.second_order.newton import Newton
 
 C, S = math.cos(0.3), math.sin(0.3)
@@ -86,9 +87,9 @@ def test_state_dict_round_trip_continues_in_lockstep(via_savez):
     sd = opt.state_dict()
     if via_savez:
         buf = io.BytesIO()
-        np.savez(buf, **sd)
+        np.savez(buf, **flatten_state_dict(sd))
         buf.seek(0)
-        sd = dict(np.load(buf))
+        sd = unflatten_state_dict(np.load(buf))
     x2 = mg.Tensor(x.numpy(), requires_grad=True)
     opt2 = Newton([x2], solver="dense")  # the loaded hyperparameters replace these
     opt2.load_state_dict(sd)

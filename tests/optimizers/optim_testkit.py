@@ -172,3 +172,52 @@ class GradientSequence:
 
     def finite_sum_closure(self, indices):
         return self.feed()
+
+
+# --------------------------------------------------------------------------- state_dict entries
+def required_entries(sd, prefix=()):
+    """The path (a tuple of keys) of every entry of a nested state_dict that a load needs: each
+    key at every level but a group's hyperparameters (a schedule is not saved; the loading
+    optimizer keeps its own value), a parameter's whole state (absent: no state yet) and a list
+    element."""
+    items = sd.items() if isinstance(sd, dict) else enumerate(sd)
+    for key, value in items:
+        path = (*prefix, key)
+        hyper = len(prefix) > 1 and prefix[-2] == "param_groups" and key != "params"
+        if not (isinstance(sd, list) or (prefix and prefix[-1] == "state") or hyper):
+            yield path
+        if isinstance(value, dict) or (isinstance(value, list) and value
+                                       and isinstance(value[0], dict)):
+            yield from required_entries(value, path)
+
+
+def without(sd, path):
+    """A deep copy of the nested state_dict ``sd`` with the entry at ``path`` removed."""
+    import copy  # noqa: PLC0415
+
+    out = copy.deepcopy(sd)
+    node = out
+    for key in path[:-1]:
+        node = node[key]
+    del node[path[-1]]
+    return out
+
+
+def missing_entry_message(path) -> str:
+    """A regex the error for the missing entry ``path`` must match: the path as
+    flatten_state_dict writes it (after 'base' for a wrapper's base)."""
+    import re  # noqa: PLC0415
+
+    parts = [str(p) for p in path]
+    if parts[0] == "base" and len(parts) > 1:
+        return re.escape("'base'") + ".*" + re.escape(repr("/".join(parts[1:])))
+    return re.escape(repr("/".join(parts)))
+
+
+def nested_arrays(sd) -> list:
+    """The NumPy arrays among the leaves of a nested state_dict."""
+    if isinstance(sd, dict):
+        return [a for v in sd.values() for a in nested_arrays(v)]
+    if isinstance(sd, list):
+        return [a for v in sd for a in nested_arrays(v)]
+    return [sd] if isinstance(sd, np.ndarray) else []

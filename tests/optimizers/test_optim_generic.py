@@ -3,8 +3,9 @@
 * built with its defaults; every invalid hyperparameter of its spec raises ValueError naming it;
 * a zero gradient leaves the parameters unchanged; a parameter without gradient is untouched;
 * float32 stays float32 (parameters and state), on every backend;
-* a state_dict round trip (in memory and through numpy.savez) after 10 steps continues in
-  lockstep with the original for 10 more, bit for bit; a mismatched state_dict changes nothing;
+* a state_dict round trip (in memory and through numpy.savez, float64 and float32) after 10
+  steps continues in lockstep with the original for 10 more, bit for bit; a mismatched state_dict changes nothing;
+  a state_dict missing an entry is refused with the entry named, and changes nothing;
 * the learning rate may be a schedule: step t uses lr(t), ``last_lr`` reports it;
 * convergence on a strongly convex quadratic and on Rosenbrock within the stated budget (the
   settings and the rule that chose them are in ``optimizers/registry.py``).
@@ -15,10 +16,11 @@ import numpy as np
 import pytest
 
 import minigrad as mg
-from optimizers import Optimizer
+from optimizers import Optimizer, flatten_state_dict, unflatten_state_dict
 from optimizers.registry import specs
 
-from optim_testkit import GradientSequence, quadratic, rosenbrock, run, stepper
+from optim_testkit import (GradientSequence, missing_entry_message, nested_arrays, quadratic,
+                           required_entries, rosenbrock, run, stepper, without)
 
 SPECS = specs()
 IDS = [s.name for s in SPECS]
@@ -108,9 +110,9 @@ def test_float32_stays_float32(spec, backend):
                     assert mg.backend.backend_name_of(value) == backend, key
 
 
-def _fresh_pair(spec, x_values):
-    x = mg.Tensor(x_values, requires_grad=True)
-    y = mg.Tensor([[1.0, -1.0], [0.5, 2.0]], requires_grad=True)
+def _fresh_pair(spec, x_values, dtype=np.float64):
+    x = mg.Tensor(np.asarray(x_values, dtype=dtype), requires_grad=True)
+    y = mg.Tensor(np.array([[1.0, -1.0], [0.5, 2.0]], dtype=dtype), requires_grad=True)
     return x, y, spec.make([x, y])
 
 
@@ -131,35 +133,43 @@ class _PairSequence(GradientSequence):
         return mg.Tensor(0.0)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
 @pytest.mark.parametrize("via_savez", [False, True], ids=["in_memory", "savez"])
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
-def test_state_dict_round_trip_continues_in_lockstep(spec, via_savez):
-    x, y, opt = _fresh_pair(spec, [0.1, 0.2, -0.3])
+def test_state_dict_round_trip_continues_in_lockstep(spec, via_savez, dtype):
+    x, y, opt = _fresh_pair(spec, [0.1, 0.2, -0.3], dtype)
     seq = _PairSequence(x, y, seed=1)
     _drive(spec, opt, seq, 10)
     sd = opt.state_dict()
-    for key, value in sd.items():
-        assert isinstance(key, str)
-        assert isinstance(value, (np.ndarray, bool, int, float, str, tuple)), (key, type(value))
+    for key, value in flatten_state_dict(sd).items():
+        assert isinstance(key, str) and isinstance(value, np.ndarray), (key, type(value))
+        assert value.dtype != object, key
+    for value in _leaves(sd):
+        assert isinstance(value, (np.ndarray, bool, int, float, str, tuple, list)), type(value)
     if via_savez:
         buf = io.BytesIO()
-        np.savez(buf, **sd)
+        np.savez(buf, **flatten_state_dict(sd))
         buf.seek(0)
-        sd = dict(np.load(buf))
-    x2, y2, opt2 = _fresh_pair(spec, x.numpy())
+        sd = unflatten_state_dict(np.load(buf))
+    x2, y2, opt2 = _fresh_pair(spec, x.numpy(), dtype)
     y2.data[...] = y.data
     opt2.load_state_dict(sd)
+    for o in (opt2, getattr(opt2, "base", opt2)):
+        for state in o.state.values():
+            assert all(v.dtype == dtype for v in state.values() if isinstance(v, np.ndarray))
     seq2 = _PairSequence(x2, y2, seed=1)
     seq2.i = seq.i
     _drive(spec, opt, seq, 10)
     _drive(spec, opt2, seq2, 10)
     np.testing.assert_array_equal(x2.numpy(), x.numpy())
     np.testing.assert_array_equal(y2.numpy(), y.numpy())
+    assert x2.data.dtype == dtype and x2.numpy().tobytes() == x.numpy().tobytes()
     assert opt2.step_count == opt.step_count == 20
-    a, b = opt.state_dict(), opt2.state_dict()
+    a, b = flatten_state_dict(opt.state_dict()), flatten_state_dict(opt2.state_dict())
     assert sorted(a) == sorted(b)
     for key in a:
-        np.testing.assert_array_equal(np.asarray(a[key]), np.asarray(b[key]), err_msg=key)
+        np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+        assert a[key].dtype == b[key].dtype and a[key].tobytes() == b[key].tobytes(), key
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
@@ -172,18 +182,59 @@ def test_loading_mismatched_shapes_raises_and_changes_nothing(spec):
     victim = spec.make([other_x, other_y])
     _drive(spec, victim, _PairSequence(other_x, other_y, seed=3), 2)
     victim.zero_grad()
-    before = victim.state_dict()
-    if not any(isinstance(v, np.ndarray) and v.ndim > 0 for v in sd.values()):
+    before = flatten_state_dict(victim.state_dict())
+    if not any(v.ndim > 0 for v in nested_arrays(sd)):
         # nothing in the state depends on the parameters' shapes: it loads, as in torch.optim
         victim.load_state_dict(sd)
         assert victim.step_count == opt.step_count
         return
     with pytest.raises(ValueError, match="shape"):
         victim.load_state_dict(sd)
-    after = victim.state_dict()
+    after = flatten_state_dict(victim.state_dict())
     assert sorted(after) == sorted(before)
     for key in before:
-        np.testing.assert_array_equal(np.asarray(after[key]), np.asarray(before[key]))
+        np.testing.assert_array_equal(after[key], before[key])
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+def test_a_missing_entry_is_refused_naming_it_and_changes_nothing(spec):
+    """Every entry a load needs (all but the groups' hyperparameters and a parameter's whole
+    state, which may be absent), removed in turn, in memory and through numpy.savez: a
+    ValueError names it and the optimizer is left as it was; the complete state_dict loads."""
+    x, y, opt = _fresh_pair(spec, [0.1, 0.2, -0.3])
+    _drive(spec, opt, _PairSequence(x, y, seed=2), 10)
+    sd = opt.state_dict()
+    paths = list(required_entries(sd))
+    assert {("optimizer",), ("step_count",), ("state",), ("extra",)} <= set(paths)
+    for d, pre in ((sd, ()), *(((sd["base"], ("base",)),) if "base" in sd else ())):
+        assert {(*pre, "state", i, k) for i, st in d["state"].items() for k in st} \
+            | {(*pre, "extra", k) for k in d["extra"]} <= set(paths)
+    x2, y2, victim = _fresh_pair(spec, [0.4, 0.5, 0.6])
+    _drive(spec, victim, _PairSequence(x2, y2, seed=3), 3)
+    victim.zero_grad()
+    before = flatten_state_dict(victim.state_dict())
+    for path in paths:
+        missing = without(sd, path)
+        buf = io.BytesIO()
+        np.savez(buf, **flatten_state_dict(missing))
+        buf.seek(0)
+        for bad in (missing, unflatten_state_dict(np.load(buf))):
+            with pytest.raises(ValueError, match=missing_entry_message(path)):
+                victim.load_state_dict(bad)
+            after = flatten_state_dict(victim.state_dict())
+            assert sorted(after) == sorted(before), path
+            for key in before:
+                np.testing.assert_array_equal(after[key], before[key], err_msg=str(path))
+    victim.load_state_dict(sd)
+    assert victim.step_count == opt.step_count
+
+
+def _leaves(sd):
+    if isinstance(sd, dict):
+        return [v for value in sd.values() for v in _leaves(value)]
+    if isinstance(sd, list) and sd and isinstance(sd[0], dict):
+        return [v for value in sd for v in _leaves(value)]
+    return [sd]
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
