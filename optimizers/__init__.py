@@ -31,7 +31,8 @@ SciPy-style :func:`minimize`.
 
 See ``docs/optimizers.md`` for the formulas, their lectures, defaults and variants.
 """
-from optimizers.base import Optimizer, flatten_state_dict, unflatten_state_dict
+from optimizers.base import Optimizer
+from optimizers.state_format import flatten_state_dict, unflatten_state_dict
 from optimizers.sgd import NAG, SGD, Momentum
 from optimizers.adagrad import Adagrad
 from optimizers.rmsprop import RMSProp
