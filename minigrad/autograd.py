@@ -25,26 +25,29 @@ __all__ = ["backward", "grad", "value_and_grad", "hvp", "hessian", "vjp_of"]
 
 
 def _toposort(root: Tensor) -> list:
-    """Nodes that require a gradient below ``root``, parents before children (iterative DFS)."""
+    """Nodes that require a gradient below ``root``, parents before children (iterative DFS).
+
+    Tensors hash by identity, so they serve as their own keys in ``visited``."""
     order, visited = [], set()
     stack = [(root, False)]
+    pop, push, add = stack.pop, stack.append, visited.add
     while stack:
-        node, done = stack.pop()
+        node, done = pop()
         if done:
             order.append(node)
             continue
-        if id(node) in visited:
+        if node in visited:
             continue
-        visited.add(id(node))
+        add(node)
         if node._node is FREED:
             raise RuntimeError(
                 f"trying to backward through a graph a second time (the result of "
                 f"'{node._op}' was freed by an earlier backward); pass retain_graph=True to the "
                 f"first backward if you need to backward through the graph again")
-        stack.append((node, True))
+        push((node, True))
         for p in node._parents:
-            if id(p) not in visited:
-                stack.append((p, False))
+            if p not in visited:
+                push((p, False))
     return order
 
 
@@ -75,13 +78,13 @@ def _run(root: Tensor, seed: Tensor, targets, retain_graph: bool, create_graph: 
     order = _toposort(root)
     want = None if targets is None else {id(t): i for i, t in enumerate(targets)}
     found = {}
-    grads = {id(root): seed if create_graph else seed.data}
+    grads = {root: seed if create_graph else seed.data}  # keyed by the tensors (identity hash)
     handed = {_owner_id(seed.data)}  # buffers already given to a leaf (or to the caller)
     xp = ops._ops if create_graph else array_namespace(B.get_array_module(root.data))
     pop, get = grads.pop, grads.get
     with _SetGradMode(create_graph):
         for node in reversed(order):
-            g = pop(id(node), None)
+            g = pop(node, None)
             if g is None:
                 continue
             if want is not None and id(node) in want:
@@ -106,9 +109,8 @@ def _run(root: Tensor, seed: Tensor, targets, retain_graph: bool, create_graph: 
                     gp = vjp_argnum(xp, g, ans, *args, argnum=i, **params)
                 if broadcasting and gp.shape != args[i].shape:
                     gp = unbroadcast(xp, gp, args[i].shape)
-                key = id(parent)
-                prev = get(key)
-                grads[key] = gp if prev is None else prev + gp
+                prev = get(parent)
+                grads[parent] = gp if prev is None else prev + gp
     if not retain_graph:
         for node in order:
             if node._node is not None:
