@@ -58,3 +58,21 @@ def test_layers_point_one_way(package):
             if m.split(".")[0] in FORBIDDEN[package]:
                 bad.append(f"{p.relative_to(ROOT)} imports {m}")
     assert bad == []
+
+
+LIBRARY = ["minigrad", "optimizers", "schedules", "problems", "experiments"]
+#: test-only modules: the optimizer registry (tests/optim_registry) and the test kits
+TEST_ONLY = {"tests", "optim_registry", "optim_testkit", "exp_testkit", "parity_cases",
+             "conftest"}
+
+
+@pytest.mark.parametrize("package", LIBRARY)
+def test_the_library_does_not_import_test_metadata(package):
+    """The optimizer registry (invalid arguments, tuned rates, convergence settings) is test
+    metadata in ``tests/optim_registry/``: no library module imports it, and none is left in
+    the library under its old name."""
+    bad = [f"{p.relative_to(ROOT)} imports {m}" for p in _modules(package) for m in _imports(p)
+           if m.split(".")[0] in TEST_ONLY]
+    assert bad == []
+    assert sorted(p.name for p in (ROOT / package).glob("registry*.py")
+                  if package != "experiments") == []

@@ -7,7 +7,7 @@
   lockstep with the original for 10 more, bit for bit; a mismatched state_dict changes nothing;
 * the learning rate may be a schedule: step t uses lr(t), ``last_lr`` reports it;
 * convergence on a strongly convex quadratic and on Rosenbrock within the stated budget (the
-  settings and the rule that chose them are in ``optimizers/registry.py``).
+  settings and the rule that chose them are in ``tests/optim_registry/``).
 """
 import io
 
@@ -16,7 +16,7 @@ import pytest
 
 import minigrad as mg
 from optimizers import Optimizer
-from optimizers.registry import specs
+from optim_registry import specs
 
 from optim_testkit import GradientSequence, quadratic, rosenbrock, run, stepper
 

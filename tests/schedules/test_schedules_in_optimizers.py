@@ -13,7 +13,7 @@ import pytest
 import minigrad as mg
 import schedules as S
 from optimizers import SGD, Adam, Momentum
-from optimizers.registry import specs
+from optim_registry import specs
 
 A = np.array([1.0, 4.0, 0.5])         # f(x) = 1/2 sum_j a_j x_j^2, gradient a * x
 X0 = np.array([1.0, -2.0, 0.5])
