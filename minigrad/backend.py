@@ -8,10 +8,12 @@ host.
 
 Choosing a backend:
 
-* ``minigrad.set_backend("cupy")`` sets the default for new tensors; its return value is also a
-  context manager that restores the previous backend on exit
-  (``with minigrad.set_backend("cupy"): ...``); ``minigrad.use_backend(name)`` is the same context
-  manager under a name that reads well in a ``with``;
+* ``minigrad.set_backend("cupy")`` switches the default for new tensors now, for good; its
+  return value is also a context manager that restores the previous backend on exit
+  (``with minigrad.set_backend("cupy"): ...``);
+* ``with minigrad.use_backend("cupy"): ...`` switches only inside the block: it is a context
+  manager and nothing else (it switches on entry and restores on exit; calling it without
+  ``with`` changes nothing, though an unknown or unavailable backend raises at once);
 * the environment variable ``MINIGRAD_BACKEND=cupy`` sets the default at import time;
 * asking for CuPy where CuPy or a GPU is missing raises :class:`BackendError` (a RuntimeError),
   never a silent fallback to NumPy.
@@ -111,9 +113,32 @@ def set_backend(name: str) -> _BackendToken:
     return _BackendToken(previous)
 
 
-def use_backend(name: str) -> _BackendToken:
-    """Context manager: ``with use_backend("cupy"): ...`` (the same as :func:`set_backend`)."""
-    return set_backend(name)
+class use_backend:
+    """Context manager: ``with use_backend("cupy"): ...`` switches the default backend on entry
+    and restores the previous one on exit.
+
+    Only a ``with`` switches: ``use_backend(name)`` on its own changes nothing (use
+    :func:`set_backend` to switch for good). An unknown or unavailable backend raises
+    :class:`BackendError` when the object is made. One object may be entered again, also inside
+    itself; ``__enter__`` returns the token of :func:`set_backend` (``token.previous``).
+    """
+
+    def __init__(self, name: str):
+        _module_for(name)  # an unknown or unavailable backend is an error here, not on entry
+        self.name = name
+        self._tokens: list[_BackendToken] = []
+
+    def __enter__(self) -> _BackendToken:
+        token = set_backend(self.name)
+        self._tokens.append(token)
+        return token
+
+    def __exit__(self, *exc):
+        self._tokens.pop().__exit__(*exc)
+        return False
+
+    def __repr__(self) -> str:
+        return f"use_backend({self.name!r})"
 
 
 def get_backend() -> str:
