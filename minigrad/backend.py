@@ -18,6 +18,9 @@ Choosing a backend:
 * asking for CuPy where CuPy or a GPU is missing raises :class:`BackendError` (a RuntimeError),
   never a silent fallback to NumPy.
 
+Host-side arrays: :func:`host_xp` is NumPy, named, for data made on the host whatever the
+backend (move it with :func:`asarray`); this module's own ``np`` is not for other modules.
+
 Random numbers: :func:`host_rng` gives a seeded NumPy generator; draw on the host and move to the
 device with :func:`asarray` when CPU and GPU runs must be bit-identical (what the project does by
 default).
@@ -29,7 +32,8 @@ import os
 import numpy as np
 
 __all__ = [
-    "BackendError", "set_backend", "use_backend", "get_backend", "xp", "np", "get_array_module",
+    "BackendError", "set_backend", "use_backend", "get_backend", "xp", "host_xp",
+    "get_array_module",
     "backend_name_of", "asarray", "to_numpy", "scatter_add", "host_rng", "cupy_available",
     "is_array",
 ]
@@ -149,6 +153,14 @@ def get_backend() -> str:
 def xp():
     """The array module of the current default backend (``numpy`` or ``cupy``)."""
     return _current
+
+
+def host_xp():
+    """The host array module (NumPy) whatever the default backend: for data made on the host
+    and moved to the device afterwards with :func:`asarray` (datasets, starting points, small
+    dense linear algebra) and for host-side bookkeeping. Modules other than this one get NumPy
+    only from here (a test scans for ``import numpy`` and for this module's ``np``)."""
+    return np
 
 
 def is_array(x) -> bool:

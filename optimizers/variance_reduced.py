@@ -196,7 +196,7 @@ class SAG(_FiniteSum):
     def __init__(self, params, n, lr=1e-2, divide_by="n", seed=0, sampler=None, nonfinite=None):
         super().__init__(params, dict(lr=lr), n, 1, seed, sampler, nonfinite=nonfinite)
         self.divide_by = V.choice(self.name, "divide_by", divide_by, ("n", "seen"))
-        self.seen = B.np.zeros(self.n, dtype=bool)  # host bookkeeping: components visited
+        self.seen = B.host_xp().zeros(self.n, dtype=bool)  # host bookkeeping: components visited
 
     def _init_state(self, p, hp):
         xp = B.get_array_module(p.data)

@@ -62,7 +62,7 @@ class PLSine(Problem):
             x0 = as_rng(seed).uniform(-spread, spread, size=dim)
         mu = KARIMI_MU if pl_constant == "karimi" else NUMERICAL_MU
         self._setup(x0, shape=(dim,), mu=mu, L=8.0,
-                    x_star=B.np.zeros(dim), f_star=0.0, dtype=dtype)
+                    x_star=B.host_xp().zeros(dim), f_star=0.0, dtype=dtype)
 
     def _f(self, x):
         s = mg.sin(x)
