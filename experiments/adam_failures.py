@@ -1,5 +1,6 @@
 r"""Adam's failures (L1, L2, L4: Adam "does not converge on some simple problems, even convex
-ones"; FORMULAS sections 3 and 9): Reddi et al.'s online counterexample, where Adam ends at the
+ones"; docs/lectures.md sections 3 and 9): Reddi et al.'s online counterexample, where Adam ends at
+the
 worst point :math:`+1` and AMSGrad goes to the minimiser :math:`-1`, and the limit cycle on
 :math:`w^2`, where :math:`|w_k|` settles at :math:`\eta/2` while SGD and the heavy ball converge.
 

@@ -1,4 +1,5 @@
-r"""Curvature and sharpness (L0; FORMULAS section 4): Sophia against Adam where the curvature is
+r"""Curvature and sharpness (L0; docs/lectures.md section 4): Sophia against Adam where the
+curvature is
 heterogeneous, and SAM against SGD, with the sharpness of the point reached measured as the top
 Hessian eigenvalue.
 

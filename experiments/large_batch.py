@@ -1,6 +1,6 @@
 r"""Large-batch training: the linear and square-root scaling rules with gradual warmup on an MLP
 (L1, "Large batch training", "Linear and square root scaling rules", "Gradual warmup"; Goyal et
-al. 2017; FORMULAS sections 8 and 9).
+al. 2017; docs/lectures.md sections 8 and 9).
 
 **Claim** (L1 after Goyal et al. 2017). When the batch grows from :math:`B_0` to
 :math:`B=kB_0` with the number of epochs fixed (the same number of samples seen, :math:`k` times

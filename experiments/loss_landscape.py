@@ -1,6 +1,6 @@
 r"""Loss landscapes of a small MLP along random lines and planes, with and without dropout, and
 narrow against wide minima: the sharpness GD ends at depends on its step (L1, "projection on a
-line/plane", "narrow and wide local minima"; FORMULAS sections 4 and 9).
+line/plane", "narrow and wide local minima"; docs/lectures.md sections 4 and 9).
 
 **Projections** (L1, after Li et al. 2018). With :math:`w_0` a point of the weight space (the
 start, or the trained weights :math:`\hat w`) and random directions :math:`w_1, w_2` of the same

@@ -3,7 +3,8 @@ r"""Variance-reduced methods for finite sums :math:`f(x) = \frac1n\sum_{i=1}^n f
 
 Both reduce the variance of the stochastic gradient with stored gradients, so that a constant
 step converges (linearly, for strongly convex :math:`f`) where SGD only reaches a neighbourhood
-(section 1 of FORMULAS.md). L2 discusses why this disappoints in deep learning: SVRG pays a full
+(section 1 of docs/lectures.md). L2 discusses why this disappoints in deep learning: SVRG pays a
+full
 pass over the data per snapshot and two gradients per step, SAG keeps :math:`n` gradients (a
 table of the model's size per component), and the snapshot goes stale quickly on a non-convex
 loss with data augmentation, so the variance is not actually reduced.

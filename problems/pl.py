@@ -1,4 +1,4 @@
-r"""A Polyak-Lojasiewicz function that is not convex (L2's PL theorem; FORMULAS section 9).
+r"""A Polyak-Lojasiewicz function that is not convex (L2's PL theorem; docs/lectures.md section 9).
 
 .. math:: f(x) = \sum_{j=1}^d \bigl(x_j^2 + 3\sin^2 x_j\bigr),\qquad x^*=0,\ f^*=0.
 

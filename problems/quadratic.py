@@ -10,7 +10,7 @@ included exactly. Then :math:`\nabla f(x)=Ax-b`, :math:`\nabla^2 f=A`, so :math:
 :math:`b = Ax^*`: :math:`x^*` is a minimiser and :math:`f^*=-\tfrac12 b^\top x^*` (closed forms;
 for :math:`\mu=0` the minimisers are :math:`x^*+\ker A`).
 
-Source: the GD rates of FORMULAS section 1 (L1: :math:`\|x_k-x^*\|^2=O((1-\mu/L)^k)`); a
+Source: the GD rates of docs/lectures.md section 1 (L1: :math:`\|x_k-x^*\|^2=O((1-\mu/L)^k)`); a
 quadratic with eigenvalue :math:`\mu` along the start direction is the worst case for GD with
 step :math:`1/L` on that claim (``x0="slowest"``).
 """

@@ -120,7 +120,7 @@ class LeastSquares(_LinearModel):
 
 
 class LogisticRegression(_LinearModel):
-    r"""Strongly convex binary logistic regression (L1, L2; FORMULAS section 9):
+    r"""Strongly convex binary logistic regression (L1, L2; docs/lectures.md section 9):
 
     .. math:: f(x)=\frac\mu2\|x\|_2^2
        +\frac1m\sum_{i=1}^m\log\bigl(1+\exp(-y_i\langle a_i,x\rangle)\bigr),

@@ -4,7 +4,7 @@ accepts a schedule as lr; 1cycle's momentum reaches optimizers that have momentu
 The generic optimizer tests (tests/optimizers/test_optim_generic.py) use stand-in callables; here
 the real :class:`schedules.OneCycle`, :class:`schedules.CyclicalLR` (``cycle_momentum=True``),
 a scaled 1cycle and :class:`schedules.ReduceLROnPlateau` drive real optimizers. The oracle is a
-hand-written loop of the method's formula (FORMULAS sections 2 and 3) whose step sizes and
+hand-written loop of the method's formula (docs/lectures.md sections 2 and 3) whose step sizes and
 momenta are read off the schedule itself; each comparison has a companion that shows it can fail.
 """
 import numpy as np

@@ -62,7 +62,7 @@ def test_update_keeps_H_symmetric_positive_definite_and_satisfies_the_secant_equ
 
 
 def test_update_equals_the_product_form_of_the_lecture():
-    """H_{k+1} = (I - rho s y^T) H (I - rho y s^T) + rho s s^T (L0, FORMULAS section 5)."""
+    """H_{k+1} = (I - rho s y^T) H (I - rho y s^T) + rho s s^T (L0, docs/lectures.md section 5)."""
     rng = np.random.default_rng(0)
     n = 6
     H = random_spd(rng, n, 1.0)
