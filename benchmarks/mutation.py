@@ -11,8 +11,8 @@ an *equivalent* mutant, listed with its reason in ``benchmarks/mutation_equivale
 
 How it works (details in ``docs/mutation.md``):
 
-1. every ``optimizers/**/*.py`` except ``__init__.py`` and ``registry*.py`` (the registries are
-   test metadata) is parsed; docstrings, ``__repr__`` bodies, f-strings, type annotations,
+1. every ``optimizers/**/*.py`` except ``__init__.py`` is parsed (the optimizer registry,
+   test metadata, lives in ``tests/optim_registry/`` and is not mutated); docstrings, ``__repr__`` bodies, f-strings, type annotations,
    string building and the arguments of ``raise`` (error messages) are skipped;
 2. the mutants of all files are listed in sorted order and a fixed-seed sample is drawn
    (``random.Random(seed).sample``), so a run is reproducible;
@@ -70,7 +70,7 @@ PYTEST_ARGS = ["-x", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
 # so the tests aimed at a module come first.
 #
 # tests/optimizers/ and tests/schedules/test_schedules_in_optimizers.py run every optimizer
-# registered in optimizers/registry*.py: all first-order methods, the geometry methods
+# registered in tests/optim_registry/: all first-order methods, the geometry methods
 # (SteepestDescent, NormalizedGD, Muon, Shampoo, Sophia) and BFGS / L-BFGS with a fixed step.
 REGISTERED = ["tests/optimizers/", "tests/schedules/test_schedules_in_optimizers.py"]
 #: the non-finite policy of every method, Newton and the zero-order ones included
@@ -358,13 +358,12 @@ def mutants_of(path: str, text: str) -> list[Mutant]:
 
 
 def module_files(pattern: str | None) -> list[str]:
-    """The mutated files: ``optimizers/**/*.py`` without ``__init__.py`` and ``registry*.py``,
-    restricted to paths matching ``pattern`` (a glob or a substring) when one is given."""
+    """The mutated files: ``optimizers/**/*.py`` without ``__init__.py``, restricted to paths matching ``pattern`` (a glob or a substring) when one is given."""
     files = []
     for p in sorted(glob.glob(os.path.join(ROOT, PACKAGE, "**", "*.py"), recursive=True)):
         rel = os.path.relpath(p, ROOT).replace(os.sep, "/")
         name = os.path.basename(rel)
-        if name == "__init__.py" or fnmatch.fnmatch(name, "registry*.py"):
+        if name == "__init__.py":
             continue
         if pattern and not (fnmatch.fnmatch(rel, pattern) or pattern in rel):
             continue

@@ -1,5 +1,6 @@
 r"""Adam's failures (L1, L2, L4: Adam "does not converge on some simple problems, even convex
-ones"; FORMULAS sections 3 and 9): Reddi et al.'s online counterexample, where Adam ends at the
+ones"; docs/lectures.md sections 3 and 9): Reddi et al.'s online counterexample, where Adam ends at
+the
 worst point :math:`+1` and AMSGrad goes to the minimiser :math:`-1`, and the limit cycle on
 :math:`w^2`, where :math:`|w_k|` settles at :math:`\eta/2` while SGD and the heavy ball converge.
 
@@ -64,7 +65,7 @@ synthetic setting :math:`x_t` jumps down once per period). Checks (``analyse``):
 :math:`\epsilon=0` bit for bit (a test compares them with a hand-written :math:`\epsilon=0` loop).
 Runs, all with the step :math:`\eta` and through the runner (``experiments.runner.run``):
 Adam, :math:`\beta_2=0.999`, from :math:`w_0=\eta/2` (the cycle of ``problems.AdamLimitCycle``,
-from the project's issue; it is not in the lecture transcripts); Adam, :math:`\beta_2=0.9`, from
+a construction of this project; it is not in the lecture transcripts); Adam, :math:`\beta_2=0.9`, from
 :math:`w_0=1` (the cycle attracts: :math:`|w|` settles at :math:`\eta/2`); SGD and the heavy ball (:math:`\beta=0.9`, the lectures' usual value) from
 :math:`w_0=\eta/2`. :math:`T` = 600 (``--quick``) or 2000 steps. Checks: the mean of
 :math:`|w_k|` over the second half of each Adam run within 2% of :math:`\eta/2` (``CYCLE_TOL``;

@@ -1,5 +1,5 @@
-r"""AdamW against Adam with an :math:`\ell_2` penalty (L2 and L4, the AdamW slides; FORMULAS
-section 3): the adaptive denominator rescales a coupled decay, a decoupled one is the same for
+r"""AdamW against Adam with an :math:`\ell_2` penalty (L2 and L4, the AdamW slides;
+docs/lectures.md section 3): the adaptive denominator rescales a coupled decay, a decoupled one is the same for
 every coordinate.
 
 **Claim** (L2, L4: "standard :math:`\ell_2` regularisation adds :math:`\lambda\|x\|^2` to the

@@ -1,4 +1,5 @@
-r"""Batch size on the lectures' logistic regression (L1, L2; FORMULAS sections 1 and 9): SGD with
+r"""Batch size on the lectures' logistic regression (L1, L2; docs/lectures.md sections 1 and 9):
+SGD with
 batches 1, 10, 50, 100 and GD, against iterations and against gradient evaluations.
 
 Set-up: ``LogisticRegression(m=200, dim=10, mu=1)`` (data seed = the CLI seed), start

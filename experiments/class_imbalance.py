@@ -1,6 +1,6 @@
 r"""Heavy-tailed class imbalance (L1; Kunstner, Yadav, Milligan, Schmidt & Bietti 2024,
 "Heavy-Tailed Class Imbalance and Why Adam Outperforms Gradient Descent on Language Models";
-FORMULAS section 9).
+docs/lectures.md section 9).
 
 **Claim** (L1, slides "Почему Adam работает хуже для CV, чем для LLM?"): with heavy-tailed
 (Zipf-like) class frequencies, gradient descent makes almost no progress on the rare classes,

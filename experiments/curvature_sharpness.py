@@ -1,4 +1,5 @@
-r"""Curvature and sharpness (L0; FORMULAS section 4): Sophia against Adam where the curvature is
+r"""Curvature and sharpness (L0; docs/lectures.md section 4): Sophia against Adam where the
+curvature is
 heterogeneous, and SAM against SGD, with the sharpness of the point reached measured as the top
 Hessian eigenvalue.
 
@@ -81,7 +82,7 @@ A. on the hidden-curvature start, Sophia reaches the target (and stays) in at le
    T_{Adam\,cos})\ge2\,T_{Sophia}`, each at its best grid value.
 
    *Rule change, disclosed*: check A first compared Sophia with constant-step Adam only (the
-   cosine variant was added after review, after the results). Under that rule A passes (Adam
+   cosine variant was added later, after the results). Under that rule A passes (Adam
    never stays below the target: ratio :math:`\ge3.5` with ``--quick``, :math:`\ge8.5` in the
    full run); with the cosine-decayed Adam, which gets below the target in about 200 steps (205
    ``--quick``, 202 full) and stays there, A fails (ratio 0.36 ``--quick``, 0.34 full, against

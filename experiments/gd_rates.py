@@ -1,4 +1,5 @@
-r"""GD's three rates of L1 (FORMULAS section 1, first row), checked at every iterate of real runs.
+r"""GD's three rates of L1 (docs/lectures.md section 1, first row), checked at every iterate of
+real runs.
 
 Gradient descent :math:`x_{k+1}=x_k-\frac1L\nabla f(x_k)` (``optimizers.SGD`` with the full
 gradient, through :func:`experiments.runner.run`):

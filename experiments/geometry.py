@@ -1,4 +1,5 @@
-r"""Geometry of the update (L2; FORMULAS section 6): steepest descent in different norms, Muon and
+r"""Geometry of the update (L2; docs/lectures.md section 6): steepest descent in different norms,
+Muon and
 Shampoo against Adam on an ill-conditioned matrix problem, and the polar factor
 :math:`UV^\top` by Newton–Schulz iterations against the SVD.
 

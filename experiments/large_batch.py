@@ -1,6 +1,6 @@
 r"""Large-batch training: the linear and square-root scaling rules with gradual warmup on an MLP
 (L1, "Large batch training", "Linear and square root scaling rules", "Gradual warmup"; Goyal et
-al. 2017; FORMULAS sections 8 and 9).
+al. 2017; docs/lectures.md sections 8 and 9).
 
 **Claim** (L1 after Goyal et al. 2017). When the batch grows from :math:`B_0` to
 :math:`B=kB_0` with the number of epochs fixed (the same number of samples seen, :math:`k` times
@@ -52,9 +52,9 @@ infinite ratio.
 3 of 5 seeds without warmup diverged, but two warmed-up seeds ended 3.6 and 4.6 times above their
 baseline, so their :math:`B_{crit}` stayed at :math:`4B_0`. (v2, changed after seeing that
 failure) The largest :math:`k` up to which the geometric mean over seeds of :math:`f_B/f_{B_0}`
-stays within :math:`X` is larger with warmup, and warmup's mean ratio there is no worse. A review
-found that v2 in effect checks "warmup avoids at least one divergence" (one diverged seed makes
-the geometric mean infinite). (v3, the current one, after review) the paired per-seed comparison
+stays within :math:`X` is larger with warmup, and warmup's mean ratio there is no worse. On
+inspection v2 in effect checks "warmup avoids at least one divergence" (one diverged seed makes
+the geometric mean infinite). (v3, the current one) the paired per-seed comparison
 above. The outcomes of v1 and v2 on every run are recorded in ``verdict.json``
 (``earlier_rules``); see ``docs/experiments/training.md``.
 

@@ -1,6 +1,6 @@
 r"""Loss landscapes of a small MLP along random lines and planes, with and without dropout, and
 narrow against wide minima: the sharpness GD ends at depends on its step (L1, "projection on a
-line/plane", "narrow and wide local minima"; FORMULAS sections 4 and 9).
+line/plane", "narrow and wide local minima"; docs/lectures.md sections 4 and 9).
 
 **Projections** (L1, after Li et al. 2018). With :math:`w_0` a point of the weight space (the
 start, or the trained weights :math:`\hat w`) and random directions :math:`w_1, w_2` of the same
@@ -50,7 +50,7 @@ Verdict (PASS when all hold):
    around them (every normalisation): the slices show a minimum, not a slope.
 
 Reported, not checked: the edge of stability (Cohen et al. 2021), i.e. whether GD is *held* at
-:math:`2/\eta` rather than merely ending below it. A review proposed the check "every run with
+:math:`2/\eta` rather than merely ending below it. A stronger check was considered, "every run with
 :math:`\eta>2/\lambda_{\max}(w_0)` ends with :math:`\lambda_{\max}(w_K)\ge0.8\cdot2/\eta`"
 as the non-trivial part of the sharpness claim (check 3 is nearly implied by the design:
 :math:`2/\eta_{\max}=2` lies below every start's sharpness, about 3, while :math:`\eta_{\min}`

@@ -1,5 +1,5 @@
 r"""Multidimensional scaling of the European capitals: recover the map from the distances with
-GD, Nelder–Mead and L-BFGS (L1, slide "Пример: задача многомерного шкалирования"; FORMULAS
+GD, Nelder–Mead and L-BFGS (L1, slide "Пример: задача многомерного шкалирования"; docs/lectures.md
 sections 7 and 9).
 
 Problem: ``problems.MDS.capitals()``, the 20 capitals of ``problems/data/capitals.csv`` with

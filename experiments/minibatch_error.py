@@ -1,4 +1,5 @@
-r"""Mini-batch SGD as gradient descent with an error (FORMULAS section 1, item 5; L1, L2): with
+r"""Mini-batch SGD as gradient descent with an error (docs/lectures.md section 1, item 5; L1, L2):
+with
 the step :math:`1/L`, at **every** step of a real run,
 
 .. math:: f(x_{k+1})\le f(x_k)-\frac1{2L}\|\nabla f(x_k)\|^2+\frac1{2L}\|e_k\|^2,

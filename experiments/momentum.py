@@ -1,5 +1,5 @@
 r"""Heavy-ball momentum on ill-conditioned quadratics, without and with gradient noise (L0, L2,
-L3; FORMULAS sections 1 and 2).
+L3; docs/lectures.md sections 1 and 2).
 
 **Without noise** (Polyak 1964). On a quadratic with spectrum in :math:`[\mu,L]`,
 :math:`\kappa=L/\mu`, the heavy ball :math:`v\leftarrow\beta v-\alpha\nabla f(w)`,

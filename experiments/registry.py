@@ -6,24 +6,43 @@ summary (at least ``{"verdict": "PASS" | "FAIL" | "INFO", "summary": str}``).
 """
 from __future__ import annotations
 
+import ast
 import functools
 import importlib
+import pathlib
 import pkgutil
 from dataclasses import dataclass
 from typing import Callable
 
-# The modules of the package that are machinery, not experiments. Every other module in
-# ``experiments/`` defines experiments and registers them when imported.
-INFRASTRUCTURE = {"__main__", "registry", "runner", "trace", "report", "plotting", "common",
-                  "stochastic", "sharpness", "jobs"}
+def is_experiment_source(source: str) -> bool:
+    """True when ``source`` (a module's text) defines an experiment: a function decorated with
+    ``@register(...)`` (this module's decorator). The machinery of the package (the runner, the
+    plotting helpers, this registry, ...) registers nothing, so it is not one; no list of
+    machinery modules is kept."""
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for dec in node.decorator_list:
+                func = dec.func if isinstance(dec, ast.Call) else dec
+                name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+                if name == "register":
+                    return True
+    return False
 
 
 def experiment_modules() -> list[str]:
-    """The experiment modules of the package, discovered by name (sorted)."""
+    """The experiment modules of the package (sorted): the modules of ``experiments/`` whose
+    source decorates a function with ``@register(...)``, read without importing them."""
     import experiments
 
-    return sorted(f"experiments.{m.name}" for m in pkgutil.iter_modules(experiments.__path__)
-                  if m.name not in INFRASTRUCTURE and not m.name.startswith("_"))
+    found = []
+    for m in pkgutil.iter_modules(experiments.__path__):
+        if m.ispkg or m.name.startswith("_"):
+            continue
+        path = pathlib.Path(experiments.__path__[0]) / f"{m.name}.py"
+        if is_experiment_source(path.read_text(encoding="utf-8")):
+            found.append(f"experiments.{m.name}")
+    return sorted(found)
 
 
 @dataclass(frozen=True)

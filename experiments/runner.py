@@ -10,7 +10,7 @@ r"""The one runner: a problem, an optimizer, a budget in; a :class:`~experiments
 3. stop after ``steps`` steps, or once ``f - f*`` falls below ``target`` (when given), or when
    ``f`` is not finite (recorded in ``meta["diverged"]``).
 
-Averaged iterates (the convex SGD theorems of FORMULAS section 1, items 3 and 4):
+Averaged iterates (the convex SGD theorems of docs/lectures.md section 1, items 3 and 4):
 ``average="uniform"`` records :math:`f(\bar x_k)` with :math:`\bar x_k = \frac1k\sum_{t<k} x_t`,
 ``average="weighted"`` with :math:`\bar x_k = \sum_t \alpha_t x_t / \sum_t \alpha_t`, in the
 column ``f_avg_gap``.

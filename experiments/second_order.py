@@ -1,6 +1,6 @@
 r"""Second-order methods: Newton's quadratic convergence, BFGS's superlinear convergence, the
 memory of L-BFGS, and GD against Newton, BFGS and L-BFGS (L1: Newton; L0: BFGS, L-BFGS;
-FORMULAS sections 4 and 5).
+docs/lectures.md sections 4 and 5).
 
 Claims checked on two problems, the strongly convex logistic regression of the lectures
 (``LogisticRegression(m=500, dim=50, mu=1e-3)``, start :math:`x_0=0`; ``dim=50`` so that a memory

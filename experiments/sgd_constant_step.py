@@ -1,4 +1,4 @@
-r"""SGD with a constant step on the lectures' strongly convex logistic regression (FORMULAS
+r"""SGD with a constant step on the lectures' strongly convex logistic regression (docs/lectures.md
 section 1, theorem 1; L1, L2): linear convergence to a neighbourhood of :math:`f^*` whose size
 grows with the step, and no convergence to :math:`f^*` itself.
 

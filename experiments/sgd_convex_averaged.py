@@ -1,4 +1,4 @@
-r"""Convex SGD with an averaged iterate (FORMULAS section 1, theorems 3 and 4; L1, L2), on a
+r"""Convex SGD with an averaged iterate (docs/lectures.md section 1, theorems 3 and 4; L1, L2), on a
 convex but not strongly convex problem: logistic regression with :math:`\mu=0`.
 
 Claims, for convex :math:`f` with :math:`\mathbb E\|\nabla f_i(x_k)\|^2\le\sigma^2` and

@@ -1,4 +1,5 @@
-r"""SGD with the strongly convex theorem's decreasing step (FORMULAS section 1, theorem 2; L1,
+r"""SGD with the strongly convex theorem's decreasing step (docs/lectures.md section 1, theorem 2;
+L1,
 L2) on the lectures' logistic regression: an :math:`O(1/k)` rate.
 
 Claim (for :math:`L`-smooth, :math:`\mu`-strongly convex (or PL) :math:`f` with

@@ -1,4 +1,4 @@
-r"""The curse of dimensionality of zero-order GD (L1; FORMULAS sections 1 and 7).
+r"""The curse of dimensionality of zero-order GD (L1; docs/lectures.md sections 1 and 7).
 
 L1's table: on an :math:`L`-smooth, :math:`\mu`-strongly convex :math:`f` GD converges as
 :math:`(1-\mu/L)^k` and zero-order GD as :math:`(1-\frac{\mu}{nL})^k`: the iterations to a given
@@ -10,7 +10,7 @@ spectrum bounds :math:`\mu=0.25`, :math:`L=1` (eigenvalues equispaced in :math:`
 random direction. Target: the relative gap :math:`(f(x_k)-f^*)/(f(x_0)-f^*)\le10^{-3}`.
 
 * Zero-order GD: ``optimizers.zero_order.zo_gd`` with the two-point estimate along a random
-  unit direction :math:`e` (FORMULAS section 7):
+  unit direction :math:`e` (docs/lectures.md section 7):
   :math:`G=\frac{n}{2\tau}(f(x+\tau e)-f(x-\tau e))e` (2 evaluations of :math:`f` per
   iteration, :math:`\tau=10^{-4}`; the central difference is exact on a quadratic), and the step
   the theory prescribes, :math:`\alpha=\frac1{nL}`: with :math:`\mathbb{E}G=\nabla f` and

@@ -1,5 +1,5 @@
 r"""Zero-order methods on a small network, against GD, counted in function evaluations (L1;
-FORMULAS sections 1 and 7).
+docs/lectures.md sections 1 and 7).
 
 L1 lists zero-order methods (Nelder–Mead, evolutionary methods, zero-order GD
 :math:`x_{k+1}=x_k-\alpha_kG` with a two-point estimate :math:`G`) next to first-order ones, and

@@ -8,13 +8,18 @@ host.
 
 Choosing a backend:
 
-* ``minigrad.set_backend("cupy")`` sets the default for new tensors; its return value is also a
-  context manager that restores the previous backend on exit
-  (``with minigrad.set_backend("cupy"): ...``); ``minigrad.use_backend(name)`` is the same context
-  manager under a name that reads well in a ``with``;
+* ``minigrad.set_backend("cupy")`` switches the default for new tensors now, for good; its
+  return value is also a context manager that restores the previous backend on exit
+  (``with minigrad.set_backend("cupy"): ...``);
+* ``with minigrad.use_backend("cupy"): ...`` switches only inside the block: it is a context
+  manager and nothing else (it switches on entry and restores on exit; calling it without
+  ``with`` changes nothing, though an unknown or unavailable backend raises at once);
 * the environment variable ``MINIGRAD_BACKEND=cupy`` sets the default at import time;
 * asking for CuPy where CuPy or a GPU is missing raises :class:`BackendError` (a RuntimeError),
   never a silent fallback to NumPy.
+
+Host-side arrays: :func:`host_xp` is NumPy, named, for data made on the host whatever the
+backend (move it with :func:`asarray`); this module's own ``np`` is not for other modules.
 
 Random numbers: :func:`host_rng` gives a seeded NumPy generator; draw on the host and move to the
 device with :func:`asarray` when CPU and GPU runs must be bit-identical (what the project does by
@@ -27,7 +32,8 @@ import os
 import numpy as np
 
 __all__ = [
-    "BackendError", "set_backend", "use_backend", "get_backend", "xp", "np", "get_array_module",
+    "BackendError", "set_backend", "use_backend", "get_backend", "xp", "host_xp",
+    "get_array_module",
     "backend_name_of", "asarray", "to_numpy", "scatter_add", "host_rng", "cupy_available",
     "is_array",
 ]
@@ -111,9 +117,32 @@ def set_backend(name: str) -> _BackendToken:
     return _BackendToken(previous)
 
 
-def use_backend(name: str) -> _BackendToken:
-    """Context manager: ``with use_backend("cupy"): ...`` (the same as :func:`set_backend`)."""
-    return set_backend(name)
+class use_backend:
+    """Context manager: ``with use_backend("cupy"): ...`` switches the default backend on entry
+    and restores the previous one on exit.
+
+    Only a ``with`` switches: ``use_backend(name)`` on its own changes nothing (use
+    :func:`set_backend` to switch for good). An unknown or unavailable backend raises
+    :class:`BackendError` when the object is made. One object may be entered again, also inside
+    itself; ``__enter__`` returns the token of :func:`set_backend` (``token.previous``).
+    """
+
+    def __init__(self, name: str):
+        _module_for(name)  # an unknown or unavailable backend is an error here, not on entry
+        self.name = name
+        self._tokens: list[_BackendToken] = []
+
+    def __enter__(self) -> _BackendToken:
+        token = set_backend(self.name)
+        self._tokens.append(token)
+        return token
+
+    def __exit__(self, *exc):
+        self._tokens.pop().__exit__(*exc)
+        return False
+
+    def __repr__(self) -> str:
+        return f"use_backend({self.name!r})"
 
 
 def get_backend() -> str:
@@ -124,6 +153,14 @@ def get_backend() -> str:
 def xp():
     """The array module of the current default backend (``numpy`` or ``cupy``)."""
     return _current
+
+
+def host_xp():
+    """The host array module (NumPy) whatever the default backend: for data made on the host
+    and moved to the device afterwards with :func:`asarray` (datasets, starting points, small
+    dense linear algebra) and for host-side bookkeeping. Modules other than this one get NumPy
+    only from here (a test scans for ``import numpy`` and for this module's ``np``)."""
+    return np
 
 
 def is_array(x) -> bool:

@@ -128,7 +128,7 @@ class Linear(Module):
             raise ValueError(f"Linear: unknown init {init!r}; choose one of {sorted(_INITS)}")
         rng = B.host_rng(seed) if rng is None else rng
         self.W = _param(_INITS[init]((n_out, n_in), n_in, n_out, rng), dtype)
-        self.b = _param(B.np.zeros(n_out), dtype) if bias else None
+        self.b = _param(B.host_xp().zeros(n_out), dtype) if bias else None
 
     def forward(self, x):
         y = ops.matmul(x, self.W.T)

@@ -799,7 +799,7 @@ def _broadcast_array(x, shape):
     and holds the same values (above 4096 entries the copy costs more than the view saves).
     """
     module = B.get_array_module(x)
-    if module is B.np and math.prod(shape) <= 4096:
+    if module is B.host_xp() and math.prod(shape) <= 4096:
         out = module.empty(shape, dtype=x.dtype)
         out[...] = x
         return out

@@ -15,8 +15,7 @@ First-order methods, one family per module:
 * :mod:`optimizers.naggs`: :class:`NAGGS`;
 * :mod:`optimizers.sam`, :mod:`optimizers.lookahead`: the wrappers :class:`SAM`,
   :class:`Lookahead`;
-* :mod:`optimizers.variance_reduced`: :class:`SVRG`, :class:`SAG` for finite sums;
-* :mod:`optimizers.registry`: one spec per optimizer, for the generic tests.
+* :mod:`optimizers.variance_reduced`: :class:`SVRG`, :class:`SAG` for finite sums.
 
 Geometry and curvature: :mod:`optimizers.norms` (dual norms and LMOs),
 :mod:`optimizers.steepest` (:class:`SteepestDescent`, :class:`NormalizedGD`),

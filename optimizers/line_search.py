@@ -1,4 +1,4 @@
-r"""Line searches: Armijo backtracking and the strong Wolfe search (FORMULAS section 5, L0).
+r"""Line searches: Armijo backtracking and the strong Wolfe search (docs/lectures.md section 5, L0).
 
 Along a descent direction :math:`p_k` from :math:`x_k` a line search looks at the scalar function
 

@@ -1,6 +1,7 @@
 r"""Norms, their dual norms and linear minimisation oracles (LMOs): the geometry of steepest descent.
 
-Lecture L2 (Merkulov & Ostroukhov, week 14, "non-Euclidean steepest descent"; FORMULAS.md section 6)
+Lecture L2 (Merkulov & Ostroukhov, week 14, "non-Euclidean steepest descent"; docs/lectures.md
+section 6)
 and Bernstein & Newhouse, "Old Optimizer, New Norm: An Anthology" (2024), which the slide cites.
 
 For a norm :math:`\|\cdot\|` on the parameters,

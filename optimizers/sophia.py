@@ -2,7 +2,7 @@ r"""Sophia: clipped Newton-like steps with a cheap diagonal Hessian estimate (L0
 
 Lecture L0 (Bursky, lecture 3, slides "Sophia — a second-order optimizer" and "Algorithm 3
 Sophia"), after Liu, Li, Hall, Liang & Ma 2023, "Sophia: A Scalable Stochastic Second-order
-Optimizer for Language Model Pre-training" (arXiv:2305.14342). FORMULAS.md section 4:
+Optimizer for Language Model Pre-training" (arXiv:2305.14342). docs/lectures.md section 4:
 
 .. math::
 
@@ -26,7 +26,7 @@ where :math:`\mathrm{clip}(z, \rho) = \max(\min(z, \rho), -\rho)` coordinate-wis
 
 Three parameterisations of the clipped step are in the literature (``clip=``):
 
-* ``"paper"`` (default, the paper's final version, FORMULAS.md):
+* ``"paper"`` (default, the paper's final version):
   :math:`\mathrm{clip}(m_t / \max\{\gamma h_t, \epsilon\}, 1)`, so every coordinate moves by at
   most :math:`\eta`; the paper uses :math:`\gamma = 0.01` (Sophia-H) and :math:`0.05`
   (Sophia-G);

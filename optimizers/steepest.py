@@ -1,6 +1,7 @@
 r"""Steepest descent in a chosen norm: normalised GD, non-Euclidean GD, sign descent.
 
-Lecture L2 (Merkulov & Ostroukhov, week 14, "intuition behind Muon"; FORMULAS.md section 6) after
+Lecture L2 (Merkulov & Ostroukhov, week 14, "intuition behind Muon"; docs/lectures.md section 6)
+after
 Bernstein & Newhouse, "Old Optimizer, New Norm: An Anthology" (2024). GD is a model step,
 
 .. math::

@@ -3,7 +3,8 @@ r"""Variance-reduced methods for finite sums :math:`f(x) = \frac1n\sum_{i=1}^n f
 
 Both reduce the variance of the stochastic gradient with stored gradients, so that a constant
 step converges (linearly, for strongly convex :math:`f`) where SGD only reaches a neighbourhood
-(section 1 of FORMULAS.md). L2 discusses why this disappoints in deep learning: SVRG pays a full
+(section 1 of docs/lectures.md). L2 discusses why this disappoints in deep learning: SVRG pays a
+full
 pass over the data per snapshot and two gradients per step, SAG keeps :math:`n` gradients (a
 table of the model's size per component), and the snapshot goes stale quickly on a non-convex
 loss with data augmentation, so the variance is not actually reduced.
@@ -196,7 +197,7 @@ class SAG(_FiniteSum):
     def __init__(self, params, n, lr=1e-2, divide_by="n", seed=0, sampler=None, nonfinite=None):
         super().__init__(params, dict(lr=lr), n, 1, seed, sampler, nonfinite=nonfinite)
         self.divide_by = V.choice(self.name, "divide_by", divide_by, ("n", "seen"))
-        self.seen = B.np.zeros(self.n, dtype=bool)  # host bookkeeping: components visited
+        self.seen = B.host_xp().zeros(self.n, dtype=bool)  # host bookkeeping: components visited
 
     def _init_state(self, p, hp):
         xp = B.get_array_module(p.data)

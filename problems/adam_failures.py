@@ -2,7 +2,8 @@ r"""Problems on which Adam fails: Reddi et al.'s online counterexample and the l
 :math:`w^2`.
 
 **Reddi, Kale & Kumar (2018), "On the Convergence of Adam and Beyond"** (cited in L1, L2;
-FORMULAS section 3, AMSGrad). On the feasible set :math:`\mathcal F=[-1,1]`, the online losses
+docs/lectures.md section 3, AMSGrad). On the feasible set :math:`\mathcal F=[-1,1]`, the online
+losses
 
 .. math:: f_t(x)=\begin{cases}Cx,& t\bmod 3=1\\ -x,&\text{otherwise}\end{cases}\qquad(C>2)
 

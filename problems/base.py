@@ -15,7 +15,7 @@ What a problem knows, where it can be derived (``None`` where it cannot):
   Polyak-Lojasiewicz constant (``mu_kind == "PL"``); ``L``: the smoothness constant;
 * ``grad_closed_form(x)`` where the gradient has a closed form, to cross-check the engine.
 
-For a finite sum :math:`f(x) = \frac1n\sum_{i=1}^n f_i(x)` (FORMULAS section 0) also:
+For a finite sum :math:`f(x) = \frac1n\sum_{i=1}^n f_i(x)` (docs/lectures.md section 0) also:
 ``f_batch(x, idx)``, ``sample_batch(batch_size, rng)``, per-sample gradients, and
 :math:`\sigma^2 = \mathbb{E}_i\|\nabla f_i(x)\|^2` (the lectures' bounded-variance constant).
 """
@@ -279,13 +279,13 @@ class Problem:
 
 
 class FiniteSumProblem(Problem):
-    r"""A finite sum :math:`f(x)=\frac1n\sum_{i=1}^n f_i(x)` (FORMULAS section 0).
+    r"""A finite sum :math:`f(x)=\frac1n\sum_{i=1}^n f_i(x)` (docs/lectures.md section 0).
 
     Subclasses implement ``_terms(x, idx)``: the vector :math:`(f_i(x))_{i\in idx}` as a Tensor
     (``idx`` a backend integer array, or None for all ``n`` terms), and set ``self.n``.
     Mini-batches are index arrays: ``sample_batch`` draws them uniformly from a seeded host
     generator; ``f_batch(x, idx)`` is their mean loss, an unbiased estimate of ``f(x)``
-    (FORMULAS section 1, item 6).
+    (docs/lectures.md section 1, item 6).
     """
 
     n: int = 0
@@ -385,7 +385,7 @@ class FiniteSumProblem(Problem):
     # ------------------------------------------------------------------ noise constants
     def sigma2(self, x, n_samples: int | None = None, rng=None) -> float:
         r""":math:`\sigma^2(x)=\mathbb{E}_i\|\nabla f_i(x)\|^2` for uniform ``i`` (the lectures'
-        second-moment bound, FORMULAS section 0).
+        second-moment bound, docs/lectures.md section 0).
 
         Exact (the average over all ``n`` terms) when ``n_samples`` is None and
         ``n <= exact_sigma2_max_n``; otherwise a Monte Carlo estimate from ``n_samples``

@@ -27,7 +27,7 @@ def two_moons(m: int = 200, noise: float = 0.1, seed=0):
     :math:`t\in[0,\pi]`, plus Gaussian noise of standard deviation ``noise``."""
     m = V.positive_int("two_moons", "m", m, minimum=2)
     noise = V.nonnegative("two_moons", "noise", noise)
-    np, rng = B.np, as_rng(seed)
+    np, rng = B.host_xp(), as_rng(seed)
     m0, m1 = _split(m, 2)
     t0 = np.linspace(0.0, math.pi, m0)
     t1 = np.linspace(0.0, math.pi, m1)
@@ -46,7 +46,7 @@ def spirals(m: int = 200, n_classes: int = 2, noise: float = 0.05, turns: float 
     n_classes = V.positive_int("spirals", "n_classes", n_classes, minimum=2)
     noise = V.nonnegative("spirals", "noise", noise)
     turns = V.positive("spirals", "turns", turns)
-    np, rng = B.np, as_rng(seed)
+    np, rng = B.host_xp(), as_rng(seed)
     Xs, ys = [], []
     for c, mc in enumerate(_split(m, n_classes)):
         t = np.linspace(0.1, 1.0, mc)
@@ -66,7 +66,7 @@ def gaussian_blobs(m: int = 200, n_classes: int = 3, dim: int = 2, spread: float
     dim = V.positive_int("gaussian_blobs", "dim", dim)
     spread = V.nonnegative("gaussian_blobs", "spread", spread)
     center_scale = V.nonnegative("gaussian_blobs", "center_scale", center_scale)
-    np, rng = B.np, as_rng(seed)
+    np, rng = B.host_xp(), as_rng(seed)
     centers = center_scale * rng.standard_normal((n_classes, dim))
     y = np.concatenate([np.full(mc, c, dtype=np.int64)
                         for c, mc in enumerate(_split(m, n_classes))])

@@ -61,7 +61,7 @@ def capital_distances(radius: float = EARTH_RADIUS_KM):
     array), computed at load time from ``capitals.csv``."""
     names, lat, lon = load_capitals()
     N = len(names)
-    D = B.np.zeros((N, N))
+    D = B.host_xp().zeros((N, N))
     for i in range(N):
         for j in range(i + 1, N):
             D[i, j] = D[j, i] = haversine_km(lat[i], lon[i], lat[j], lon[j], radius)
@@ -83,7 +83,7 @@ class MDS(FiniteSumProblem):
                  init_scale: float = 1.0, x_star=None, f_star=None, names=None,
                  dtype="float64"):
         owner = type(self).__name__
-        np = B.np
+        np = B.host_xp()
         V.check_choice(owner, "form", form, ("squared", "raw"))
         dim = V.positive_int(owner, "dim", dim)
         init_scale = V.positive(owner, "init_scale", init_scale)
@@ -115,7 +115,7 @@ class MDS(FiniteSumProblem):
         owner = cls.__name__
         n_points = V.positive_int(owner, "n_points", n_points, minimum=2)
         dim = V.positive_int(owner, "dim", dim)
-        np, rng = B.np, as_rng(seed)
+        np, rng = B.host_xp(), as_rng(seed)
         P = rng.standard_normal((n_points, dim))
         diff = P[:, None, :] - P[None, :, :]
         sq = np.sum(diff * diff, axis=-1)

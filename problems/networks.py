@@ -118,7 +118,7 @@ class MLPClassification(_MLPForward, _ModelProblem):
         self.n_classes = c
         self.X = B.asarray(X, dtype=dtype)
         self.labels = B.asarray(y)
-        self.Y = B.asarray(B.np.eye(c)[y], dtype=dtype)
+        self.Y = B.asarray(B.host_xp().eye(c)[y], dtype=dtype)
         self.n = int(X.shape[0])
         self.model = nn.MLP([X.shape[1], *hidden, c], activation=activation, dropout=dropout,
                             seed=seed if init_seed is None else init_seed, dtype=dtype)
@@ -225,7 +225,7 @@ class MatrixRegression(_ModelProblem):
                  noise: float = 0.0, cond: float = 10.0, seed: int = 0, x0=None,
                  dtype="float64"):
         owner = type(self).__name__
-        np = B.np
+        np = B.host_xp()
         n_out = V.positive_int(owner, "n_out", n_out)
         n_in = V.positive_int(owner, "n_in", n_in)
         m = V.positive_int(owner, "m", m)

@@ -63,7 +63,7 @@ def newton_minimize(f, x0, *, tol: float = 1e-12, max_iter: int = 100,
             H = mg.hessian(f, as_t(x)).data
             try:
                 d = xp.linalg.solve(H, g)
-            except (ValueError, ArithmeticError, B.np.linalg.LinAlgError):  # singular
+            except (ValueError, ArithmeticError, B.host_xp().linalg.LinAlgError):  # singular
                 d = g
             slope = float(d @ g)
             if not (slope > 0 and slope < float("inf")):  # indefinite, singular or not finite

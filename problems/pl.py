@@ -1,4 +1,4 @@
-r"""A Polyak-Lojasiewicz function that is not convex (L2's PL theorem; FORMULAS section 9).
+r"""A Polyak-Lojasiewicz function that is not convex (L2's PL theorem; docs/lectures.md section 9).
 
 .. math:: f(x) = \sum_{j=1}^d \bigl(x_j^2 + 3\sin^2 x_j\bigr),\qquad x^*=0,\ f^*=0.
 
@@ -62,7 +62,7 @@ class PLSine(Problem):
             x0 = as_rng(seed).uniform(-spread, spread, size=dim)
         mu = KARIMI_MU if pl_constant == "karimi" else NUMERICAL_MU
         self._setup(x0, shape=(dim,), mu=mu, L=8.0,
-                    x_star=B.np.zeros(dim), f_star=0.0, dtype=dtype)
+                    x_star=B.host_xp().zeros(dim), f_star=0.0, dtype=dtype)
 
     def _f(self, x):
         s = mg.sin(x)

@@ -10,7 +10,7 @@ included exactly. Then :math:`\nabla f(x)=Ax-b`, :math:`\nabla^2 f=A`, so :math:
 :math:`b = Ax^*`: :math:`x^*` is a minimiser and :math:`f^*=-\tfrac12 b^\top x^*` (closed forms;
 for :math:`\mu=0` the minimisers are :math:`x^*+\ker A`).
 
-Source: the GD rates of FORMULAS section 1 (L1: :math:`\|x_k-x^*\|^2=O((1-\mu/L)^k)`); a
+Source: the GD rates of docs/lectures.md section 1 (L1: :math:`\|x_k-x^*\|^2=O((1-\mu/L)^k)`); a
 quadratic with eigenvalue :math:`\mu` along the start direction is the worst case for GD with
 step :math:`1/L` on that claim (``x0="slowest"``).
 """
@@ -27,7 +27,7 @@ SPACINGS = ("linear", "log", "random")
 
 
 def _spectrum(owner, dim, mu, L, spacing, rng):
-    np = B.np
+    np = B.host_xp()
     if dim == 1:
         if mu != L:
             raise ValueError(f"{owner}: with dim=1 the spectrum {{mu, L}} has one eigenvalue, so "
@@ -68,7 +68,7 @@ class Quadratic(Problem):
                  seed: int = 0, x_star="random", x0="random", radius: float = 1.0,
                  eigenvalues=None, dtype="float64"):
         owner = type(self).__name__
-        np = B.np
+        np = B.host_xp()
         rng = as_rng(seed)
         if eigenvalues is not None:
             lam = np.sort(np.asarray(B.to_numpy(eigenvalues), dtype=float).ravel())
@@ -93,7 +93,7 @@ class Quadratic(Problem):
         r"""The quadratic :math:`\tfrac12x^\top Ax-b^\top x` for a given symmetric positive
         semi-definite ``A`` (``b`` defaults to 0); :math:`\mu, L` are its extreme eigenvalues,
         :math:`x^*` solves :math:`Ax=b` (least squares when :math:`A` is singular)."""
-        np = B.np
+        np = B.host_xp()
         owner = cls.__name__
         A = np.array(B.to_numpy(A), dtype=float)
         if A.ndim != 2 or A.shape[0] != A.shape[1]:
@@ -116,7 +116,7 @@ class Quadratic(Problem):
         return self
 
     def _init_from(self, A, lam, Q, x_star, x0, radius, rng, dtype, b=None):
-        np = B.np
+        np = B.host_xp()
         owner = type(self).__name__
         d = A.shape[0]
         if isinstance(x_star, str):

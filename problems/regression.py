@@ -18,7 +18,7 @@ __all__ = ["LeastSquares", "LogisticRegression", "SoftmaxRegression"]
 
 
 def _host_matrix(owner, name, value, ndim):
-    arr = B.np.asarray(B.to_numpy(value))
+    arr = B.host_xp().asarray(B.to_numpy(value))
     if arr.ndim != ndim:
         raise ValueError(f"{owner}: {name} must have {ndim} dimension(s); got shape {arr.shape}")
     return arr
@@ -35,7 +35,7 @@ class _LinearModel(FiniteSumProblem):
 
     def _x0(self, owner, x0, shape, dtype):
         if x0 is None:
-            return B.np.zeros(shape)
+            return B.host_xp().zeros(shape)
         x0 = B.to_numpy(x0)
         if tuple(x0.shape) != tuple(shape):
             raise ValueError(f"{owner}: x0 has shape {tuple(x0.shape)} but the problem's "
@@ -69,7 +69,7 @@ class LeastSquares(_LinearModel):
     def __init__(self, m: int = 100, dim: int = 10, noise: float = 0.1, seed: int = 0,
                  A=None, b=None, x0=None, dtype="float64"):
         owner = type(self).__name__
-        np = B.np
+        np = B.host_xp()
         if A is None:
             m = V.positive_int(owner, "m", m)
             dim = V.positive_int(owner, "dim", dim)
@@ -120,7 +120,7 @@ class LeastSquares(_LinearModel):
 
 
 class LogisticRegression(_LinearModel):
-    r"""Strongly convex binary logistic regression (L1, L2; FORMULAS section 9):
+    r"""Strongly convex binary logistic regression (L1, L2; docs/lectures.md section 9):
 
     .. math:: f(x)=\frac\mu2\|x\|_2^2
        +\frac1m\sum_{i=1}^m\log\bigl(1+\exp(-y_i\langle a_i,x\rangle)\bigr),
@@ -146,7 +146,7 @@ class LogisticRegression(_LinearModel):
     def __init__(self, m: int = 200, dim: int = 10, mu: float = 1.0, seed: int = 0,
                  label_noise: float = 1.0, A=None, y=None, x0=None, dtype="float64"):
         owner = type(self).__name__
-        np = B.np
+        np = B.host_xp()
         mu = V.nonnegative(owner, "mu", mu)
         if A is None:
             m = V.positive_int(owner, "m", m)
@@ -232,7 +232,7 @@ class SoftmaxRegression(_LinearModel):
     def __init__(self, X, y, n_classes: int | None = None, mu: float = 0.0, groups=None,
                  x0=None, dtype="float64"):
         owner = type(self).__name__
-        np = B.np
+        np = B.host_xp()
         mu = V.nonnegative(owner, "mu", mu)
         X = _host_matrix(owner, "X", X, 2).astype(float)
         y = _host_matrix(owner, "y", y, 1)
@@ -277,7 +277,7 @@ class SoftmaxRegression(_LinearModel):
         owner = cls.__name__
         k = V.positive_int(owner, "k", k, minimum=2)
         V.check_choice(owner, "inputs", inputs, ("uniform", "gaussian"))
-        np, rng = B.np, as_rng(seed)
+        np, rng = B.host_xp(), as_rng(seed)
         ys, gs, cls_id = [], [], 0
         for i in range(k):
             for _ in range(2 ** i):

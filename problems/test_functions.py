@@ -35,8 +35,9 @@ class _TestFunction(Problem):
 
     def _start(self, owner, x0, default, dim):
         x0 = default if x0 is None else B.to_numpy(x0)
-        if tuple(B.np.shape(x0)) != (dim,):
-            raise ValueError(f"{owner}: x0 has shape {tuple(B.np.shape(x0))} but the problem's "
+        shape = tuple(B.host_xp().shape(x0))
+        if shape != (dim,):
+            raise ValueError(f"{owner}: x0 has shape {shape} but the problem's "
                              f"variable has shape {(dim,)}")
         return x0
 
@@ -65,15 +66,15 @@ class Rosenbrock(_TestFunction):
         self.b = V.positive(owner, "b", b)
         if dim > 2 and self.a != 1.0:
             raise ValueError(f"{owner}: for dim > 2 the known minimum needs a = 1; got a={a!r}")
-        default = B.np.array([-1.2 if i % 2 == 0 else 1.0 for i in range(dim)])
-        x_star = B.np.ones(dim) if dim > 2 else B.np.array([self.a, self.a ** 2])
+        default = B.host_xp().array([-1.2 if i % 2 == 0 else 1.0 for i in range(dim)])
+        x_star = B.host_xp().ones(dim) if dim > 2 else B.host_xp().array([self.a, self.a ** 2])
         self._setup(self._start(owner, x0, default, dim), shape=(dim,), x_star=x_star,
                     f_star=0.0, dtype=dtype)
 
     @property
     def L_star(self) -> float:
         """The largest eigenvalue of the Hessian at :math:`x^*` (the local smoothness)."""
-        return float(B.np.linalg.eigvalsh(B.to_numpy(self.hessian(self.x_star)))[-1])
+        return float(B.host_xp().linalg.eigvalsh(B.to_numpy(self.hessian(self.x_star)))[-1])
 
     def _f_batched(self, x):
         u, v = x[..., :-1], x[..., 1:]
@@ -176,8 +177,8 @@ class Rastrigin(_TestFunction):
         owner = type(self).__name__
         dim = V.positive_int(owner, "dim", dim)
         self.A = V.nonnegative(owner, "A", A)
-        self._setup(self._start(owner, x0, B.np.full(dim, 3.3), dim), shape=(dim,),
-                    L=2.0 + 4.0 * math.pi ** 2 * self.A, x_star=B.np.zeros(dim), f_star=0.0,
+        self._setup(self._start(owner, x0, B.host_xp().full(dim, 3.3), dim), shape=(dim,),
+                    L=2.0 + 4.0 * math.pi ** 2 * self.A, x_star=B.host_xp().zeros(dim), f_star=0.0,
                     dtype=dtype)
 
     def _f_batched(self, x):
@@ -210,8 +211,8 @@ class Ackley(_TestFunction):
         dim = V.positive_int(owner, "dim", dim)
         self.a, self.b = V.positive(owner, "a", a), V.positive(owner, "b", b)
         self.c = V.positive(owner, "c", c)
-        self._setup(self._start(owner, x0, B.np.full(dim, 3.5), dim), shape=(dim,),
-                    x_star=B.np.zeros(dim), f_star=0.0, dtype=dtype)
+        self._setup(self._start(owner, x0, B.host_xp().full(dim, 3.5), dim), shape=(dim,),
+                    x_star=B.host_xp().zeros(dim), f_star=0.0, dtype=dtype)
 
     def _f_batched(self, x):
         d = x.shape[-1]

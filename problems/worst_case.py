@@ -61,9 +61,9 @@ class HuberWorstCase(Problem):
                              f"Drori & Teboulle's theorem; got h={h!r}")
         dim = V.positive_int(owner, "dim", dim)
         self.tau = self.R / (2 * self.n_steps * self.h + 1)
-        x0 = B.np.zeros(dim)
+        x0 = B.host_xp().zeros(dim)
         x0[0] = self.R
-        self._setup(x0, shape=(dim,), mu=0.0, L=L, x_star=B.np.zeros(dim), f_star=0.0,
+        self._setup(x0, shape=(dim,), mu=0.0, L=L, x_star=B.host_xp().zeros(dim), f_star=0.0,
                     dtype=dtype)
 
     @property

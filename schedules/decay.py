@@ -1,5 +1,5 @@
 r"""Constant and decaying schedules: the first table of L0's schedule slides (after Schmidt et
-al. 2021, "Descending through a crowded valley"), FORMULAS.md section 8.
+al. 2021, "Descending through a crowded valley"), docs/lectures.md section 8.
 
 All are closed-form functions of the 0-based step ``t``; after their horizon they hold their
 last value (optax's convention) unless a docstring says otherwise.
@@ -174,7 +174,7 @@ class InverseTimeDecay(Schedule):
     r"""Inverse time decay :math:`\alpha_t = \dfrac{\alpha_0}{1 + k\,t/s}` (staircase:
     :math:`\lfloor t/s\rfloor`).
 
-    Reference: L0 table ("inverse time decay", Bottou 2012); FORMULAS.md writes
+    Reference: L0 table ("inverse time decay", Bottou 2012); the rate is usually written
     :math:`\eta_0/(1+kt)` (``decay_steps = 1``). Same as TensorFlow's ``InverseTimeDecay``
     (neither torch nor optax has it).
     """

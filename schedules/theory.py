@@ -1,4 +1,4 @@
-r"""The step sizes of the SGD theorems (FORMULAS.md section 1; lectures L1, L2), as schedules.
+r"""The step sizes of the SGD theorems (docs/lectures.md section 1; lectures L1, L2), as schedules.
 
 Each is the step a theorem assumes, so an experiment can run SGD with exactly that step and
 check the theorem's bound. The step count :math:`k` is the 0-based step ``t`` (the lectures'
@@ -16,7 +16,7 @@ __all__ = ["StronglyConvexSGDStep", "InverseSqrtSGDStep", "HorizonSGDStep"]
 
 class StronglyConvexSGDStep(Schedule):
     r"""Decreasing step of SGD for :math:`\mu`-strongly convex (L1) or PL (L2) objectives
-    (theorem 2 of FORMULAS.md section 1):
+    (theorem 2 of docs/lectures.md section 1):
 
     .. math:: \alpha_k = \frac{2k+1}{2\mu\,(k+1)^2},
 
@@ -37,7 +37,7 @@ class StronglyConvexSGDStep(Schedule):
 
 class InverseSqrtSGDStep(Schedule):
     r"""Step :math:`\alpha_k = \dfrac{\alpha_0}{\sqrt{k+1}}` of SGD on convex objectives with the
-    weighted average iterate (theorem 4 of FORMULAS.md section 1; L2), which needs
+    weighted average iterate (theorem 4 of docs/lectures.md section 1; L2), which needs
     :math:`0<\alpha_0\le\frac1{4L}`: give the smoothness constant ``L`` to have that checked.
 
     Bound: :math:`\mathbb E[f(\bar x_k)-f^*]\le\frac{5\|x_0-x^*\|^2}{4\alpha_0\sqrt k}
@@ -60,7 +60,8 @@ class InverseSqrtSGDStep(Schedule):
 
 
 class HorizonSGDStep(Schedule):
-    r"""Constant step for a known horizon :math:`K` (theorem 3 of FORMULAS.md section 1; L1, L2):
+    r"""Constant step for a known horizon :math:`K` (theorem 3 of docs/lectures.md section 1; L1,
+    L2):
     convex objective, variance :math:`\sigma^2`, average iterate :math:`\bar x_K`,
 
     .. math:: \alpha = \frac{R}{\sigma\sqrt K},\qquad R = \|x_0-x^*\|,

@@ -1,4 +1,5 @@
-r"""BFGS in the inverse-Hessian form, with the strong Wolfe line search (FORMULAS section 5, L0).
+r"""BFGS in the inverse-Hessian form, with the strong Wolfe line search (docs/lectures.md section
+5, L0).
 
 L0's slide "Алгоритм BFGS" (Nocedal & Wright, *Numerical Optimization*, 2nd ed., Algorithm 6.1):
 

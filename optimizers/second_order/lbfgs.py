@@ -1,4 +1,5 @@
-r"""L-BFGS: BFGS with the last :math:`m` pairs instead of the matrix (FORMULAS section 5, L0).
+r"""L-BFGS: BFGS with the last :math:`m` pairs instead of the matrix (docs/lectures.md section 5,
+L0).
 
 L-BFGS is BFGS (:mod:`optimizers.second_order.bfgs`) plus one change: :math:`H_k` is never
 formed. The direction :math:`p_k = -H_k \nabla f_k` comes from the last :math:`m` pairs

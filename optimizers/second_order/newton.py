@@ -1,6 +1,6 @@
 r"""Newton's method: pure, damped (Armijo backtracking) and Newton-CG (L1).
 
-Lecture L1 (Merkulov 2024, "second-order methods"; FORMULAS.md section 4):
+Lecture L1 (Merkulov 2024, "second-order methods"; docs/lectures.md section 4):
 
 .. math::
 

@@ -1,4 +1,4 @@
-r"""Gradient estimators from function values only (FORMULAS section 7, L1).
+r"""Gradient estimators from function values only (docs/lectures.md section 7, L1).
 
 L1 ("Проклятие размерности методов нулевого порядка"): zero-order GD is
 :math:`x_{k+1} = x_k - \alpha_k G`, where :math:`G` is a two-point or multi-point estimate of the
@@ -61,7 +61,7 @@ def random_unit(rng, like):
 
 def two_point(f, x, tau, rng, fx=None):
     r""":math:`G = \frac{n}{2\tau}(f(x + \tau e) - f(x - \tau e))\,e`, :math:`e` uniform on the
-    unit sphere (L1; FORMULAS section 7). ``fx`` is not used."""
+    unit sphere (L1; docs/lectures.md section 7). ``fx`` is not used."""
     n = x.size
     e = random_unit(rng, x)                              # e ~ U(S^{n-1})
     delta = f(x + tau * e) - f(x - tau * e)              # f(x + tau e) - f(x - tau e)

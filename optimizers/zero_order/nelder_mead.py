@@ -1,4 +1,4 @@
-r"""The Nelder–Mead simplex method (L1, "Метод Нелдера - Мида"; FORMULAS section 7).
+r"""The Nelder–Mead simplex method (L1, "Метод Нелдера - Мида"; docs/lectures.md section 7).
 
 The version of Lagarias, Reeds, Wright & Wright (1998), "Convergence properties of the
 Nelder–Mead simplex method in low dimensions" (SIAM J. Optim. 9), which SciPy and MATLAB's

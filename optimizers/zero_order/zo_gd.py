@@ -1,4 +1,4 @@
-r"""Zero-order gradient descent (FORMULAS section 7, L1).
+r"""Zero-order gradient descent (docs/lectures.md section 7, L1).
 
 L1: :math:`x_{k+1} = x_k - \alpha_k G`, where :math:`G` is a two-point or multi-point estimate of
 :math:`\nabla f(x_k)` from function values only (:mod:`optimizers.zero_order.estimators`).

@@ -1,4 +1,5 @@
-r"""Property tests of GD's three rates (L1; FORMULAS section 1), each with companions that fail.
+r"""Property tests of GD's three rates (L1; docs/lectures.md section 1), each with companions that
+fail.
 
 For each theorem hypothesis draws a problem from the class the theorem covers, runs
 ``optimizers.SGD`` (full gradients: gradient descent) with a step the theorem allows on the

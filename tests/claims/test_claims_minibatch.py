@@ -1,4 +1,4 @@
-r"""Property-based tests of mini-batch SGD as "gradient descent with an error" (FORMULAS
+r"""Property-based tests of mini-batch SGD as "gradient descent with an error" (docs/lectures.md
 section 1, items 5 and 6; L1, L2).
 
 Item 5 (the descent lemma for :math:`x_{k+1}=x_k-\frac1L(\nabla f(x_k)+e_k)`):

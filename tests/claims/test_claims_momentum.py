@@ -1,4 +1,5 @@
-r"""Property tests of the heavy ball on quadratics (Polyak 1964; L0, L3; FORMULAS section 2).
+r"""Property tests of the heavy ball on quadratics (Polyak 1964; L0, L3; docs/lectures.md section
+2).
 
 On :math:`f=\frac12x^\top Ax-b^\top x` with spectrum in :math:`[\mu,L]`, :math:`\kappa=L/\mu>1`,
 the heavy ball ``optimizers.Momentum`` (velocity form :math:`v\leftarrow\beta v-\alpha g`,

@@ -1,4 +1,4 @@
-r"""Property-based tests of the SGD theorems (FORMULAS section 1, items 1-4; L1, L2).
+r"""Property-based tests of the SGD theorems (docs/lectures.md section 1, items 1-4; L1, L2).
 
 Each test draws a problem from the class its theorem covers (hypothesis: data seed, sizes,
 :math:`\mu`, start, step within the theorem's range), runs ``optimizers.SGD`` with a step the

@@ -1,4 +1,5 @@
-r"""Property test of zero-order GD's linear rate with the factor n (L1; FORMULAS sections 1, 7).
+r"""Property test of zero-order GD's linear rate with the factor n (L1; docs/lectures.md sections
+1, 7).
 
 Claim: on an :math:`L`-smooth, :math:`\mu`-strongly convex :math:`f` on :math:`\mathbb{R}^n`,
 zero-order GD (``optimizers.zero_order.zo_gd``) with the two-point estimate

@@ -63,7 +63,7 @@ def test_hutchinson_is_unbiased_for_the_hessian_diagonal(probe):
 
 @pytest.mark.parametrize("probe", ["gaussian", "rademacher"])
 def test_one_hutchinson_estimate_is_u_times_minigrad_hvp(probe):
-    """One estimate is u * (H u) with H u from ``minigrad.hvp`` (the issue's route) and with the
+    """One estimate is u * (H u) with H u from ``minigrad.hvp`` (the Hessian-vector-product route) and with the
     closed-form Hessian of the smooth problem: the same probe u (the same seeded draws)."""
     x, f, H = _smooth_problem(seed=2)
     x0 = x.numpy().copy()

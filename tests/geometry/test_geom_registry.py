@@ -1,8 +1,9 @@
-"""The geometry and curvature methods join the optimizer registry (optimizers.registry_geometry),
-so that the generic tests of tests/optimizers run on them."""
+"""The geometry and curvature methods join the optimizer registry
+(tests/optim_registry/geometry.py), so that the generic tests of tests/optimizers run on them."""
 import importlib
 
-from optimizers import registry, registry_geometry
+import optim_registry as registry
+from optim_registry import geometry as registry_geometry
 
 
 def test_every_geometry_spec_is_registered_once():

@@ -38,6 +38,52 @@ def test_context_manager_restores_the_previous_backend():
     assert mg.get_backend() == "numpy"
 
 
+def test_use_backend_switches_only_inside_with(monkeypatch):
+    """``use_backend`` is a context manager only: a bare call switches nothing; a ``with``
+    switches on entry and restores on exit (also when one object is entered inside itself)."""
+    from minigrad import backend as B
+
+    switches = []
+    real = B.set_backend
+
+    def recording_set_backend(name):
+        switches.append(name)
+        return real(name)
+
+    monkeypatch.setattr(B, "set_backend", recording_set_backend)
+    cm = mg.use_backend("numpy")  # no ``with``
+    assert switches == [] and mg.get_backend() == "numpy"
+    with cm as token:
+        assert switches == ["numpy"] and token.previous == "numpy"
+        with cm:
+            assert switches == ["numpy", "numpy"]
+        assert switches == ["numpy", "numpy", "numpy"]  # the inner exit restored
+    assert switches == ["numpy", "numpy", "numpy", "numpy"]  # and the outer one
+    assert mg.get_backend() == "numpy"
+
+
+@pytest.mark.skipif(NO_GPU, reason="needs CuPy and a CUDA GPU (runs on the GPU machine)")
+def test_bare_use_backend_leaves_the_default_alone():  # pragma: no cover - GPU only
+    mg.use_backend("cupy")
+    assert mg.get_backend() == "numpy"
+    with mg.use_backend("cupy"):
+        assert mg.get_backend() == "cupy"
+    assert mg.get_backend() == "numpy"
+    token = mg.set_backend("cupy")  # set_backend switches for good ...
+    try:
+        assert mg.get_backend() == "cupy"
+    finally:
+        with token:  # ... and its token restores
+            pass
+    assert mg.get_backend() == "numpy"
+
+
+def test_use_backend_rejects_an_unknown_backend_at_once():
+    with pytest.raises(mg.BackendError, match="unknown backend 'jax'"):
+        mg.use_backend("jax")
+    assert mg.get_backend() == "numpy"
+
+
 def test_environment_variable_sets_the_default():
     env = dict(os.environ, MINIGRAD_BACKEND="numpy")
     code = "import minigrad; print(minigrad.get_backend())"

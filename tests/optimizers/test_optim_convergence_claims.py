@@ -17,7 +17,7 @@ import pytest
 
 import minigrad as mg
 import optimizers as O
-from optimizers.registry import REGISTRY, Convergence
+from optim_registry import REGISTRY, Convergence
 
 from optim_testkit import quadratic, rosenbrock, run
 

@@ -8,7 +8,7 @@
   a state_dict missing an entry is refused with the entry named, and changes nothing;
 * the learning rate may be a schedule: step t uses lr(t), ``last_lr`` reports it;
 * convergence on a strongly convex quadratic and on Rosenbrock within the stated budget (the
-  settings and the rule that chose them are in ``optimizers/registry.py``).
+  settings and the rule that chose them are in ``tests/optim_registry/``).
 """
 import io
 
@@ -17,7 +17,7 @@ import pytest
 
 import minigrad as mg
 from optimizers import Optimizer, flatten_state_dict, unflatten_state_dict
-from optimizers.registry import specs
+from optim_registry import specs
 
 from optim_testkit import (GradientSequence, missing_entry_message, nested_arrays, quadratic,
                            required_entries, rosenbrock, run, stepper, without)

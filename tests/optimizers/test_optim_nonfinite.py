@@ -25,7 +25,7 @@ import minigrad as mg
 import optimizers as O
 from optimizers import flatten_state_dict
 from optimizers import nonfinite as NF
-from optimizers.registry import specs
+from optim_registry import specs
 
 SPECS = specs()
 IDS = [s.name for s in SPECS]

@@ -4,8 +4,8 @@ r"""The cases that pin the optimizers' trajectories: every optimizer driven by `
 A case is named ``<method>/<dtype>/<problem>/<wd|nowd>/<sched|const>``, e.g.
 ``Adam/float32/quadratic/wd/sched``:
 
-* ``<method>``: every entry of :mod:`optimizers.registry` (its extensions
-  ``optimizers/registry_*.py`` included) under its registry name, built with the registry's
+* ``<method>``: every entry of the test registry ``optim_registry`` (``tests/optim_registry/``,
+  its submodules included) under its registry name, built with the registry's
   constructor arguments and the learning rate of its quadratic setting (``spec.kwargs``,
   ``spec.quadratic``; a registry schedule :math:`\alpha_0 d^t` contributes its :math:`\alpha_0`)
   and driven the way its ``closure`` field says; then :data:`EXTRA_METHODS`, the step()-driven
@@ -49,6 +49,8 @@ from __future__ import annotations
 
 import functools
 import inspect
+import pathlib
+import sys
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -57,8 +59,14 @@ import minigrad as mg
 import schedules
 from optimizers import (BFGS, CMAES, LBFGS, GeneticAlgorithm, Muon, NelderMead, Newton,
                         OnePlusOneES, Shampoo, Sophia, SteepestDescent, ZeroOrderGD)
-from optimizers.registry import ExpDecay, specs
 from problems import LogisticRegression, Quadratic
+
+# the test registry lives in tests/optim_registry (pytest has tests/ on its pythonpath; the
+# recorder runs outside pytest, from any checkout, so the folder is put on the path here)
+_TESTS = str(pathlib.Path(__file__).resolve().parents[1])
+if _TESTS not in sys.path:
+    sys.path.insert(1, _TESTS)
+from optim_registry import ExpDecay, specs  # noqa: E402
 
 __all__ = ["STEPS", "DTYPES", "PROBLEMS", "WEIGHT_DECAY", "Method", "METHODS", "CASES",
            "make_problem", "run"]

@@ -188,7 +188,8 @@ SMALL_SUMS = {
 @pytest.mark.parametrize("name", sorted(SMALL_SUMS))
 @pytest.mark.parametrize("batch_size", [1, 2, 3])
 def test_minibatch_gradients_are_unbiased(name, batch_size):
-    """FORMULAS section 1, item 6: the mean over all C(n, b) batches is the full gradient."""
+    """docs/lectures.md section 1, item 6: the mean over all C(n, b) batches is the full
+    gradient."""
     p = SMALL_SUMS[name]()
     x = random_point(p, 0, 0.7)
     batches = list(itertools.combinations(range(p.n), batch_size))

@@ -4,7 +4,7 @@ accepts a schedule as lr; 1cycle's momentum reaches optimizers that have momentu
 The generic optimizer tests (tests/optimizers/test_optim_generic.py) use stand-in callables; here
 the real :class:`schedules.OneCycle`, :class:`schedules.CyclicalLR` (``cycle_momentum=True``),
 a scaled 1cycle and :class:`schedules.ReduceLROnPlateau` drive real optimizers. The oracle is a
-hand-written loop of the method's formula (FORMULAS sections 2 and 3) whose step sizes and
+hand-written loop of the method's formula (docs/lectures.md sections 2 and 3) whose step sizes and
 momenta are read off the schedule itself; each comparison has a companion that shows it can fail.
 """
 import numpy as np
@@ -13,7 +13,7 @@ import pytest
 import minigrad as mg
 import schedules as S
 from optimizers import SGD, Adam, Momentum
-from optimizers.registry import specs
+from optim_registry import specs
 
 A = np.array([1.0, 4.0, 0.5])         # f(x) = 1/2 sum_j a_j x_j^2, gradient a * x
 X0 = np.array([1.0, -2.0, 0.5])

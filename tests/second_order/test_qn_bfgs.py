@@ -1,5 +1,5 @@
 """BFGS and L-BFGS (optimizers.second_order): the update's properties, finite termination,
-L-BFGS = BFGS with enough memory, skipping, stopping, and the issue's reference budgets (SciPy 1.17
+L-BFGS = BFGS with enough memory, skipping, stopping, and reference budgets (SciPy 1.17
 figures, written out below; SciPy is not needed to run these tests).
 
 Rosenbrock is written here with minigrad ops (the problems package is not used):
@@ -63,7 +63,7 @@ def test_update_keeps_H_symmetric_positive_definite_and_satisfies_the_secant_equ
 
 
 def test_update_equals_the_product_form_of_the_lecture():
-    """H_{k+1} = (I - rho s y^T) H (I - rho y s^T) + rho s s^T (L0, FORMULAS section 5)."""
+    """H_{k+1} = (I - rho s y^T) H (I - rho y s^T) + rho s s^T (L0, docs/lectures.md section 5)."""
     rng = np.random.default_rng(0)
     n = 6
     H = random_spd(rng, n, 1.0)
@@ -232,7 +232,7 @@ def test_maxiter_is_status_1(solver):
 # SciPy 1.17.1, minimize(rosen, x0, jac=rosen_der, method=...), gtol = 1e-5:
 #   2-D from (-1.2, 1): BFGS 32 iterations / 39 evaluations; L-BFGS-B 36 / 44.
 #   5-D from [1.3, 0.7, 0.8, 1.9, 1.2]: BFGS 25 iterations / 30 evaluations.
-# The issue's budgets: BFGS 40 / 50 and L-BFGS 45 / 55 in 2-D; BFGS at most 25 iterations in 5-D.
+# The budgets: BFGS 40 / 50 and L-BFGS 45 / 55 in 2-D; BFGS at most 25 iterations in 5-D.
 @pytest.mark.parametrize("method,max_nit,max_nfev", [("bfgs", 40, 50), ("l-bfgs", 45, 55)])
 def test_rosenbrock_2d_within_the_budget(method, max_nit, max_nfev):
     res = minimize(rosen, X0_2D, method=method, gtol=1e-5)

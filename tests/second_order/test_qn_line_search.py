@@ -2,7 +2,7 @@
 
 The conditions are checked here from their definitions (N&W eqs. 3.6-3.7), independently of the
 code: sufficient decrease phi(a) <= phi(0) + c1 a phi'(0) and strong curvature
-|phi'(a)| <= c2 |phi'(0)|. The scalar test functions are the issue's:
+|phi'(a)| <= c2 |phi'(0)|. The scalar test functions:
 phi(s) = -s - s^3 + s^4, exp(-4 s) + s^2 and -sin(10 s), plus random quadratics.
 """
 import math

@@ -1,6 +1,7 @@
 """Zero-order GD (optimizers.zero_order.zo_gd): L1's rate with the factor n.
 
-Claim (L1, FORMULAS section 1): for an L-smooth, mu-strongly convex f, zero-order GD with the
+Claim (L1, docs/lectures.md section 1): for an L-smooth, mu-strongly convex f, zero-order GD with
+the
 two-point estimate G = n/(2 tau) (f(x + tau e) - f(x - tau e)) e and the step 1/(nL) satisfies
 E[f(x_k) - f*] <= (1 - mu/(nL))^k (f(x_0) - f*). On f = L/2 ||x||^2 it holds with equality
 for ||x_k||^2 (E[G] = g, E||G||^2 = n ||g||^2 there, exactly):

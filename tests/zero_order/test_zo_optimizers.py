@@ -2,7 +2,7 @@
 functional versions, convergence, state_dict round trips in lockstep, validation.
 
 (They are not in the optimizer registry: its generic tests feed gradients with a constant loss,
-which a method that reads only the loss cannot follow; see optimizers/registry_quasi_newton.py.)
+which a method that reads only the loss cannot follow; see tests/optim_registry/quasi_newton.py.)
 """
 import io
 

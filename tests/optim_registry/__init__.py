@@ -1,8 +1,14 @@
 r"""One spec per optimizer: what the generic tests need to know about it.
 
+This is test metadata (invalid arguments, convergence settings and the rules behind them), not
+part of the library: it lives in ``tests/optim_registry/`` and is imported as ``optim_registry``
+(``tests`` is on pytest's ``pythonpath``, see ``pyproject.toml``; a script outside pytest puts
+``tests/`` on ``sys.path`` first, as ``tests/parity/parity_cases.py`` does).
+
 A new optimizer gets every generic test of ``tests/optimizers/`` (construction and validation,
 zero gradient, dtype, state_dict round trip, schedules, convergence on a quadratic and on
-Rosenbrock) by being registered here::
+Rosenbrock) by being registered here (or in a submodule of this package, see the end of this
+file)::
 
     register(OptimizerSpec(
         name="Muon", cls=Muon,
@@ -312,17 +318,14 @@ register(OptimizerSpec(
 
 # --------------------------------------------------------------------------- extensions
 def _load_extensions() -> None:
-    """Import every module ``optimizers/registry_*.py``: each registers the specs of its issue's
-    methods (geometry, quasi-Newton, ...) here, so that the generic tests see them without this
-    file naming them."""
+    """Import every submodule of this package (``geometry``, ``quasi_newton``, ...), in the
+    order of their names: each registers the specs of one family of methods here, so that the
+    generic tests see them without this file naming them."""
     import importlib  # noqa: PLC0415
     import pkgutil  # noqa: PLC0415
 
-    import optimizers  # noqa: PLC0415
-
-    for info in sorted(pkgutil.iter_modules(optimizers.__path__), key=lambda m: m.name):
-        if info.name.startswith("registry_"):
-            importlib.import_module(f"optimizers.{info.name}")
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        importlib.import_module(f"{__name__}.{info.name}")
 
 
 _load_extensions()

@@ -1,5 +1,6 @@
 r"""Registry entries of the quasi-Newton optimizers, added to
-:mod:`optimizers.registry` when this module is imported (``import optimizers.registry_quasi_newton``).
+:mod:`optim_registry` when this module is imported (``import optim_registry.quasi_newton``;
+``optim_registry`` imports it when it loads).
 
 What is registered, and why only that
 -------------------------------------
@@ -25,7 +26,7 @@ from __future__ import annotations
 
 import math
 
-from optimizers.registry import Convergence, OptimizerSpec, register
+from optim_registry import Convergence, OptimizerSpec, register
 from optimizers.second_order.bfgs import BFGS
 from optimizers.second_order.lbfgs import LBFGS
 

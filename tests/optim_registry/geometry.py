@@ -1,14 +1,15 @@
 r"""The registry entries of the geometry and curvature methods.
 
-Importing this module registers, in :mod:`optimizers.registry`, the methods of
+Importing this module registers, in :mod:`optim_registry`, the methods of
 :mod:`optimizers.steepest`, :mod:`optimizers.muon`, :mod:`optimizers.shampoo` and
 :mod:`optimizers.sophia`, so that the generic tests of ``tests/optimizers/`` run on them. It is a
-separate module so that the two issues do not edit one file; ``optimizers/registry.py`` imports
-every ``optimizers/registry_*.py`` when it loads (and a spec already registered is skipped).
+separate module so that each family of methods keeps its entries in one file;
+``optim_registry`` imports every submodule of its package when it loads (and a spec already
+registered is skipped).
 
 The generic tests drive 1-D and 2x2 parameters with plain ``step()`` (or a closure that calls
 ``backward()``); what that means here, and the rule behind each convergence setting (the rules of
-:mod:`optimizers.registry`):
+:mod:`optim_registry`):
 
 * ``SteepestDescent`` with ``norm="l2"`` is GD: rule 1 (:math:`\alpha = 1/L`); with ``"l1"`` the
   step :math:`\alpha\|g\|_\infty` along one coordinate is never longer than GD's: rule 1 too;
@@ -34,7 +35,7 @@ from __future__ import annotations
 import math
 
 from optimizers.muon import Muon
-from optimizers.registry import REGISTRY, Convergence, ExpDecay, OptimizerSpec, register
+from optim_registry import REGISTRY, Convergence, ExpDecay, OptimizerSpec, register
 from optimizers.shampoo import Shampoo
 from optimizers.sophia import Sophia
 from optimizers.steepest import NormalizedGD, SteepestDescent
