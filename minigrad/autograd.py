@@ -93,8 +93,8 @@ def _run(root: Tensor, seed: Tensor, targets, retain_graph: bool, create_graph: 
                 if want is None:
                     _accumulate(node, g, create_graph, handed)
                 continue
-            # the node's VJPs, given its output gradient g (vjp_of_node, written out here: this
-            # loop is the backward pass's inner loop)
+            # the node's VJPs, given its output gradient g (written out here, not in a helper:
+            # this loop is the backward pass's inner loop)
             prim, args, params, argnums = node._node
             if create_graph:
                 ans = node
