@@ -23,6 +23,7 @@ from optimizers import _validate as V
 from optimizers import newton_schulz as ns
 from optimizers.adam import AdamW
 from optimizers.base import Optimizer
+from optimizers.inplace import add_, decoupled_decay_, ema_, scale_add_
 
 __all__ = ["Muon", "orthogonalize"]
 
@@ -44,7 +45,7 @@ def orthogonalize(G, method: str = "newton_schulz", steps: int = 5):
     raise ValueError(f"orthogonalize: invalid method={method!r}; expected one of {POLAR_METHODS}")
 
 
-class Muon(AdamW):
+class Muon(Optimizer):
     r"""Muon (Jordan et al. 2024; L2) for matrix parameters, AdamW for the others.
 
     For a matrix parameter :math:`W \in \mathbb{R}^{m\times n}` with gradient :math:`G_t`:
@@ -72,27 +73,55 @@ class Muon(AdamW):
         Muon([{"params": hidden_weights},
               {"params": [*embedding.parameters(), *head.parameters()], "use_muon": False}])
 
-    The AdamW parameters use ``adamw_lr=3e-4`` (a number or a schedule),
-    ``adamw_betas=(0.9, 0.95)``, ``adamw_eps=1e-10``, ``adamw_weight_decay=0`` (the reference's
-    ``MuonWithAuxAdam`` defaults) and exactly :class:`~optimizers.adam.AdamW`'s update, which
-    Muon inherits for that purpose only. A schedule ``lr`` with a ``momentum`` attribute (1cycle)
-    drives Muon's :math:`\beta` and AdamW's :math:`\beta_1` together.
+    The other parameters belong to ``opt.adamw``, an :class:`~optimizers.adam.AdamW` that Muon
+    holds (as optax's contrib Muon partitions the parameters between two transformations): one
+    AdamW group per Muon group that has such parameters, with the group's ``adamw_lr=3e-4`` (a
+    number or a schedule), ``adamw_betas=(0.9, 0.95)``, ``adamw_eps=1e-10`` and
+    ``adamw_weight_decay=0`` (the reference's ``MuonWithAuxAdam`` defaults) as its ``lr``,
+    ``betas``, ``eps`` and ``weight_decay``. The ``adamw_*`` entries of the Muon group are the
+    ones to change (and the ones saved); each step copies them into the AdamW group, and AdamW's
+    own update, state initialisation and schedule handling do the rest. All the state lives in
+    ``opt.state``, so one state_dict holds both parts. A schedule ``lr`` with a ``momentum``
+    attribute (1cycle) drives Muon's :math:`\beta` and AdamW's :math:`\beta_1` together (without
+    one, a 1cycle ``adamw_lr`` drives AdamW's :math:`\beta_1`, as it would in AdamW).
     """
 
     momentum_key = "momentum"
+    #: the AdamW hyperparameter that each ``adamw_*`` entry of a Muon group sets
+    ADAMW_KEYS = {"adamw_lr": "lr", "adamw_betas": "betas", "adamw_eps": "eps",
+                  "adamw_weight_decay": "weight_decay"}
 
     def __init__(self, params, lr=0.02, momentum=0.95, nesterov=True, weight_decay=0.0,
                  ns_steps=5, polar="newton_schulz", use_muon=None, adamw_lr=3e-4,
                  adamw_betas=(0.9, 0.95), adamw_eps=1e-10, adamw_weight_decay=0.0,
                  nonfinite=None):
-        Optimizer.__init__(self, params, dict(
+        #: the AdamW of the parameters Muon does not orthogonalise (None while there are none)
+        self.adamw: AdamW | None = None
+        self._adamw_group_of: dict = {}  # id(Muon group) -> its AdamW group
+        super().__init__(params, dict(
             lr=lr, momentum=momentum, nesterov=nesterov, weight_decay=weight_decay,
             ns_steps=ns_steps, polar=polar, use_muon=use_muon, adamw_lr=adamw_lr,
             adamw_betas=adamw_betas, adamw_eps=adamw_eps, adamw_weight_decay=adamw_weight_decay),
-                           nonfinite=nonfinite)
+                         nonfinite=nonfinite)
+
+    def add_param_group(self, group: dict) -> None:
+        """Add a Muon group; its parameters that Muon does not orthogonalise also form a group
+        of ``opt.adamw``."""
+        super().add_param_group(group)
+        group = self.param_groups[-1]
+        others = [p for p in group["params"] if not self.uses_muon(p, group)]
+        if not others:
+            return
+        adamw_group = {"params": others, **self._adamw_entries(group)}
+        if self.adamw is None:
+            self.adamw = AdamW([adamw_group])
+            self.adamw._buffers = self._buffers  # one set of scratch buffers for both parts
+        else:
+            self.adamw.add_param_group(adamw_group)
+        self._adamw_group_of[id(group)] = self.adamw.param_groups[-1]
 
     def _validate_group(self, group):
-        Optimizer._validate_group(self, group)
+        super()._validate_group(group)
         n = self.name
         group["momentum"] = V.real(n, "momentum", group["momentum"], lo=0.0, hi=1.0, hi_open=True)
         group["nesterov"] = V.flag(n, "nesterov", group["nesterov"])
@@ -114,12 +143,24 @@ class Muon(AdamW):
         group["adamw_weight_decay"] = V.real(n, "adamw_weight_decay", group["adamw_weight_decay"],
                                              lo=0.0)
 
+    def _adamw_entries(self, group) -> dict:
+        """The group's ``adamw_*`` entries under AdamW's names."""
+        return {name: group[key] for key, name in self.ADAMW_KEYS.items()}
+
     def _hyperparameters(self, group, t, record=True):
         hp = super()._hyperparameters(group, t, record)
+        if self.adamw is None or all(self.uses_muon(p, group) for p in group["params"]):
+            return hp
+        adamw_group = self._adamw_group_of.get(id(group)) if record else None
+        if adamw_group is None:  # checking a state_dict: a copy of the group, nothing recorded
+            adamw_group = self._adamw_entries(group)
+        else:
+            adamw_group.update(self._adamw_entries(group))  # the adamw_* entries, as they are now
+        hp["adamw"] = self.adamw._hyperparameters(adamw_group, t, record)
         lr = group.get("lr")
         if callable(lr) and getattr(lr, "momentum", None) is not None:
             # a 1cycle momentum schedule drives Muon's beta and AdamW's beta1 alike
-            hp["adamw_betas"] = (hp["momentum"], hp["adamw_betas"][1])
+            hp["adamw"]["betas"] = (hp["momentum"], hp["adamw"]["betas"][1])
         return hp
 
     @staticmethod
@@ -131,31 +172,19 @@ class Muon(AdamW):
     def _init_state(self, p, hp):
         if self.uses_muon(p, hp):
             return {"momentum_buffer": B.get_array_module(p.data).zeros_like(p.data)}  # M_0 = 0
-        return super()._init_state(p, hp)  # AdamW's k, m, v
+        return self.adamw._init_state(p, hp["adamw"])  # AdamW's k, m, v
 
     def _update(self, p, g, state, hp):
         if not self.uses_muon(p, hp):
-            lr = hp["adamw_lr"]
-            if callable(lr):
-                lr = V.scheduled(self.name, "adamw_lr", lr, self.step_count)
-            hp_adamw = {"lr": lr, "betas": hp["adamw_betas"], "eps": hp["adamw_eps"],
-                        "weight_decay": hp["adamw_weight_decay"]}
-            return super()._update(p, g, state, hp_adamw)  # AdamW's step
-        beta, lr = hp["momentum"], hp["lr"]
-        M = state["momentum_buffer"]
-        M *= beta
-        tmp = self._scratch(p)
-        B.get_array_module(g).multiply(g, 1.0 - beta, out=tmp)  # (1 - beta) G_t
-        M += tmp  # M_t = beta M_{t-1} + (1 - beta) G_t
-        if hp["nesterov"]:
-            tmp += beta * M  # G~_t = (1 - beta) G_t + beta M_t
-            G = tmp
-        else:
-            G = M  # G~_t = M_t
-        rows = p.shape[0]
-        G = G.reshape(rows, -1)  # conv filters as (out, in * kh * kw) matrices
-        O = orthogonalize(G, hp["polar"], hp["ns_steps"])  # O_t ~ U V^T
-        O *= lr * math.sqrt(max(1.0, rows / G.shape[1]))  # eta sqrt(max(1, m/n)) O_t
-        if hp["weight_decay"] != 0.0:
-            p.data *= 1.0 - lr * hp["weight_decay"]  # (1 - eta lambda) W_t
-        p.data -= O.reshape(p.shape)  # W_{t+1} = (1 - eta lambda) W_t - eta sqrt(..) O_t
+            return self.adamw._update(p, g, state, hp["adamw"])  # AdamW's step
+        beta, lr, tmp = hp["momentum"], hp["lr"], self._scratch(p)
+        # M_t = beta M_{t-1} + (1 - beta) G_t
+        M = ema_(state["momentum_buffer"], g, beta, tmp)
+        # G~_t = (1 - beta) G_t + beta M_t (Nesterov), or M_t
+        G = scale_add_(g, 1 - beta, M, beta, self._scratch(p, 1), out=tmp) if hp["nesterov"] else M
+        # O_t = NS(G~_t) ~ U V^T, a convolution filter viewed as an (out, in kh kw) matrix
+        m, n = p.shape[0], G.size // p.shape[0]
+        O = orthogonalize(G.reshape(m, n), hp["polar"], hp["ns_steps"]).reshape(p.shape)
+        # W_{t+1} = (1 - eta lambda) W_t - eta sqrt(max(1, m/n)) O_t
+        decoupled_decay_(p.data, lr, hp["weight_decay"])
+        add_(p.data, O, -lr * math.sqrt(max(1.0, m / n)), scratch=O)

@@ -81,6 +81,31 @@ def test_vectors_go_to_adamw_with_its_exact_update():
         Muon([{"params": [b], "use_muon": True}])
 
 
+def test_the_adamw_part_is_an_adamw_over_exactly_the_parameters_muon_does_not_orthogonalise():
+    rng = np.random.default_rng(3)
+    W = mg.Tensor(rng.standard_normal((4, 3)), requires_grad=True)
+    b = mg.Tensor(np.ones(4), requires_grad=True)
+    head = mg.Tensor(rng.standard_normal((3, 2)), requires_grad=True)
+    only_matrices = Muon([W])
+    assert not isinstance(only_matrices, AdamW) and only_matrices.adamw is None
+    opt = Muon([{"params": [W, b]}, {"params": [head], "use_muon": False, "adamw_lr": 0.5}])
+    assert isinstance(opt.adamw, AdamW)
+    assert [g["params"] for g in opt.adamw.param_groups] == [[b], [head]]
+    assert [g["lr"] for g in opt.adamw.param_groups] == [3e-4, 0.5]
+    # the adamw_* entries of the Muon group are the ones to change: the next step uses them
+    ref = AdamW([mg.Tensor(head.numpy(), requires_grad=True)], lr=0.25, betas=(0.9, 0.95),
+                eps=1e-10, weight_decay=0.0)
+    opt.param_groups[1]["adamw_lr"] = 0.25
+    g = rng.standard_normal((3, 2))
+    head.grad, ref.param_groups[0]["params"][0].grad = g.copy(), g.copy()
+    opt.step()
+    ref.step()
+    np.testing.assert_array_equal(head.numpy(), ref.param_groups[0]["params"][0].numpy())
+    assert opt.adamw.param_groups[1]["lr"] == 0.25 and opt.adamw.param_groups[1]["last_lr"] == 0.25
+    # one state for both parts
+    assert set(opt.state) == {head} and set(opt.adamw.state) == set()
+
+
 def test_decoupled_weight_decay_with_zero_gradient():
     W0 = np.arange(6.0).reshape(2, 3)
     W = mg.Tensor(W0, requires_grad=True)
