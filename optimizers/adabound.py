@@ -3,9 +3,9 @@ Bound of Learning Rate"; named in L0's chart): Adam / AMSGrad whose per-coordina
 clipped into bounds that close in on a final SGD step size."""
 from __future__ import annotations
 
-from minigrad import backend as B
 from optimizers import _validate as V
 from optimizers.adam import Adam, AMSGrad
+from optimizers.inplace import addcmul_, clip_ratio
 
 __all__ = ["AdaBound", "AMSBound"]
 
@@ -49,15 +49,13 @@ class AdaBound(Adam):
         return hp
 
     def _apply(self, p, g, m, denom, tmp, state, k, hp):
-        xp = B.get_array_module(p.data)
         alpha, beta1, gamma, base = hp["lr"], hp["betas"][0], hp["gamma"], hp["base_lr"]
         eta_star = hp["final_lr"] * (alpha / base if base > 0.0 else 1.0)  # final_lr a_t / a_0
         lower = eta_star * (1.0 - 1.0 / (gamma * k + 1.0))     # eta_l(t)
         upper = eta_star * (1.0 + 1.0 / (gamma * k))           # eta_u(t)
-        xp.divide(alpha / (1.0 - beta1 ** k), denom, out=tmp)  # alpha / ((1-b1^t)(sqrt(v_hat)+eps))
-        xp.clip(tmp, lower, upper, out=tmp)                    # eta_t = Clip(., eta_l, eta_u)
-        tmp *= m                                               # eta_t * m_t
-        p.data -= tmp                                          # x_t = x_{t-1} - eta_t * m_t
+        # eta_t = Clip(alpha / ((1 - beta1^t)(sqrt(v_hat) + eps)), eta_l, eta_u)
+        eta = clip_ratio(alpha / (1.0 - beta1 ** k), denom, lower, upper, out=tmp)
+        addcmul_(p.data, eta, m, -1.0, tmp)                    # x_t = x_{t-1} - eta_t * m_t
 
 
 class AMSBound(AdaBound, AMSGrad):

@@ -16,6 +16,10 @@ share a formula give the same bits. They work on NumPy and CuPy arrays alike.
 ``root_plus_eps``           :math:`\sqrt{v + \epsilon}` or :math:`\sqrt{v} + \epsilon`
 ``add_(x, y, alpha)``       :math:`x \leftarrow x + \alpha y` (torch's ``add_(y, alpha=)``)
 ``addcdiv_(x, a, b, c)``    :math:`x \leftarrow x + c\,a / b` (torch's ``addcdiv_``)
+``addcmul_(x, a, b, c)``    :math:`x \leftarrow x + c\,a b` (torch's ``addcmul_``)
+``scale_shift(x, a, b)``    :math:`a x + b` (Sophia's :math:`\gamma h + \epsilon`)
+``scale_floor(x, a, b)``    :math:`\max\{a x, b\}` (Sophia's :math:`\max\{\gamma h, \epsilon\}`)
+``clip_ratio(a, b, l, u)``  :math:`\mathrm{clip}(a / b, l, u)` (Sophia's clipping, AdaBound's bounds)
 ``decoupled_decay_``        :math:`x \leftarrow (1 - \alpha\lambda) x` (AdamW, Lion, Sophia)
 ==========================  ================================================================
 
@@ -30,7 +34,7 @@ import math
 from minigrad import backend as B
 
 __all__ = ["ema_", "scale_add_", "ema_square_", "add_square_", "bias_corrected_root", "root_plus_eps", "add_",
-           "addcdiv_", "decoupled_decay_"]
+           "addcdiv_", "addcmul_", "scale_shift", "scale_floor", "clip_ratio", "decoupled_decay_"]
 
 
 def ema_(avg, x, beta: float, scratch, out=None):
@@ -103,6 +107,37 @@ def addcdiv_(x, a, b, value: float, scratch):
     scratch *= value
     x += scratch
     return x
+
+
+def addcmul_(x, a, b, value: float, scratch):
+    r""":math:`x \leftarrow x + c\,a b` in place, computed as ``(a * b) * c`` (``a`` may be a
+    number, ``scratch`` may be ``a`` or ``b``)."""
+    B.get_array_module(x).multiply(a, b, out=scratch)
+    scratch *= value
+    x += scratch
+    return x
+
+
+def scale_shift(x, a: float, b: float, out):
+    r""":math:`a x + b` into ``out``, computed as ``x * a``, then ``+ b``."""
+    B.get_array_module(out).multiply(x, a, out=out)
+    out += b
+    return out
+
+
+def scale_floor(x, a: float, floor: float, out):
+    r""":math:`\max\{a x, \mathrm{floor}\}` elementwise into ``out`` (NaN stays NaN)."""
+    xp = B.get_array_module(out)
+    xp.multiply(x, a, out=out)
+    return xp.maximum(out, floor, out=out)
+
+
+def clip_ratio(a, b, lo: float, hi: float, out):
+    r""":math:`\mathrm{clip}(a / b, \mathrm{lo}, \mathrm{hi})` elementwise into ``out`` (``a`` may
+    be a number, ``b`` may be ``out``; NaN stays NaN)."""
+    xp = B.get_array_module(out)
+    xp.divide(a, b, out=out)
+    return xp.clip(out, lo, hi, out=out)
 
 
 def decoupled_decay_(x, lr: float, weight_decay: float):

@@ -176,34 +176,28 @@ class NAG(Optimizer):
             if hp["form"] != "lookahead":
                 continue
             for p in group["params"]:
-                v = self._state_of(p, hp)["v"]
-                tmp = self._scratch(p)
-                B.get_array_module(v).multiply(v, hp["momentum"], out=tmp)  # gamma v_{t-1}
-                p.data -= tmp                              # theta_t - gamma v_{t-1}
+                # the look-ahead point theta_t - gamma v_{t-1}
+                add_(p.data, self._state_of(p, hp)["v"], -hp["momentum"], self._scratch(p))
         loss = self._call_closure(closure)                 # g = grad C(theta_t - gamma v_{t-1})
         self._require_finite()                             # else back to theta_t, exactly
         for group, hp in zip(self.param_groups, hps, strict=True):
             for p in group["params"]:
                 if hp["form"] == "lookahead" and p.grad is None:
-                    tmp = self._scratch(p)
-                    B.get_array_module(p.data).multiply(self.state[p]["v"], hp["momentum"],
-                                                        out=tmp)
-                    p.data += tmp                          # back to theta_t (no gradient)
+                    # no gradient: back to theta_t
+                    add_(p.data, self.state[p]["v"], hp["momentum"], self._scratch(p))
                 elif p.grad is not None:
                     self._update(p, p.grad, self._state_of(p, hp), hp)
         self.step_count += 1
         return loss
 
     def _update(self, p, g, state, hp):
-        xp = B.get_array_module(p.data)
-        gamma, eta, v = hp["momentum"], hp["lr"], state["v"]
+        gamma, eta, v, tmp = hp["momentum"], hp["lr"], state["v"], self._scratch(p)
         g = self._coupled_decay(p, g, hp["weight_decay"])  # g <- g + lambda x (if lambda > 0)
-        tmp = self._scratch(p)
-        v *= gamma                                         # gamma v_{t-1}
-        xp.multiply(g, eta, out=tmp)                       # eta g
-        v += tmp                                           # v_t = gamma v_{t-1} + eta g
-        p.data -= tmp                                      # (look-ahead point) - eta g
+        # v_t = gamma v_{t-1} + eta g
+        scale_add_(v, gamma, g, eta, tmp)
+        # (the look-ahead point) - eta g
+        add_(p.data, g, -eta, tmp)
         if hp["form"] == "reparametrised":
-            xp.multiply(v, gamma, out=tmp)                 # gamma v_t
-            p.data -= tmp                                  # phi_t = phi_{t-1} - eta g - gamma v_t
+            # phi_t = phi_{t-1} - eta g - gamma v_t
+            add_(p.data, v, -gamma, tmp)
         # lookahead: p held theta_t - gamma v_{t-1}, so now theta_{t+1} = theta_t - v_t

@@ -26,6 +26,7 @@ from __future__ import annotations
 from minigrad import backend as B
 from optimizers import _validate as V
 from optimizers.base import Optimizer
+from optimizers.inplace import add_, ema_
 
 __all__ = ["Shampoo", "inverse_root"]
 
@@ -101,10 +102,12 @@ class Shampoo(Optimizer):
 
     @staticmethod
     def _accumulate(S, GGt, beta, form):
+        """S_k = beta S_{k-1} + (1 - beta) G G^T ("ema"), or S_{k-1} + G G^T ("sum"), in place
+        (``GGt``, a fresh product, is the scratch)."""
         if form == "ema":
-            S *= beta
-            GGt *= 1.0 - beta
-        S += GGt  # S_k = beta S_{k-1} + (1 - beta) G G^T   (sum: S_{k-1} + G G^T)
+            ema_(S, GGt, beta, scratch=GGt)
+        else:
+            S += GGt
 
     def _update(self, p, g, state, hp):
         k = state["k"] = state["k"] + 1
@@ -125,5 +128,4 @@ class Shampoo(Optimizer):
                 state["P_L"][...] = inverse_root(state["L"], 4, eps)  # P_L = (L_k + eps I)^{-1/4}
                 state["P_R"][...] = inverse_root(state["R"], 4, eps)  # P_R = (R_k + eps I)^{-1/4}
             step = (state["P_L"] @ G @ state["P_R"]).reshape(p.shape)  # P_L G_k P_R
-        step *= hp["lr"]
-        p.data -= step  # W_{k+1} = W_k - alpha P_L G_k P_R
+        add_(p.data, step, -hp["lr"], scratch=step)  # W_{k+1} = W_k - alpha P_L G_k P_R

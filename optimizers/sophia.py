@@ -49,6 +49,8 @@ Before any Hessian estimate :math:`h = 0`, the denominator is :math:`\epsilon` a
 """
 from __future__ import annotations
 
+import math
+
 from minigrad import backend as B
 from minigrad import nn as _nn
 from minigrad.autograd import vjp_of
@@ -56,7 +58,7 @@ from minigrad.tensor import Tensor, enable_grad
 from optimizers import _validate as V
 from optimizers import nonfinite as NF
 from optimizers.base import Optimizer
-from optimizers.inplace import add_, decoupled_decay_, ema_
+from optimizers.inplace import add_, clip_ratio, decoupled_decay_, ema_, scale_floor, scale_shift
 
 __all__ = ["Sophia", "hutchinson_diagonal", "gnb_diagonal"]
 
@@ -236,26 +238,19 @@ class Sophia(Optimizer):
 
     def _update(self, p, g, state, hp):
         xp = B.get_array_module(p.data)
-        beta1 = hp["betas"][0]
-        lr = hp["lr"]
+        beta1, lr, gamma, eps = hp["betas"][0], hp["lr"], hp["gamma"], hp["eps"]
         h, tmp = state["h"], self._scratch(p)
-        m = ema_(state["m"], g, beta1, tmp)  # m_t = beta1 m_{t-1} + (1 - beta1) g_t
-        decoupled_decay_(p.data, lr, hp["weight_decay"])  # theta_t <- theta_t - eta lambda theta_t
-        form = hp["clip"]
-        if form == "paper":
-            xp.multiply(h, hp["gamma"], out=tmp)  # gamma h_t
-            xp.maximum(tmp, hp["eps"], out=tmp)  # max{gamma h_t, eps}
-            xp.divide(m, tmp, out=tmp)  # m_t / max{gamma h_t, eps}
-            xp.clip(tmp, -1.0, 1.0, out=tmp)  # clip(., 1)
-        elif form == "lecture":
-            xp.maximum(h, hp["eps"], out=tmp)  # max{h_t, eps}
-            xp.divide(m, tmp, out=tmp)  # m_t / max{h_t, eps}
-            xp.clip(tmp, -hp["rho"], hp["rho"], out=tmp)  # clip(., rho)
-        else:  # the official code: sign(m) * min(|m| / (rho bs h + 1e-15), 1), rho bs h = gamma h
-            xp.multiply(h, hp["gamma"], out=tmp)  # gamma h_t
-            tmp += hp["eps"]  # gamma h_t + eps
-            xp.divide(xp.abs(m), tmp, out=tmp)  # |m_t| / (gamma h_t + eps)
-            xp.minimum(tmp, 1.0, out=tmp)  # clamp(max=1)
-            tmp *= xp.sign(m)  # sign(m_t) * ratio
-        NF.mark(tmp, g, h, scratch=self._scratch(p, 1))  # NaN where g or h is inf/NaN
-        add_(p.data, tmp, -lr, tmp)  # theta_{t+1} = theta_t - eta clip(...)
+        # m_t = beta1 m_{t-1} + (1 - beta1) g_t
+        m = ema_(state["m"], g, beta1, tmp)
+        # theta_t <- theta_t - eta lambda theta_t
+        decoupled_decay_(p.data, lr, hp["weight_decay"])
+        if hp["clip"] == "paper":      # clip(m_t / max{gamma h_t, eps}, 1)
+            step = clip_ratio(m, scale_floor(h, gamma, eps, out=tmp), -1.0, 1.0, out=tmp)
+        elif hp["clip"] == "lecture":  # clip(m_t / max{h_t, eps}, rho)
+            step = clip_ratio(m, scale_floor(h, 1.0, eps, out=tmp), -hp["rho"], hp["rho"], out=tmp)
+        else:  # the official code: sign(m_t) min(|m_t| / (gamma h_t + eps), 1), gamma = rho bs
+            step = clip_ratio(xp.abs(m), scale_shift(h, gamma, eps, tmp), -math.inf, 1.0, tmp)
+            xp.multiply(step, xp.sign(m), out=step)
+        NF.mark(step, g, h, scratch=self._scratch(p, 1))  # NaN where g or h is inf/NaN
+        # theta_{t+1} = theta_t - eta clip(...)
+        add_(p.data, step, -lr, step)

@@ -31,6 +31,7 @@ from __future__ import annotations
 from optimizers import _validate as V
 from optimizers import nonfinite as NF
 from optimizers.base import Optimizer
+from optimizers.inplace import add_
 from optimizers.norms import Norm, get_norm, inner
 
 __all__ = ["SteepestDescent", "NormalizedGD"]
@@ -92,8 +93,7 @@ class SteepestDescent(Optimizer):
             scale = dual * hp["lr"]  # alpha ||g||_*
         for p, g, di in zip(params, gs, d):
             NF.mark(di, g, scratch=self._scratch(p))  # NaN where g is inf/NaN (an LMO hides it)
-            di *= scale
-            p.data += di  # x_{k+1} = x_k + alpha [||g||_*] LMO(g)
+            add_(p.data, di, scale, scratch=di)  # x_{k+1} = x_k + alpha [||g||_*] LMO(g)
 
 
 class NormalizedGD(SteepestDescent):

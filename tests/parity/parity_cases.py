@@ -57,7 +57,8 @@ import numpy as np
 
 import minigrad as mg
 import schedules
-from optimizers import (BFGS, CMAES, LBFGS, GeneticAlgorithm, Muon, NelderMead, Newton,
+from optimizers import (BFGS, CMAES, LBFGS, AdaBound, GeneticAlgorithm, Muon, NelderMead,
+                        Newton,
                         OnePlusOneES, Shampoo, Sophia, SteepestDescent, ZeroOrderGD)
 from problems import LogisticRegression, Quadratic
 
@@ -170,6 +171,13 @@ EXTRA_METHODS = (
     _extra("Shampoo(matrix)", Shampoo, "grad", lr=0.1, matrix=True),
     _extra("SteepestDescent(spectral)", SteepestDescent, "grad", lr=0.02, norm="spectral",
            matrix=True),
+    _extra("Sophia(lecture)", Sophia, "sophia", lr=0.1, gamma=1.0, k=10, clip="lecture"),
+    _extra("Sophia(official)", Sophia, "sophia", lr=0.1, gamma=1.0, k=10, clip="official"),
+    _extra("Muon(matrix, no nesterov)", Muon, "grad", lr=0.1, nesterov=False, matrix=True),
+    _extra("Shampoo(matrix, sum)", Shampoo, "grad", lr=0.1, form="sum", matrix=True),
+    _extra("SteepestDescent(linf, matrix)", SteepestDescent, "grad", lr=0.02, norm="linf",
+           matrix=True),
+    _extra("AdaBound(gamma=0.1)", AdaBound, "grad", lr=0.01, gamma=0.1),
     _extra("ZeroOrderGD", ZeroOrderGD, "value", lr=0.02, tau=1e-3, seed=0),
     _extra("NelderMead", NelderMead, "value"),
     _extra("NelderMead(adaptive)", NelderMead, "value", adaptive=True),
