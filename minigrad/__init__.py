@@ -18,7 +18,11 @@ from minigrad.ops import (abs, add, broadcast_to, clip, concatenate, cos, div, d
                           reshape, sigmoid, sign, sin, softmax, softplus, sqrt, squeeze, stack,
                           sub, sum, swapaxes, tanh, transpose, var, where)
 from minigrad.autograd import grad, hessian, hvp, value_and_grad, vjp_of
-from minigrad import nn, gradcheck  # noqa: E402
+from minigrad import nn, gradcheck, linalg  # noqa: E402
+from minigrad.ops import EXTENSION_MODULES as _EXTENSIONS
+
+for _module in _EXTENSIONS:  # tan, prod, trace, einsum, ...: each module's public functions
+    globals().update({_name: getattr(_module, _name) for _name in _module.__all__})
 
 __all__ = [
     "Tensor", "no_grad", "enable_grad", "is_grad_enabled",
@@ -30,5 +34,6 @@ __all__ = [
     "relu", "softplus", "maximum", "minimum", "where", "clip",
     "sum", "mean", "max", "min", "logsumexp", "var", "norm",
     "reshape", "transpose", "swapaxes", "broadcast_to", "concatenate", "stack", "squeeze",
-    "expand_dims", "softmax", "log_softmax", "nn", "gradcheck",
+    "expand_dims", "softmax", "log_softmax", "nn", "gradcheck", "linalg",
+    *(_name for _module in _EXTENSIONS for _name in _module.__all__),
 ]

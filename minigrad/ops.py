@@ -841,6 +841,17 @@ def _install_methods():
     T.flatten = lambda self: reshape(self, (-1,))
 
 
+# --------------------------------------------------------------------------- more primitives
+# The primitives defined in modules of their own. Importing them here makes their functions
+# names of this namespace, where recorded VJPs find them as ``xp.<name>`` (and ``xp.linalg`` is
+# minigrad.linalg), and declares their Tensor methods before they are installed.
+from minigrad import ops_contract, ops_elementwise, ops_reduce, ops_shape, linalg  # noqa: E402
+
+#: the modules whose public functions join this namespace
+EXTENSION_MODULES = (ops_elementwise, ops_reduce, ops_shape, ops_contract)
+for _module in EXTENSION_MODULES:
+    globals().update({_name: getattr(_module, _name) for _name in _module.__all__})
+
 _install_methods()
 
 import sys as _sys  # noqa: E402
