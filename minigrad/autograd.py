@@ -27,27 +27,32 @@ __all__ = ["backward", "grad", "value_and_grad", "hvp", "hessian", "vjp_of"]
 def _toposort(root: Tensor) -> list:
     """Nodes that require a gradient below ``root``, parents before children (iterative DFS).
 
-    Tensors hash by identity, so they serve as their own keys in ``visited``."""
-    order, visited = [], set()
-    stack = [(root, False)]
-    pop, push, add = stack.pop, stack.append, visited.add
+    A node stays on the stack while its parents are explored above it and is emitted when it is
+    met again; the stack holds the tensors themselves (no (node, state) pairs), so a long chain
+    adds nothing for Python's cyclic collector to walk. Tensors hash by identity, so they serve
+    as their own keys in ``visited``."""
+    order, visited, emitted = [], set(), set()
+    stack = [root]
+    push, visit, emit = stack.append, visited.add, emitted.add
     while stack:
-        node, done = pop()
-        if done:
-            order.append(node)
-            continue
+        node = stack[-1]
         if node in visited:
+            stack.pop()
+            if node not in emitted:  # its parents are all emitted: it comes next
+                emit(node)
+                order.append(node)
             continue
-        add(node)
-        if node._node is FREED:
+        visit(node)
+        record = node._node  # (primitive, params, argnums, *inputs), or None for a leaf
+        if record is FREED:
             raise RuntimeError(
                 f"trying to backward through a graph a second time (the result of "
                 f"'{node._op}' was freed by an earlier backward); pass retain_graph=True to the "
                 f"first backward if you need to backward through the graph again")
-        push((node, True))
-        for p in node._parents:
-            if p not in visited:
-                push((p, False))
+        if record is not None:
+            for i in record[2]:  # the parents: the inputs that are differentiated
+                if record[3 + i] not in visited:
+                    push(record[3 + i])
     return order
 
 
@@ -95,14 +100,15 @@ def _run(root: Tensor, seed: Tensor, targets, retain_graph: bool, create_graph: 
                 continue
             # the node's VJPs, given its output gradient g (written out here, not in a helper:
             # this loop is the backward pass's inner loop)
-            prim, args, params, argnums = node._node
+            prim, params, argnums, *inputs = node._node
             if create_graph:
-                ans = node
+                ans, args = node, inputs
             else:
                 ans = node.data
-                args = [a.data if type(a) is Tensor else a for a in args]
+                args = [a.data if type(a) is Tensor else a for a in inputs]
             vjps, vjp_argnum, broadcasting = prim.vjps, prim.vjp_argnum, prim.broadcasting
-            for i, parent in zip(argnums, node._parents):
+            for i in argnums:
+                parent = inputs[i]
                 if vjp_argnum is None:
                     gp = vjps[i](xp, g, ans, *args, **params)
                 else:
@@ -115,7 +121,6 @@ def _run(root: Tensor, seed: Tensor, targets, retain_graph: bool, create_graph: 
         for node in order:
             if node._node is not None:
                 node._node = FREED
-                node._parents = ()
     return found
 
 

@@ -98,8 +98,7 @@ def apply(prim: Primitive, args: tuple, params: dict) -> Tensor:
         t._grad = None
         t.grad_tensor = None
         t.requires_grad = True
-        t._parents = tuple([args[i] for i in argnums])
-        t._node = (prim, args, params, argnums)
+        t._node = (prim, params, tuple(argnums), *args)  # one tuple: see minigrad.tensor
         t._op = prim.name
         return t
     return const(data)

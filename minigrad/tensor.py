@@ -1,8 +1,9 @@
 """The :class:`Tensor`: one backend array, its gradient, and the node of the graph that made it.
 
 A tensor made by a primitive while gradients are recorded remembers its node: the primitive,
-its inputs and parameters, and which inputs to differentiate (``_node``), with those inputs also
-kept as ``_parents`` for the topological sort. The table of primitives and the mechanism live in
+its inputs and parameters, and which inputs to differentiate (``_node``: one tuple, the only
+reference the graph keeps, so that a graph of n operations is about 3n objects for Python's
+cyclic collector to walk). The table of primitives and the mechanism live in
 :mod:`minigrad.primitive`, the primitives themselves in :mod:`minigrad.ops`, the backward pass
 in :mod:`minigrad.autograd`.
 """
@@ -66,7 +67,6 @@ def leaf(data, requires_grad: bool = False, op: str = "leaf") -> "Tensor":
     t._grad = None
     t.grad_tensor = None
     t.requires_grad = requires_grad
-    t._parents = ()
     t._node = None
     t._op = op
     return t
@@ -85,8 +85,7 @@ class Tensor:
     Tensor).
     """
 
-    __slots__ = ("data", "_grad", "requires_grad", "_parents", "_node", "_op", "grad_tensor",
-                 "__weakref__")
+    __slots__ = ("data", "_grad", "requires_grad", "_node", "_op", "grad_tensor", "__weakref__")
     # NumPy defers to our reflected operators (``ndarray * Tensor`` calls ``Tensor.__rmul__``).
     __array_ufunc__ = None
 
@@ -103,7 +102,6 @@ class Tensor:
         self.requires_grad = bool(requires_grad)
         self._grad = None
         self.grad_tensor = None
-        self._parents = ()
         self._node = None
         self._op = "leaf"
 
