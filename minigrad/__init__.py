@@ -17,7 +17,9 @@ from minigrad.ops import (abs, add, broadcast_to, clip, concatenate, cos, div, d
                           maximum, mean, min, minimum, mul, neg, norm, outer, power, relu,
                           reshape, sigmoid, sign, sin, softmax, softplus, sqrt, squeeze, stack,
                           sub, sum, swapaxes, tanh, transpose, var, where)
-from minigrad.autograd import grad, hessian, hvp, value_and_grad, vjp_of
+from minigrad.autograd import vjp_of
+from minigrad.functional import (elementwise_grad, grad, hessian, hvp, jacobian, jvp,
+                                 value_and_grad)
 from minigrad import nn, gradcheck, linalg  # noqa: E402
 from minigrad.ops import EXTENSION_MODULES as _EXTENSIONS
 
@@ -28,7 +30,7 @@ __all__ = [
     "Tensor", "no_grad", "enable_grad", "is_grad_enabled",
     "set_backend", "use_backend", "get_backend", "get_array_module", "to_numpy",
     "cupy_available", "BackendError",
-    "grad", "value_and_grad", "hvp", "hessian", "vjp_of",
+    "grad", "value_and_grad", "elementwise_grad", "jacobian", "jvp", "hvp", "hessian", "vjp_of",
     "add", "sub", "mul", "div", "neg", "power", "matmul", "dot", "outer",
     "exp", "log", "log1p", "expm1", "sqrt", "abs", "sign", "sin", "cos", "tanh", "sigmoid",
     "relu", "softplus", "maximum", "minimum", "where", "clip",

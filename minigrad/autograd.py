@@ -1,4 +1,5 @@
-r"""The backward pass and the functional API: ``grad``, ``value_and_grad``, ``hvp``, ``hessian``.
+r"""The backward pass: ``Tensor.backward`` and :func:`vjp_of` (the functional transforms built
+on it are in :mod:`minigrad.functional`).
 
 Reverse mode in three steps:
 
@@ -7,7 +8,7 @@ Reverse mode in three steps:
 2. the nodes in reverse order: each node's gradient is complete when it is reached, and each of its
    VJPs adds a contribution to a parent's gradient;
 3. leaves accumulate into ``.grad`` (``Tensor.backward``) or the gradients with respect to the
-   requested inputs are returned (:func:`grad` and friends).
+   requested inputs are returned (:func:`vjp_of`, which :mod:`minigrad.functional` uses).
 
 By default the VJPs run without recording (a fast path). With ``create_graph=True`` they are
 recorded, so the gradient is itself a differentiable function of the inputs: that gives
@@ -19,9 +20,9 @@ from __future__ import annotations
 from minigrad import backend as B
 from minigrad import ops
 from minigrad.primitive import array_namespace, unbroadcast
-from minigrad.tensor import FREED, Tensor, _SetGradMode, is_grad_enabled
+from minigrad.tensor import FREED, Tensor, _SetGradMode
 
-__all__ = ["backward", "grad", "value_and_grad", "hvp", "hessian", "vjp_of"]
+__all__ = ["backward", "vjp_of"]
 
 
 def _toposort(root: Tensor) -> list:
@@ -184,119 +185,3 @@ def vjp_of(output: Tensor, inputs, grad=None, retain_graph: bool | None = None,
             g = Tensor._const(B.get_array_module(t.data).zeros_like(t.data))
         out.append(g)
     return out
-
-
-# --------------------------------------------------------------------------- functional API
-def _as_leaf(a) -> tuple[Tensor, bool]:
-    """(the tensor to differentiate with respect to, whether it is part of an outer graph)."""
-    if isinstance(a, Tensor):
-        if a.requires_grad:
-            return a, True  # nested differentiation: keep the outer graph connected
-        t = a.detach()
-    elif B.is_array(a):  # an array stays on its own backend (a CuPy array is not copied back)
-        with B.use_backend(B.backend_name_of(a)):
-            t = Tensor(a)
-    else:
-        t = Tensor(a)
-    if t.data.dtype.kind not in "fc":
-        t.data = t.data.astype(float)
-    t.requires_grad = True
-    return t, False
-
-
-def _scalar_output(out, fname: str) -> Tensor:
-    if not isinstance(out, Tensor):
-        raise TypeError(f"{fname}: f must return a minigrad Tensor; got {type(out).__name__}")
-    if out.data.size != 1:
-        raise ValueError(f"{fname}: f must return a scalar; got an output of shape {out.shape}")
-    return out
-
-
-def _value_and_grad(f, argnums, args, kwargs, fname):
-    single = isinstance(argnums, int)
-    nums = (argnums,) if single else tuple(argnums)
-    args = list(args)
-    for i in nums:
-        if not -len(args) <= i < len(args):
-            raise ValueError(f"{fname}: argnums={argnums} but f got {len(args)} positional "
-                             f"arguments")
-    was_tensor = {}
-    nested = False
-    for i in nums:
-        was_tensor[i] = isinstance(args[i], Tensor)
-        args[i], outer = _as_leaf(args[i])
-        nested = nested or outer
-    create = nested and is_grad_enabled()
-    with _SetGradMode(True):
-        out = _scalar_output(f(*args, **kwargs), fname)
-        gs = vjp_of(out, [args[i] for i in nums], create_graph=create)
-    gs = [g if was_tensor[i] else g.data for i, g in zip(nums, gs)]
-    value = out if any(was_tensor.values()) else out.data
-    return value, (gs[0] if single else tuple(gs))
-
-
-def grad(f, argnums=0):
-    """``grad(f)(*args)``: the gradient of the scalar function ``f`` with respect to argument(s)
-    ``argnums`` (an int, or a tuple for a tuple of gradients), as in JAX and HIPS/autograd.
-
-    Arrays and numbers in give arrays out; Tensors in give Tensors out. When an argument is a
-    Tensor that already requires a gradient (for instance inside an outer ``grad``), the gradient
-    is recorded, so ``grad(grad(f))`` is the second derivative.
-    """
-    def gradfun(*args, **kwargs):
-        return _value_and_grad(f, argnums, args, kwargs, "grad")[1]
-    gradfun.__name__ = f"grad_{getattr(f, '__name__', 'f')}"
-    gradfun.__doc__ = f"The gradient of {getattr(f, '__name__', 'f')} (argnums={argnums})."
-    return gradfun
-
-
-def value_and_grad(f, argnums=0):
-    """``value_and_grad(f)(*args) -> (f(*args), grad(f)(*args))`` with one evaluation of f."""
-    def vg(*args, **kwargs):
-        return _value_and_grad(f, argnums, args, kwargs, "value_and_grad")
-    return vg
-
-
-def hvp(f, x, v):
-    r"""The Hessian-vector product :math:`\nabla^2 f(x)\,v` by reverse over reverse:
-    :math:`\nabla_x \langle \nabla f(x), v\rangle`. ``v`` has ``x``'s shape."""
-    X, nested = _as_leaf(x)
-    V = v if isinstance(v, Tensor) else Tensor._const(B.asarray(v, backend=X.backend))
-    if V.shape != X.shape:
-        raise ValueError(f"hvp: v has shape {V.shape} but x has shape {X.shape}")
-    with _SetGradMode(True):
-        out = _scalar_output(f(X), "hvp")
-        (g,) = vjp_of(out, [X], create_graph=True)
-        inner = (g * V).sum()
-        if not inner.requires_grad:  # f is affine in x: the Hessian is 0
-            return _like_input(x, Tensor._const(X.data * 0.0))
-        (hv,) = vjp_of(inner, [X], create_graph=nested and is_grad_enabled())
-    return _like_input(x, hv)
-
-
-def hessian(f, x):
-    """The Hessian of the scalar ``f`` at ``x``, of shape ``x.shape + x.shape``.
-
-    One recorded gradient, then one backward pass per entry of ``x`` (so n reverse passes).
-    """
-    X, _ = _as_leaf(x)
-    xp = B.get_array_module(X.data)
-    n = X.data.size
-    with _SetGradMode(True):
-        out = _scalar_output(f(X), "hessian")
-        (g,) = vjp_of(out, [X], create_graph=True)
-        g = g.reshape(-1)
-        rows = []
-        for i in range(n):
-            gi = g[i]
-            if gi.requires_grad:
-                (row,) = vjp_of(gi, [X], retain_graph=True)
-                rows.append(row.data.reshape(-1))
-            else:
-                rows.append(xp.zeros(n, dtype=X.dtype))
-    H = xp.stack(rows).reshape(X.shape + X.shape)
-    return Tensor._const(H) if isinstance(x, Tensor) else H
-
-
-def _like_input(x, t: Tensor):
-    return t if isinstance(x, Tensor) else t.data

@@ -285,8 +285,26 @@ def matmul(a, b) -> Tensor:
 
 @_method("dot")
 def dot(a, b) -> Tensor:
-    """The inner product of two vectors (``matmul`` of two 1-D tensors)."""
-    return matmul(a, b)
+    """``numpy.dot``: the product of numbers and 0-d operands; the inner product of vectors;
+    ``matmul`` when ``b`` is a vector or a matrix (or ``a`` a vector); and for N-D ``a`` and
+    N-D ``b`` (``b.ndim > 2``) the sum over ``a``'s last axis and ``b``'s second-to-last,
+    ``dot(a, b)[i, j, k, m] = sum(a[i, j, :] * b[k, :, m])``, of shape
+    ``a.shape[:-1] + b.shape[:-2] + b.shape[-1:]``. VJPs: those of the products it is made of."""
+    a, b = _lift(a, "dot"), _lift(b, "dot")
+    if _shape(a) == () or _shape(b) == ():
+        return mul(a, b)
+    n = a.shape[-1]
+    k = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    if n != k:
+        raise ValueError(f"dot: shapes {a.shape} and {b.shape} not aligned: {n} (dim "
+                         f"{a.ndim - 1}) != {k} (dim {builtins.max(b.ndim - 2, 0)})")
+    if a.ndim == 1 or b.ndim <= 2:
+        return matmul(a, b)
+    # b's contracted axis first, then b as an (n, rest) matrix
+    axes = (b.ndim - 2,) + tuple(range(b.ndim - 2)) + (b.ndim - 1,)
+    b2 = reshape(transpose(b, axes), (n, -1))
+    out = matmul(reshape(a, (-1, n)), b2)
+    return reshape(out, a.shape[:-1] + b.shape[:-2] + b.shape[-1:])
 
 
 @_method("outer")
@@ -376,6 +394,7 @@ _COS = _elementwise("cos", lambda xp, g, ans, x: -g * xp.sin(x))
 _TANH = _elementwise("tanh", lambda xp, g, ans, x: g * (1.0 - ans * ans))
 _SIGMOID = _elementwise("sigmoid", lambda xp, g, ans, x: g * (ans * (1.0 - ans)),
                         forward=_sigmoid_data)
+_SIGN = _elementwise("sign", lambda xp, g, ans, x: xp.zeros_like(g))
 _RELU = _elementwise("relu", lambda xp, g, ans, x: g * (data_of(x) > 0),
                      forward=lambda d: B.get_array_module(d).maximum(d, 0))
 _SOFTPLUS = _elementwise("softplus", lambda xp, g, ans, x: g * xp.sigmoid(x),
@@ -418,11 +437,17 @@ def abs(x) -> Tensor:  # noqa: A001 (mirrors numpy.abs)
     return _unary(_ABS, x)
 
 
+def zeros_like(x) -> Tensor:
+    """A constant Tensor of zeros with ``x``'s shape, dtype and backend (the VJP of the
+    piecewise-constant functions)."""
+    return const(module_of(x).zeros_like(data_of(x)))
+
+
 @_method("sign")
 def sign(x) -> Tensor:
-    """sign(x); its derivative is 0 everywhere (0 almost everywhere, taken as 0 at 0)."""
-    x = _lift(x, "sign")
-    return const(_xp(x).sign(x.data))
+    """sign(x); its derivative is 0 everywhere (0 almost everywhere, taken as 0 at 0), so a
+    function of it has a zero gradient rather than none."""
+    return _unary(_SIGN, x)
 
 
 @_method("sin")
@@ -734,12 +759,37 @@ _CONCATENATE = defvjp_argnum(defprim("concatenate", _concatenate_data),
                              lambda xp, g, ans, *xs, axis, slices, argnum: g[slices[argnum]])
 
 
+def _lift_sequence(items, op: str) -> list:
+    """The members of a list of operands as Tensors, as NumPy takes them: Tensors stay, arrays
+    become constants, and numbers and nested lists become constants on the backend of the others
+    (in their floating dtype, when they have one: a Python number is weakly typed, as in
+    arithmetic, so ``stack([x32, 0.5])`` stays float32)."""
+    if isinstance(items, Tensor) or B.is_array(items):
+        raise TypeError(f"{op}: expected a sequence of tensors; got a single "
+                        f"{type(items).__name__} (wrap it in a list)")
+    items = list(items)
+    if not items:
+        raise ValueError(f"{op}: need at least one tensor")
+    out = [x if isinstance(x, Tensor) else const(x) if B.is_array(x) else None for x in items]
+    typed = [t.data for t in out if t is not None]
+    xp = B.get_array_module(*typed) if typed else B.xp()
+    floats = [d.dtype for d in typed if d.dtype.kind == "f"]
+    dtype = xp.result_type(*floats) if floats else None
+    for i, x in enumerate(items):
+        if out[i] is not None:
+            continue
+        if not isinstance(x, (int, float, bool, list, tuple)):
+            raise TypeError(f"{op}: unsupported operand {i} of type {type(x).__name__}")
+        arr = xp.asarray(x)
+        if dtype is not None and arr.dtype.kind in "biuf":
+            arr = arr.astype(dtype)
+        out[i] = const(arr)
+    return out
+
+
 def concatenate(tensors, axis: int = 0) -> Tensor:
     """Join tensors along an existing axis. VJP: the matching slice of g for each input."""
-    ts = [_lift(t, "concatenate") for t in tensors]
-    ts = [t if isinstance(t, Tensor) else const(B.xp().asarray(t)) for t in ts]
-    if not ts:
-        raise ValueError("concatenate: need at least one tensor")
+    ts = _lift_sequence(tensors, "concatenate")
     ndim = ts[0].ndim
     if not -ndim <= axis < ndim or builtins.any(t.ndim != ndim for t in ts):
         ax = None
@@ -781,9 +831,7 @@ def squeeze(x, axis=None) -> Tensor:
 
 def stack(tensors, axis: int = 0) -> Tensor:
     """Join tensors of one shape along a new axis."""
-    ts = [_lift(t, "stack") for t in tensors]
-    if not ts:
-        raise ValueError("stack: need at least one tensor")
+    ts = _lift_sequence(tensors, "stack")
     shapes = {_shape(t) for t in ts}
     if len(shapes) > 1:
         raise ValueError(f"stack: all tensors must have one shape; got {sorted(shapes)}")
@@ -819,8 +867,15 @@ ARRAY_EXTRAS.update(
 
 # --------------------------------------------------------------------------- comparisons
 def _comparison(op):
+    """An elementwise comparison: a boolean Tensor (a constant: comparisons have no gradient).
+    An operand that is not a Tensor, an array or a number (None, a string) is left to Python
+    (``NotImplemented``), so ``t == None`` is False as for any object."""
     def method(self, other):
-        other = other.data if isinstance(other, Tensor) else other
+        if isinstance(other, Tensor):
+            other = other.data
+        elif not (isinstance(other, (int, float, bool)) or B.is_array(other)):
+            return NotImplemented
+        _check_same_backend("comparison", self.data, other)
         return const(op(self.data, other))
     return method
 
@@ -834,7 +889,9 @@ def _install_methods():
     T.__le__ = _comparison(lambda a, b: a <= b)
     T.__gt__ = _comparison(lambda a, b: a > b)
     T.__ge__ = _comparison(lambda a, b: a >= b)
-    T.__hash__ = object.__hash__
+    T.__eq__ = _comparison(lambda a, b: a == b)
+    T.__ne__ = _comparison(lambda a, b: a != b)
+    T.__hash__ = object.__hash__  # by identity, as torch: tensors are keys of dicts and sets
     T.reshape = lambda self, *shape: reshape(
         self, shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape)
     T.T = property(lambda self: transpose(self))

@@ -162,7 +162,24 @@ class Tensor:
         return B.backend_name_of(self.data)
 
     def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
         return len(self.data)
+
+    def __bool__(self) -> bool:
+        """The truth value of a one-element tensor (``if x[0] < 0:``); more elements are
+        ambiguous, as in NumPy."""
+        if self.data.size != 1:
+            raise ValueError(f"the truth value of a tensor with {self.data.size} elements (shape "
+                             f"{self.shape}) is ambiguous; use .any() or .all() on its data, or "
+                             f"compare one element")
+        return bool(self.data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
 
     def __repr__(self) -> str:
         grad = ", requires_grad=True" if self.requires_grad else ""

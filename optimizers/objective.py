@@ -13,7 +13,7 @@ and the result carries the new point, its value and gradient, and the objective'
 from __future__ import annotations
 
 from minigrad import backend as B
-from minigrad.autograd import value_and_grad
+from minigrad.functional import value_and_grad
 from minigrad.tensor import Tensor, no_grad
 from optimizers.armijo import armijo_backtracking
 from optimizers.results import LineSearchResult

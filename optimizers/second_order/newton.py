@@ -45,7 +45,8 @@ import math
 
 from minigrad import backend as B
 from minigrad import ops
-from minigrad.autograd import hessian, hvp, value_and_grad, vjp_of
+from minigrad.autograd import vjp_of
+from minigrad.functional import hessian, hvp, value_and_grad
 from minigrad.solvers import conjugate_gradient
 from minigrad.tensor import Tensor, enable_grad, no_grad
 from optimizers import _validate as V

@@ -176,7 +176,7 @@ def test_newton_cg_uses_hessian_vector_products_only():
     A, y = _logistic_data(m=300, n=60, seed=2)
     f = _logistic_f(A, y)
     calls = {"hessian": 0}
-    original = mg.autograd.hessian
+    original = mg.functional.hessian
 
     def counting(*args, **kwargs):  # pragma: no cover - must not run
         calls["hessian"] += 1

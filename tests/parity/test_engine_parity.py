@@ -24,10 +24,20 @@ def test_every_case_is_recorded_and_every_record_has_a_case():
     assert set(KEYS) == {(n, d) for n in CASES for d in DTYPES}
 
 
+#: results that the recorded engine did not produce, with the reason and their value, derived
+#: independently: ``sign`` now has a zero derivative (it used to give no gradient at all), so
+#: the second-order product of ``sign(a) * a = |a|`` exists, and it is 0 (|a| is piecewise linear)
+ADDED_SINCE_RECORDING = {("sign", "hvp0"): lambda arr: np.zeros_like(arr)}
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_case_matches_the_recording_bit_for_bit(name, dtype):
     got = compute(name, dtype)
+    for (case, what), expected in ADDED_SINCE_RECORDING.items():
+        if case == name:
+            arr = got.pop(what)
+            np.testing.assert_array_equal(arr, expected(arr), err_msg=f"{name}/{dtype}/{what}")
     assert set(got) == KEYS[(name, dtype)]
     for what, arr in got.items():
         want = RECORDED[f"{name}/{dtype}/{what}"]
