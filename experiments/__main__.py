@@ -10,15 +10,24 @@ With no arguments it lists the experiments and exits 0.
 """
 from __future__ import annotations
 
-import argparse
-import pathlib
 import sys
-from concurrent.futures import as_completed
 
-from experiments.jobs import pool as _pool
-from experiments.jobs import run_one, run_one_safe  # noqa: F401 - run_one: public, used by tests
-from experiments.registry import all_experiments
-from experiments.report import write_report
+try:  # a bad MINIGRAD_BACKEND is one line, not the traceback of an import
+    import minigrad.backend  # noqa: F401 - reads MINIGRAD_BACKEND
+except RuntimeError as _exc:
+    if type(_exc).__name__ != "BackendError":
+        raise
+    print(f"error: {_exc}", file=sys.stderr)
+    sys.exit(2)
+
+import argparse  # noqa: E402
+import pathlib  # noqa: E402
+from concurrent.futures import as_completed  # noqa: E402
+
+from experiments.jobs import pool as _pool  # noqa: E402
+from experiments.jobs import run_one, run_one_safe  # noqa: E402,F401 - run_one: public, used by tests
+from experiments.registry import all_experiments  # noqa: E402
+from experiments.report import write_report  # noqa: E402
 
 
 def _parser() -> argparse.ArgumentParser:

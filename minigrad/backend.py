@@ -14,7 +14,9 @@ Choosing a backend:
 * ``with minigrad.use_backend("cupy"): ...`` switches only inside the block: it is a context
   manager and nothing else (it switches on entry and restores on exit; calling it without
   ``with`` changes nothing, though an unknown or unavailable backend raises at once);
-* the environment variable ``MINIGRAD_BACKEND=cupy`` sets the default at import time;
+* the environment variable ``MINIGRAD_BACKEND=cupy`` sets the default at import time (an
+  unknown or unavailable value raises :class:`BackendError` naming the variable, its value and
+  the choices; ``python -m experiments`` prints that as one line and exits with status 2);
 * asking for CuPy where CuPy or a GPU is missing raises :class:`BackendError` (a RuntimeError),
   never a silent fallback to NumPy.
 
@@ -230,4 +232,8 @@ def host_rng(seed=None) -> np.random.Generator:
 
 _env = os.environ.get("MINIGRAD_BACKEND")
 if _env:
-    set_backend(_env.strip().lower())
+    try:
+        set_backend(_env.strip().lower())
+    except BackendError as _exc:
+        raise BackendError(f"the environment variable MINIGRAD_BACKEND={_env!r} names no usable "
+                           f"backend: {_exc}") from None

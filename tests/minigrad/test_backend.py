@@ -119,3 +119,18 @@ def test_gradients_live_on_the_backend_of_the_data(backend, xp):
     (x * x).sum().backward()
     assert isinstance(x.grad, xp.ndarray)
     assert np.array_equal(mg.to_numpy(x.grad), [2.0, 4.0])
+
+
+@pytest.mark.parametrize("value, reason", [("nonsense", "unknown backend 'nonsense'"),
+                                           ("cupy" if not mg.cupy_available() else "jax",
+                                            "CuPy is not installed" if not mg.cupy_available()
+                                            else "unknown backend 'jax'")])
+def test_a_bad_environment_variable_is_one_line_from_the_command_line(value, reason):
+    env = dict(os.environ, MINIGRAD_BACKEND=value)
+    r = subprocess.run([sys.executable, "-m", "experiments", "list"], env=env,
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and r.stdout == ""
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, r.stderr
+    assert f"MINIGRAD_BACKEND={value!r}" in lines[0] and reason in lines[0]
+    assert "numpy" in lines[0] or "install" in lines[0]  # the choices, or how to get CuPy
