@@ -72,7 +72,10 @@ PYTEST_ARGS = ["-x", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
 # tests/optimizers/ and tests/schedules/test_schedules_in_optimizers.py run every optimizer
 # registered in tests/optim_registry/: all first-order methods, the geometry methods
 # (SteepestDescent, NormalizedGD, Muon, Shampoo, Sophia) and BFGS / L-BFGS with a fixed step.
-REGISTERED = ["tests/optimizers/", "tests/schedules/test_schedules_in_optimizers.py"]
+# tests/parity/test_trajectory_parity.py pins every step()-driven optimizer's iterates bit for
+# bit against recorded trajectories, so any change of an update's arithmetic fails there.
+REGISTERED = ["tests/optimizers/", "tests/schedules/test_schedules_in_optimizers.py",
+              "tests/parity/test_trajectory_parity.py"]
 #: the non-finite policy of every method, Newton and the zero-order ones included
 NONFINITE = ["tests/optimizers/test_optim_nonfinite.py"]
 #: the lectures' claims checked on SGD (gradient descent, mini-batches) and Momentum
