@@ -2,8 +2,10 @@ r"""Small neural-network building blocks: modules, initialisation, losses.
 
 Enough to train the lectures' small networks, in torch's vocabulary:
 
-* :class:`Module` (``parameters()``, ``zero_grad()``, ``train()``/``eval()``), :class:`Linear`,
-  :class:`MLP`, :class:`Dropout`;
+* :class:`Module` (``parameters()``, ``zero_grad()``, ``train()``/``eval()``, ``state_dict()``/
+  ``load_state_dict()``), :class:`Linear`, :class:`MLP`, :class:`Dropout`;
+* gradient clipping as ``torch.nn.utils`` (:func:`clip_grad_norm_`, :func:`clip_grad_value_`,
+  from :mod:`minigrad.clip`); mini-batches are in :mod:`minigrad.data`;
 * initialisation (:func:`he_normal`, :func:`he_uniform`, :func:`xavier_normal`,
   :func:`xavier_uniform`), drawn on the host from a seeded NumPy generator and moved to the
   backend, so CPU and GPU runs start from bit-identical weights;
@@ -18,15 +20,19 @@ computes ``x @ W.T + b`` on a batch of row vectors.
 from __future__ import annotations
 
 import math
+import numbers
+from collections import OrderedDict, namedtuple
 
 from minigrad import backend as B
 from minigrad import fused, ops
+from minigrad.clip import clip_grad_norm_, clip_grad_value_
 from minigrad.tensor import Tensor
 
 __all__ = [
     "Module", "Linear", "MLP", "Dropout", "Sequential", "ACTIVATIONS",
     "he_normal", "he_uniform", "xavier_normal", "xavier_uniform",
     "mse_loss", "logistic_loss", "binary_cross_entropy_with_logits", "cross_entropy", "accuracy",
+    "clip_grad_norm_", "clip_grad_value_", "LoadResult",
 ]
 
 
@@ -66,6 +72,9 @@ _INITS = {
 
 
 # --------------------------------------------------------------------------- modules
+LoadResult = namedtuple("LoadResult", ["missing_keys", "unexpected_keys"])
+
+
 class Module:
     """Base class: holds Tensors and sub-modules as attributes (also inside lists and tuples)."""
 
@@ -105,6 +114,54 @@ class Module:
     def zero_grad(self) -> None:
         for p in self.parameters():
             p.grad = None
+
+    def state_dict(self) -> OrderedDict:
+        """The parameters as an ordered dict ``name -> NumPy array`` (a host copy), the names those
+        of :meth:`named_parameters` (``layers.0.W``): ``numpy.savez(f, **model.state_dict())``
+        saves it, ``model.load_state_dict(numpy.load(f))`` restores it."""
+        return OrderedDict((name, B.to_numpy(p.data).copy()) for name, p in self.named_parameters())
+
+    def load_state_dict(self, state_dict, strict: bool = True) -> LoadResult:
+        """Copy ``state_dict``'s arrays (NumPy, CuPy, Tensors, nested lists; a dict or the
+        ``NpzFile`` of ``numpy.load``) into the parameters, in place, on each parameter's backend
+        and in its dtype.
+
+        Everything is checked before anything is copied, so on a ``ValueError`` the module is
+        unchanged: with ``strict=True`` a parameter without an entry and an entry without a
+        parameter are refused; always, an entry of another shape, or of a dtype that does not cast
+        to the parameter's (NumPy's ``same_kind``: complex into real, text, objects). Returns
+        ``LoadResult(missing_keys, unexpected_keys)``, as torch does."""
+        if not hasattr(state_dict, "keys") or not hasattr(state_dict, "__getitem__"):
+            raise TypeError(f"load_state_dict: expected a mapping name -> array; got "
+                            f"{type(state_dict).__name__}")
+        params = OrderedDict(self.named_parameters())
+        names = list(state_dict.keys())
+        missing = [n for n in params if n not in state_dict]
+        unexpected = [n for n in names if n not in params]
+        problems = []
+        if strict:
+            problems += [f"missing entry {n!r}" for n in missing]
+            problems += [f"unexpected entry {n!r}" for n in unexpected]
+        staged = []
+        for name, p in params.items():
+            if name not in state_dict:
+                continue
+            value = state_dict[name]
+            host = B.to_numpy(value.data if isinstance(value, Tensor) else value)
+            if host.shape != p.shape:
+                problems.append(f"entry {name!r} has shape {host.shape}, the parameter {p.shape}")
+            elif not B.host_xp().can_cast(host.dtype, p.dtype, casting="same_kind"):
+                problems.append(f"entry {name!r} of dtype {host.dtype} does not cast to the "
+                                f"parameter's {p.dtype}")
+            else:
+                staged.append((p, host))
+        if problems:
+            raise ValueError(f"load_state_dict ({type(self).__name__}): " + "; ".join(problems)
+                             + "; nothing was loaded")
+        moved = [(p, B.asarray(host, dtype=p.dtype, backend=p.backend)) for p, host in staged]
+        for p, value in moved:
+            p.data[...] = value
+        return LoadResult(missing, unexpected)
 
     def train(self, mode: bool = True) -> "Module":
         """Training mode (dropout active); returns self."""
@@ -170,26 +227,92 @@ class Sequential(Module):
         return x
 
 
+_MLP_FORMS = ("MLP(sizes, activation='relu', ...) with sizes = [n_in, *hidden, n_out], or "
+              "MLP(in_features, hidden_sizes, out_features, activation='relu', ...)")
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _size(value, what: str) -> int:
+    if not _is_int(value):
+        raise TypeError(f"MLP: {what} must be a positive integer; got {value!r}. "
+                        f"Expected {_MLP_FORMS}")
+    if value < 1:
+        raise ValueError(f"MLP: {what} must be a positive integer; got {value!r}")
+    return int(value)
+
+
+def _mlp_sizes(args: tuple, sizes, in_features, hidden_sizes, out_features) -> list:
+    """The layer widths of either form of the MLP constructor."""
+    torch_keys = (in_features, hidden_sizes, out_features)
+    torch_given = any(k is not None for k in torch_keys)
+    if sizes is None and len(args) == 1 and not _is_int(args[0]):
+        sizes, args = args[0], ()
+    if sizes is not None and (args or torch_given):
+        raise TypeError(f"MLP: give sizes or (in_features, hidden_sizes, out_features), not "
+                        f"both. Expected {_MLP_FORMS}")
+    elif args and not _is_int(args[0]):
+        raise TypeError(f"MLP: unexpected arguments {args!r} (activation, dropout, init, seed and "
+                        f"dtype are keywords). Expected {_MLP_FORMS}")
+    if sizes is not None:
+        if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__iter__"):
+            raise TypeError(f"MLP: sizes must be a sequence of layer widths; got {sizes!r}. "
+                            f"Expected {_MLP_FORMS}")
+        sizes = list(sizes)
+        if len(sizes) < 2:
+            raise ValueError(f"MLP: sizes needs at least an input and an output size; got "
+                             f"{sizes}")
+        return [_size(n, f"sizes[{k}]") for k, n in enumerate(sizes)]
+    if len(args) > 3:
+        raise TypeError(f"MLP: too many positional arguments ({len(args)}); activation, dropout, "
+                        f"init, seed and dtype are keywords. Expected {_MLP_FORMS}")
+    given = dict(zip(("in_features", "hidden_sizes", "out_features"), args))
+    for key, value in zip(("in_features", "hidden_sizes", "out_features"), torch_keys):
+        if value is not None:
+            if key in given:
+                raise TypeError(f"MLP: {key} given twice. Expected {_MLP_FORMS}")
+            given[key] = value
+    absent = [k for k in ("in_features", "hidden_sizes", "out_features") if k not in given]
+    if absent:
+        raise TypeError(f"MLP: missing {', '.join(absent)}. Expected {_MLP_FORMS}")
+    hidden = given["hidden_sizes"]
+    if _is_int(hidden):
+        hidden = [hidden]  # one hidden layer
+    elif isinstance(hidden, (str, bytes)) or not hasattr(hidden, "__iter__"):
+        raise TypeError(f"MLP: hidden_sizes must be a sequence of widths (or one width); got "
+                        f"{hidden!r}. Expected {_MLP_FORMS}")
+    return ([_size(given["in_features"], "in_features")]
+            + [_size(n, f"hidden_sizes[{k}]") for k, n in enumerate(hidden)]
+            + [_size(given["out_features"], "out_features")])
+
+
 class MLP(Module):
     """A multilayer perceptron ``sizes[0] -> sizes[1] -> ... -> sizes[-1]``.
 
-    ``activation`` (a name from :data:`ACTIVATIONS` or a function) follows every layer but the
-    last; ``dropout`` > 0 inserts :class:`Dropout` after each activation. ``init`` defaults to He
-    for ReLU-like activations and Xavier otherwise.
+    Two forms: ``MLP([n_in, *hidden, n_out], ...)`` and, as in torch-style code,
+    ``MLP(in_features, hidden_sizes, out_features, ...)`` (``hidden_sizes`` a sequence of
+    widths, possibly empty, or one width; the three also as keywords). ``activation`` (a name
+    from :data:`ACTIVATIONS` or a function) follows every layer but the last; ``dropout`` > 0
+    inserts :class:`Dropout` after each activation. ``init`` defaults to He for ReLU-like
+    activations and Xavier otherwise. The options are keywords.
     """
 
-    def __init__(self, sizes, activation="relu", dropout: float = 0.0, init: str | None = None,
-                 seed: int | None = 0, dtype="float64"):
-        sizes = list(sizes)
-        if len(sizes) < 2:
-            raise ValueError(f"MLP: sizes needs at least an input and an output size; got {sizes}")
+    def __init__(self, *args, sizes=None, in_features=None, hidden_sizes=None,
+                 out_features=None, activation="relu", dropout: float = 0.0,
+                 init: str | None = None, seed: int | None = 0, dtype="float64"):
+        sizes = _mlp_sizes(args, sizes, in_features, hidden_sizes, out_features)
         if isinstance(activation, str):
             if activation not in ACTIVATIONS:
                 raise ValueError(f"MLP: unknown activation {activation!r}; choose one of "
                                  f"{sorted(ACTIVATIONS)}")
             act_name, act = activation, ACTIVATIONS[activation]
-        else:
+        elif callable(activation):
             act_name, act = getattr(activation, "__name__", "custom"), activation
+        else:
+            raise TypeError(f"MLP: activation must be a name from {sorted(ACTIVATIONS)} or a "
+                            f"function; got {activation!r}")
         init = init or ("he" if act_name in ("relu", "softplus") else "xavier")
         rng = B.host_rng(seed)
         self.activation = act
