@@ -109,8 +109,9 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite: boo
             f"{float(total)}, so it cannot be clipped; pass error_if_nonfinite=False to scale "
             f"the gradients by the non-finite norm anyway")
     factor = xp.asarray(xp.minimum(max_norm / (total + _EPS), 1.0))  # NaN stays NaN (clamp)
-    for param, g in pairs:
-        _scale(param, g, factor.astype(g.dtype))
+    with B.host_xp().errstate(invalid="ignore"):  # inf * 0 = NaN is torch's result too
+        for param, g in pairs:
+            _scale(param, g, factor.astype(g.dtype))
     return leaf(total)
 
 

@@ -403,7 +403,8 @@ def accuracy(logits, labels) -> float:
     """The fraction of correct predictions: argmax for (batch, classes) logits, the sign for
     1-D logits (labels in {-1, +1} or {0, 1})."""
     z = logits.data if isinstance(logits, Tensor) else logits
-    y = labels.data if isinstance(labels, Tensor) else B.asarray(labels, backend=B.backend_name_of(z))
+    y = (labels.data if isinstance(labels, Tensor)
+         else B.asarray(labels, backend=B.backend_name_of(z)))
     xp = B.get_array_module(z)
     if z.ndim == 2:
         pred = xp.argmax(z, axis=1)
