@@ -23,15 +23,18 @@ import inspect
 import math
 
 from ._math import as_steps, finish
+from ._validate import RefusesOptimizer
 
 __all__ = ["Schedule", "as_schedule"]
 
 
-class Schedule:
+class Schedule(RefusesOptimizer):
     """Base class: subclasses write their formula once in ``_eval(t, m)``.
 
     ``t`` is a float or a float64 array (already checked: finite, >= 0) and ``m`` the formula
     namespace of :mod:`schedules._math` (``m.cos``, ``m.where``, ``m.minimum``, ...).
+    An optimizer among the constructor's arguments (torch's scheduler habit) raises a
+    ``TypeError`` pointing to the ``lr=`` form (:class:`~schedules._validate.RefusesOptimizer`).
     ``bounds`` is the closed interval the schedule's values are stated to lie in.
     """
 

@@ -14,7 +14,7 @@ from . import _validate as v
 __all__ = ["ReduceLROnPlateau"]
 
 
-class ReduceLROnPlateau:
+class ReduceLROnPlateau(v.RefusesOptimizer):
     r"""Multiply the rate by ``factor`` when the metric has not improved for more than
     ``patience`` calls of :meth:`step`.
 
