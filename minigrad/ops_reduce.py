@@ -130,8 +130,9 @@ def cumsum(x, axis=None) -> Tensor:
     """The cumulative sum along ``axis``, as ``numpy.cumsum`` (``axis=None``: of the flattened
     input). VJP: the reversed cumulative sum of ``g``, :math:`\\bar x_i = \\sum_{j \\ge i} g_j`."""
     x = _tensor(x, "cumsum")
-    if axis is None:
-        return apply(_CUMSUM, (reshape(x, (-1,)),), {"axis": 0})
+    if axis is None or x.ndim == 0:  # a 0-d input is taken as 1-d, as NumPy does
+        axis = 0 if axis is None else _one_axis(axis, 1, "cumsum")
+        return apply(_CUMSUM, (reshape(x, (-1,)),), {"axis": axis})
     return apply(_CUMSUM, (x,), {"axis": _one_axis(axis, x.ndim, "cumsum")})
 
 
