@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 
 from minigrad import backend as B
-from minigrad.ops import _keepdims_shape, _lift, _method, _norm_axes, _spread, reshape, sqrt, var
+from minigrad.ops import _lift, _method, _norm_axes, _spread, reshape, sqrt, var
 from minigrad.primitive import apply, const, data_of, defprim, defvjp, module_of
 from minigrad.tensor import Tensor
 
@@ -103,8 +103,8 @@ def std(x, axis=None, ddof: int = 0, keepdims: bool = False) -> Tensor:
     """The standard deviation over ``axis``, ``sqrt(var(x, axis, ddof=ddof))``, as ``numpy.std``
     (divided by ``N - ddof``).
 
-    VJP (that of the composite): :math:`\\bar x = g\\,(x - \\bar{x})/((N - \\mathrm{ddof})\\,
-    \\mathrm{std})`; NaN where the standard deviation is 0 (as ``torch.std``).
+    VJP (that of the composite): ``g (x - mean(x)) / ((N - ddof) std)``; NaN where the
+    standard deviation is 0 (as ``torch.std``).
     """
     x = _tensor(x, "std")
     if isinstance(ddof, bool) or not isinstance(ddof, int) or ddof < 0:
