@@ -18,6 +18,7 @@ Conventions (pinned by tests, documented in ``docs/minigrad.md``):
 from __future__ import annotations
 
 import math
+import operator
 
 from minigrad import backend as B
 from minigrad.ops import _lift, _method, _norm_axes, _spread, reshape, sqrt, var
@@ -37,8 +38,12 @@ def _tensor(x, op: str) -> Tensor:
 
 def _one_axis(axis, ndim: int, op: str) -> int:
     """``axis`` (an int, possibly negative) as a non-negative int."""
-    if isinstance(axis, bool) or not isinstance(axis, int):
+    if isinstance(axis, bool):
         raise TypeError(f"{op}: axis must be an int or None; got {axis!r}")
+    try:
+        axis = operator.index(axis)  # numpy's integers too
+    except TypeError:
+        raise TypeError(f"{op}: axis must be an int or None; got {axis!r}") from None
     if not -ndim <= axis < ndim:
         raise ValueError(f"{op}: axis {axis} is out of bounds for an array of dimension {ndim}")
     return axis % ndim

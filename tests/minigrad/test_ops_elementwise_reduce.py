@@ -312,6 +312,7 @@ def test_scans_default_axes_are_numpys():
     _same(mg.sort(x), np.sort(x))  # the last axis
     _same(mg.Tensor(x).cumsum(), np.cumsum(x))
     _same(mg.Tensor(x).cumsum(-2), np.cumsum(x, axis=-2))
+    _same(mg.sort(x, np.int64(0)), np.sort(x, axis=np.int64(0)))
 
 
 def test_cumsum_vjp_is_the_reversed_cumulative_sum():
