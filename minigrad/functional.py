@@ -232,29 +232,25 @@ def hvp(f, x=_UNSET, v=_UNSET):
 
 
 def _hessian(f, x):
-    X, _ = _as_leaf(x)
-    xp = B.get_array_module(X.data)
-    n = X.data.size
-    with _SetGradMode(True):
-        out = _scalar_output(f(X), "hessian")
-        (g,) = vjp_of(out, [X], create_graph=True)
-        g = g.reshape(-1)
-        rows = []
-        for i in range(n):
-            gi = g[i]
-            if gi.requires_grad:
-                (row,) = vjp_of(gi, [X], retain_graph=True)
-                rows.append(row.data.reshape(-1))
-            else:
-                rows.append(xp.zeros(n, dtype=X.dtype))
-    H = xp.stack(rows).reshape(X.shape + X.shape)
-    return Tensor._const(H) if isinstance(x, Tensor) else H
+    return _jacobian(grad(_ScalarChecked(f)), x)  # the Jacobian of the gradient
+
+
+class _ScalarChecked:
+    """``f`` with its output checked as the Hessian's (a scalar Tensor)."""
+
+    def __init__(self, f):
+        self.f = f
+        self.__name__ = getattr(f, "__name__", "f")
+
+    def __call__(self, *args, **kwargs):
+        return _scalar_output(self.f(*args, **kwargs), "hessian")
 
 
 def hessian(f, x=_UNSET):
     """``hessian(f)(x)``: the Hessian of the scalar ``f`` at ``x``, of shape
-    ``x.shape + x.shape``: one recorded gradient, then one backward pass per entry of ``x``.
-    ``hessian(f, x)`` evaluates at once."""
+    ``x.shape + x.shape``: the Jacobian of the gradient, so one recorded gradient, then one
+    backward pass per entry of ``x`` (recorded too inside an outer transform, so that
+    ``jacobian(hessian(f))`` gives third derivatives). ``hessian(f, x)`` evaluates at once."""
     if x is not _UNSET:
         return _hessian(f, x)
     return _named(functools.partial(_hessian, f), "hessian", f)

@@ -131,3 +131,15 @@ def test_bad_calls_are_refused_with_the_reason():
         mg.hessian(f_vec)(np.ones(3))
     with pytest.raises(TypeError, match="must return a minigrad Tensor"):
         mg.jacobian(lambda x: 1.0)(np.ones(3))
+
+
+def test_hessian_inside_an_outer_transform_gives_third_derivatives():
+    # f = u0 u1 u2: d^3 f / du0 du1 du2 = 1, every other third derivative 0
+    T = mg.jacobian(mg.hessian(lambda u: u[0] * u[1] * u[2]))(np.array([0.3, -0.7, 1.1]))
+    expected = np.zeros((3, 3, 3))
+    for i, j, k in [(0, 1, 2), (0, 2, 1), (1, 0, 2), (1, 2, 0), (2, 0, 1), (2, 1, 0)]:
+        expected[i, j, k] = 1.0
+    np.testing.assert_array_equal(T, expected)
+    # (x^4)''' = 24 x
+    np.testing.assert_allclose(mg.grad(lambda x: mg.hessian(lambda y: (y ** 4).sum())(x).sum())(
+        np.array([0.5, 2.0])), 24 * np.array([0.5, 2.0]), rtol=1e-14)
