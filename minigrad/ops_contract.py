@@ -135,7 +135,7 @@ def _parse(subscripts: str, shapes: list) -> tuple:
     n_ell = max(ellipsis)
     pool = [c for c in _LETTERS if c not in used]
     if n_ell > len(pool):
-        raise ValueError(f"einsum: too many dimensions for the 52 subscript letters")
+        raise ValueError("einsum: too many dimensions for the 52 subscript letters")
     ell = "".join(pool[:n_ell])
     terms = tuple(t.replace("...", ell[n_ell - e:]) for t, e in zip(terms, ellipsis))
     if arrow:
@@ -192,6 +192,9 @@ def _einsum_vjp(xp, g, ans, *args, terms, output, optimize, argnum):
     new_term, extra_terms, extras, seen = [], [], [], set()
     for c, n in zip(term, x.shape):
         if c in seen:
+            if not fresh:
+                raise NotImplementedError("einsum: the gradient of a repeated label needs more "
+                                          "than the 52 subscript letters")
             f = fresh.pop()
             new_term.append(f)
             extra_terms.append(c + f)

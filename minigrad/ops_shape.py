@@ -1,4 +1,5 @@
-"""More shape and structure functions: trace, diag, tril, triu, roll, repeat, tile, split, hstack, vstack.
+"""More shape and structure functions: trace, diag, tril, triu, roll, repeat, tile, split,
+hstack, vstack.
 
 The primitives here are entries of the table in :mod:`minigrad.primitive`, written as in
 :mod:`minigrad.ops` (whose helpers they use); :mod:`minigrad.ops` imports this module, so its
@@ -128,6 +129,9 @@ def triu(x, k: int = 0) -> Tensor:
 
 # --------------------------------------------------------------------------- rearrangements
 def _int_sequence(value, op: str, name: str) -> tuple:
+    """An int or a sequence of them (a list, a tuple, a 1-d array) as a tuple of ints."""
+    if B.is_array(value) and value.ndim == 1:
+        value = value.tolist()
     if isinstance(value, (list, tuple)):
         return tuple(_int(v, op, name) for v in value)
     return (_int(value, op, name),)
