@@ -55,7 +55,7 @@ def _theta_data(a, b):
     the value Algorithm 566 takes, 1/4 with the sign of ``b``."""
     xp = B.get_array_module(a, b)
     base = xp.arctan(b / xp.where(a == 0, 1.0, a)) / _TWO_PI
-    on_axis = xp.where(b < 0, -0.25, 0.25)
+    on_axis = xp.where(b < 0, -0.25, 0.25).astype(base.dtype)
     return xp.where(a > 0, base, xp.where(a < 0, base + 0.5, on_axis))
 
 
