@@ -6,13 +6,13 @@ defines 35 problems, numbered (1)-(35), each as a sum of squares
 
 .. math:: f(x)=\sum_{i=1}^m f_i(x)^2,
 
-with the standard start :math:`x_0` and the minimum values the authors know. Section 4 picks
-18 of them as the unconstrained minimisation set, in the order kept here; the same 18, numbered
-1-18 in that order, are the problems of the companion code (Moré, Garbow & Hillstrom,
-"Algorithm 566: FORTRAN Subroutines for Testing Unconstrained Optimization Software", ACM Trans.
-Math. Softw. 7(1):136-140, 1981, subroutines ``INITPT`` and ``OBJFCN``). Each class has both
-numbers: ``number`` (1-18, the set's order) and ``paper_number`` (the definition's number in
-section 3).
+with the standard start :math:`x_0` and the minimum values the authors know. The paper then
+lists 18 of them (p. 30) as its unconstrained minimisation set, in the order kept here; the
+same 18, numbered 1-18 in that order, are the problems of the companion code (Moré, Garbow &
+Hillstrom, "Algorithm 566: FORTRAN Subroutines for Testing Unconstrained Optimization Software",
+ACM Trans. Math. Softw. 7(1):136-140, 1981, subroutines ``INITPT`` and ``OBJFCN``). Each class
+has both numbers: ``number`` (1-18, the set's order) and ``paper_number`` (the definition's
+number in section 3).
 
 Every problem gives its residual vector :math:`(f_1,\dots,f_m)` (``residuals(x)``, for
 Gauss-Newton and Levenberg-Marquardt methods) and :math:`f` as its sum of squares, both built
@@ -22,11 +22,12 @@ call, and the engine differentiates them to any order). The helical valley's ang
 minigrad has no arctangent.
 
 Minimum values that MGH print with trailing dots (``2.28767...``) are truncated decimals;
-``f_star_rtol`` is the relative size of their last printed digit (0 where ``f_star`` is exact).
-Where MGH give no minimiser, ``x_star`` is None. The problems' sizes follow MGH: ``n`` for the
-eight problems of variable dimension, ``m`` for those with a variable number of residuals; the
-defaults are the sizes at which MGH publish a minimum, or Algorithm 566's where the paper
-leaves ``m`` open (Gulf: ``m = 99``).
+``f_star_rtol`` bounds the relative size of their last printed digit (1e-5 for MGH's six
+digits; 0 where ``f_star`` is exact). Where MGH give no minimiser, ``x_star`` is None. The
+problems' sizes follow MGH: ``n`` for the eight problems of variable dimension, ``m`` for those
+with a variable number of residuals; the defaults are the sizes at which MGH publish a minimum,
+Algorithm 566's where the paper leaves ``m`` open (Gulf: ``m = 99``), and a round ``n`` where
+it leaves ``n`` open (10; 12 for the extended Powell function, whose ``n`` is a multiple of 4).
 """
 from __future__ import annotations
 
@@ -689,7 +690,7 @@ def _entry(cls) -> MGHEntry:
     return MGHEntry(cls.number, cls.paper_number, cls.title, cls, p.n, p.m)
 
 
-#: the 18 problems in the order of the set (MGH section 4, Algorithm 566), default sizes
+#: the 18 problems in the order of the set (MGH p. 30, Algorithm 566), default sizes
 MGH_PROBLEMS = tuple(_entry(c) for c in _CLASSES)
 
 

@@ -202,7 +202,7 @@ REF = {
 DEFAULT_SIZES = {1: (3, 3), 2: (6, 13), 3: (3, 15), 4: (2, 2), 5: (3, 10), 6: (10, 12),
                  7: (6, 31), 8: (4, 5), 9: (4, 8), 10: (2, 3), 11: (4, 20), 12: (3, 99),
                  13: (10, 10), 14: (10, 10), 15: (12, 12), 16: (2, 3), 17: (4, 6), 18: (8, 8)}
-#: the section-3 numbers of the 18, in the set's order (MGH section 4)
+#: the section-3 numbers of the 18, in the set's order (MGH p. 30; Algorithm 566's NPROB)
 PAPER_NUMBERS = [7, 18, 9, 3, 12, 25, 20, 23, 24, 4, 16, 11, 26, 21, 22, 5, 14, 35]
 TITLES = ["Helical valley", "Biggs EXP6", "Gaussian", "Powell badly scaled",
           "Box three-dimensional", "Variably dimensioned", "Watson", "Penalty I", "Penalty II",
