@@ -13,6 +13,8 @@ where its constants come from. See ``docs/problems.md`` for the formulas and the
   (:class:`Rosenbrock`, :class:`Beale`, :class:`Himmelblau`, :class:`Rastrigin`,
   :class:`Ackley`, :class:`IllConditionedQuadratic`) and the named landscapes
   (:data:`LANDSCAPES`, :func:`landscape`);
+* the Moré-Garbow-Hillstrom unconstrained set (:mod:`problems.mgh`): the 18 sums of squares
+  (:class:`HelicalValley` ... :class:`Chebyquad`), :data:`MGH_PROBLEMS`, :func:`mgh_problem`;
 * Adam's failures: :class:`ReddiOnline`, :class:`AdamLimitCycle`;
 * networks: :class:`MLPClassification`, :class:`TeacherStudent`; data sets in
   :mod:`problems.datasets`.
@@ -23,6 +25,11 @@ from problems.datasets import gaussian_blobs, spirals, two_moons
 from problems.landscapes import (LANDSCAPES, BasinsAndWalls, HillsAndCanyon, Landscape, Ravine,
                                  Rectangles, Spikes, landscape)
 from problems.mds import MDS, capital_distances, haversine_km, load_capitals
+from problems.mgh import (MGH_PROBLEMS, BealeMGH, BiggsExp6, Box3D, BrownBadlyScaled,
+                          BrownDennis, Chebyquad, ExtendedPowellSingular, ExtendedRosenbrock,
+                          GaussianMGH, GulfResearch, HelicalValley, MGHEntry, PenaltyI, PenaltyII,
+                          PowellBadlyScaled, Trigonometric, VariablyDimensioned, Watson, Wood,
+                          mgh_problem)
 from problems.networks import MatrixRegression, MLPClassification, TeacherStudent
 from problems.newton import newton_minimize
 from problems.pl import PLSine
@@ -41,6 +48,10 @@ __all__ = [
     "Rosenbrock", "Beale", "Himmelblau", "Rastrigin", "Ackley", "IllConditionedQuadratic",
     "Landscape", "Rectangles", "Spikes", "BasinsAndWalls", "HillsAndCanyon", "Ravine",
     "LANDSCAPES", "landscape",
+    "HelicalValley", "BiggsExp6", "GaussianMGH", "PowellBadlyScaled", "Box3D",
+    "VariablyDimensioned", "Watson", "PenaltyI", "PenaltyII", "BrownBadlyScaled", "BrownDennis",
+    "GulfResearch", "Trigonometric", "ExtendedRosenbrock", "ExtendedPowellSingular", "BealeMGH",
+    "Wood", "Chebyquad", "MGH_PROBLEMS", "MGHEntry", "mgh_problem",
     "ReddiOnline", "AdamLimitCycle",
     "two_moons", "spirals", "gaussian_blobs",
     "MLPClassification", "TeacherStudent", "MatrixRegression",
