@@ -250,7 +250,9 @@ def hessian(f, x=_UNSET):
     """``hessian(f)(x)``: the Hessian of the scalar ``f`` at ``x``, of shape
     ``x.shape + x.shape``: the Jacobian of the gradient, so one recorded gradient, then one
     backward pass per entry of ``x`` (recorded too inside an outer transform, so that
-    ``jacobian(hessian(f))`` gives third derivatives). ``hessian(f, x)`` evaluates at once."""
+    ``jacobian(hessian(f))`` gives third derivatives; a Tensor that requires a gradient counts as
+    such: pass ``p.detach()`` for the plain, cheaper passes). ``hessian(f, x)`` evaluates at
+    once."""
     if x is not _UNSET:
         return _hessian(f, x)
     return _named(functools.partial(_hessian, f), "hessian", f)

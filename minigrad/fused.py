@@ -86,7 +86,8 @@ def _cross_entropy_vjp(xp, g, ans, z, labels):
 
 _CROSS_ENTROPY = defvjp(defprim("cross_entropy_rows", _cross_entropy_forward), _cross_entropy_vjp)
 ARRAY_EXTRAS["logsumexp"] = lambda x, axis=None, keepdims=False: _logsumexp_data(
-    x, (axis,) if isinstance(axis, int) else tuple(axis), keepdims)
+    x, tuple(range(x.ndim)) if axis is None else
+    tuple(a % x.ndim for a in ((axis,) if isinstance(axis, int) else axis)), keepdims)
 
 
 def cross_entropy_rows(z: Tensor, labels) -> Tensor:

@@ -868,11 +868,14 @@ ARRAY_EXTRAS.update(
 # --------------------------------------------------------------------------- comparisons
 def _comparison(op):
     """An elementwise comparison: a boolean Tensor (a constant: comparisons have no gradient).
-    An operand that is not a Tensor, an array or a number (None, a string) is left to Python
+    A list or tuple compares as the array it spells. An operand that is not a Tensor, an array,
+    a list or a number (None, a string) is left to Python
     (``NotImplemented``), so ``t == None`` is False as for any object."""
     def method(self, other):
         if isinstance(other, Tensor):
             other = other.data
+        elif isinstance(other, (list, tuple)):  # a nested list compares as an array, as in NumPy
+            other = B.get_array_module(self.data).asarray(other)
         elif not (isinstance(other, (int, float, bool)) or B.is_array(other)):
             return NotImplemented
         _check_same_backend("comparison", self.data, other)

@@ -227,7 +227,8 @@ def split(x, indices_or_sections, axis: int = 0) -> list:
         raise ValueError("split: cannot split a 0-d array")
     ax = _axis(axis, x.ndim, "split")
     size = x.shape[ax]
-    if isinstance(indices_or_sections, (list, tuple)) or B.is_array(indices_or_sections):
+    if isinstance(indices_or_sections, (list, tuple)) or (
+            B.is_array(indices_or_sections) and getattr(indices_or_sections, "ndim", 0) > 0):
         indices = [_int(i, "split", "an index") for i in indices_or_sections]
         points = [0] + indices + [size]
     else:

@@ -2,8 +2,8 @@
 
 A tensor made by a primitive while gradients are recorded remembers its node: the primitive,
 its inputs and parameters, and which inputs to differentiate (``_node``: one tuple, the only
-reference the graph keeps, so that a graph of n operations is about 3n objects for Python's
-cyclic collector to walk). The table of primitives and the mechanism live in
+reference the graph keeps, so that a graph of n operations is 2n objects for Python's
+cyclic collector to walk: the tensors and their records). The table of primitives and the mechanism live in
 :mod:`minigrad.primitive`, the primitives themselves in :mod:`minigrad.ops`, the backward pass
 in :mod:`minigrad.autograd`.
 """

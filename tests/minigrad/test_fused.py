@@ -77,3 +77,13 @@ def test_linear_refuses_shapes_that_do_not_fit():
         fused.linear(np.ones((2, 5)), W)
     with pytest.raises(ValueError, match="bias of shape"):
         fused.linear(np.ones((2, 4)), W, mg.Tensor(np.ones(4)))
+
+
+def test_the_array_level_logsumexp_takes_numpy_s_axis_forms():
+    from minigrad.primitive import array_namespace
+    xp = array_namespace(np)
+    x = np.random.default_rng(4).standard_normal((3, 4))
+    ref = lambda axis, keepdims=False: np.log(np.exp(x).sum(axis=axis, keepdims=keepdims))  # noqa
+    for axis in (None, 0, 1, -1, (0, 1)):
+        np.testing.assert_allclose(xp.logsumexp(x, axis=axis), ref(axis), rtol=1e-14)
+    np.testing.assert_allclose(xp.logsumexp(x, axis=1, keepdims=True), ref(1, True), rtol=1e-14)

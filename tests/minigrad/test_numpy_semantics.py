@@ -129,3 +129,10 @@ def test_equality_with_other_objects_is_python_s_and_hashing_stays_by_identity()
     assert (t == "x") is False
     assert len({t, u}) == 2 and {t: 1, u: 2}[u] == 2
     assert t in [t] and [t].index(t) == 0
+
+
+def test_a_list_compares_elementwise_as_the_array_it_spells():
+    t = mg.Tensor([1.0, 2.0, 3.0])
+    np.testing.assert_array_equal((t == [1.0, 0.0, 3.0]).data, [True, False, True])
+    np.testing.assert_array_equal((t < (2, 2, 2)).data, [True, False, False])
+    np.testing.assert_array_equal(([1.0, 5.0, 3.0] > t).data, [False, True, False])

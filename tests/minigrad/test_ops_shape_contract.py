@@ -443,3 +443,9 @@ def test_functions_and_methods():
     np.testing.assert_array_equal(t.repeat([1, 0, 2], axis=0).data, a.repeat([1, 0, 2], axis=0))
     for name in ("diag", "tril", "triu", "tile", "einsum"):
         assert not hasattr(mg.Tensor, name) and not hasattr(np.ndarray, name)
+
+
+def test_split_takes_a_numpy_integer_as_the_number_of_sections():
+    x = np.arange(6.0)
+    parts = mg.split(mg.Tensor(x), np.int64(3))
+    assert [p.data.tolist() for p in parts] == [a.tolist() for a in np.split(x, 3)]
