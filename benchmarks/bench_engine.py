@@ -87,7 +87,8 @@ def _chain_torch(torch, n_ops: int):
     y.sum().backward()
 
 
-def _best_of(fn, repeats: int) -> float:
+def best_of(fn, repeats: int) -> float:
+    """The best time of ``repeats`` calls of ``fn``, in seconds."""
     best = float("inf")
     for _ in range(repeats):
         t0 = time.perf_counter()
@@ -106,15 +107,15 @@ def bench_graph_sizes(xp, sizes, repeats: int) -> list:
     rows = []
     for n in sizes:
         r = max(2, repeats // max(1, n // 3000))  # fewer repeats of the long chains
-        t_mg = _best_of(lambda: _chain_minigrad(xp, n), r)
+        t_mg = best_of(lambda: _chain_minigrad(xp, n), r)
         was_enabled = gc.isenabled()
         gc.disable()
         try:
-            t_nogc = _best_of(lambda: _chain_minigrad(xp, n), r)
+            t_nogc = best_of(lambda: _chain_minigrad(xp, n), r)
         finally:
             if was_enabled:
                 gc.enable()
-        t_torch = None if torch is None else _best_of(lambda: _chain_torch(torch, n), r)
+        t_torch = None if torch is None else best_of(lambda: _chain_torch(torch, n), r)
         per = 1e6 / (n // 3 * 3)
         rows.append((n, t_mg * per, t_nogc * per, None if t_torch is None else t_torch * per))
     return rows

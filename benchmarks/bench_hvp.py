@@ -14,21 +14,12 @@ Run: ``python benchmarks/bench_hvp.py [--repeats N]``.
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 
 import minigrad as mg
 from minigrad import nn
-
-
-def best_time(fn, repeats: int) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
+from bench_engine import best_of as best_time  # this folder is on the path when run
 
 
 def rosenbrock(x):

@@ -19,8 +19,9 @@ import string
 
 from minigrad import backend as B
 from minigrad import ops as _ops
-from minigrad.ops import _lift, _lift_sequence
-from minigrad.primitive import apply, const, data_of, defprim, defvjp_argnum, module_of
+from minigrad.ops import _lift_sequence
+from minigrad.ops_shape import _tensor
+from minigrad.primitive import apply, data_of, defprim, defvjp_argnum, module_of
 from minigrad.tensor import Tensor
 
 __all__ = ["tensordot", "einsum"]
@@ -39,13 +40,6 @@ def _axes_list(axes, op: str) -> list:
             raise TypeError(f"{op}: axes must be integers; got {axes!r}") from None
 
 
-def _tensor(x, op: str) -> Tensor:
-    if isinstance(x, (list, tuple)):
-        x = B.xp().asarray(x)
-    x = _lift(x, op)
-    if not isinstance(x, Tensor):
-        x = const(B.xp().asarray(x))
-    return x
 
 
 def tensordot(a, b, axes=2) -> Tensor:
