@@ -97,7 +97,7 @@ class Muon(Optimizer):
                  nonfinite=None):
         #: the AdamW of the parameters Muon does not orthogonalise (None while there are none)
         self.adamw: AdamW | None = None
-        self._adamw_group_of: dict = {}  # id(Muon group) -> its AdamW group
+        self._adamw_groups: list = []  # per Muon group (by position): its AdamW group, or None
         super().__init__(params, dict(
             lr=lr, momentum=momentum, nesterov=nesterov, weight_decay=weight_decay,
             ns_steps=ns_steps, polar=polar, use_muon=use_muon, adamw_lr=adamw_lr,
@@ -108,17 +108,27 @@ class Muon(Optimizer):
         """Add a Muon group; its parameters that Muon does not orthogonalise also form a group
         of ``opt.adamw``."""
         super().add_param_group(group)
-        group = self.param_groups[-1]
+        self._partition(len(self.param_groups) - 1)
+
+    def _partition(self, gi: int):
+        """The AdamW group of Muon group ``gi``, made or brought up to date (its parameters that
+        Muon does not orthogonalise, which ``use_muon`` decides, and its ``adamw_*`` entries);
+        None when Muon orthogonalises all of them."""
+        group = self.param_groups[gi]
         others = [p for p in group["params"] if not self.uses_muon(p, group)]
-        if not others:
-            return
-        adamw_group = {"params": others, **self._adamw_entries(group)}
-        if self.adamw is None:
-            self.adamw = AdamW([adamw_group])
-            self.adamw._buffers = self._buffers  # one set of scratch buffers for both parts
-        else:
-            self.adamw.add_param_group(adamw_group)
-        self._adamw_group_of[id(group)] = self.adamw.param_groups[-1]
+        self._adamw_groups += [None] * (gi + 1 - len(self._adamw_groups))
+        adamw_group = self._adamw_groups[gi]
+        if adamw_group is None and others:
+            if self.adamw is None:
+                self.adamw = AdamW([{"params": others, **self._adamw_entries(group)}])
+                self.adamw._buffers = self._buffers  # one set of scratch buffers for both parts
+            else:
+                self.adamw.add_param_group({"params": others, **self._adamw_entries(group)})
+            adamw_group = self._adamw_groups[gi] = self.adamw.param_groups[-1]
+        elif adamw_group is not None:
+            adamw_group["params"] = others  # (checked by Muon when its group was added)
+            adamw_group.update(self._adamw_entries(group))  # the adamw_* entries, as they are now
+        return adamw_group if others else None
 
     def _validate_group(self, group):
         super()._validate_group(group)
@@ -149,14 +159,21 @@ class Muon(Optimizer):
 
     def _hyperparameters(self, group, t, record=True):
         hp = super()._hyperparameters(group, t, record)
-        if self.adamw is None or all(self.uses_muon(p, group) for p in group["params"]):
+        others = [p for p in group["params"] if not self.uses_muon(p, group)]
+        if not others:
             return hp
-        adamw_group = self._adamw_group_of.get(id(group)) if record else None
-        if adamw_group is None:  # checking a state_dict: a copy of the group, nothing recorded
-            adamw_group = self._adamw_entries(group)
-        else:
-            adamw_group.update(self._adamw_entries(group))  # the adamw_* entries, as they are now
-        hp["adamw"] = self.adamw._hyperparameters(adamw_group, t, record)
+        lr = group["adamw_lr"]
+        if callable(lr):  # a bad schedule value is named as Muon's adamw_lr
+            V.scheduled(self.name, "adamw_lr", lr, t)
+        gi = next((i for i, g in enumerate(self.param_groups) if g is group), None)
+        if record and gi is not None:  # a step: the AdamW group records lr and last_lr
+            adamw_group = self._partition(gi)
+            adamw = self.adamw
+        else:  # checking a state_dict (a copy of a group): nothing is made or recorded
+            adamw_group = {"params": others, **self._adamw_entries(group)}
+            adamw = self.adamw if self.adamw is not None else AdamW([adamw_group])
+        hp["adamw"] = adamw._hyperparameters(adamw_group, t, record)
+        hp["_adamw"] = adamw
         lr = group.get("lr")
         if callable(lr) and getattr(lr, "momentum", None) is not None:
             # a 1cycle momentum schedule drives Muon's beta and AdamW's beta1 alike
@@ -172,18 +189,20 @@ class Muon(Optimizer):
     def _init_state(self, p, hp):
         if self.uses_muon(p, hp):
             return {"momentum_buffer": B.get_array_module(p.data).zeros_like(p.data)}  # M_0 = 0
-        return self.adamw._init_state(p, hp["adamw"])  # AdamW's k, m, v
+        return hp["_adamw"]._init_state(p, hp["adamw"])  # AdamW's k, m, v
 
     def _update(self, p, g, state, hp):
         if not self.uses_muon(p, hp):
-            return self.adamw._update(p, g, state, hp["adamw"])  # AdamW's step
+            return hp["_adamw"]._update(p, g, state, hp["adamw"])  # AdamW's step
+        if p.size == 0:  # a matrix with no entries: nothing to orthogonalise or move
+            return
         beta, lr, tmp = hp["momentum"], hp["lr"], self._scratch(p)
         # M_t = beta M_{t-1} + (1 - beta) G_t
         M = ema_(state["momentum_buffer"], g, beta, tmp)
         # G~_t = (1 - beta) G_t + beta M_t (Nesterov), or M_t
         G = scale_add_(g, 1 - beta, M, beta, self._scratch(p, 1), out=tmp) if hp["nesterov"] else M
         # O_t = NS(G~_t) ~ U V^T, a convolution filter viewed as an (out, in kh kw) matrix
-        m, n = p.shape[0], G.size // p.shape[0]
+        m, n = p.shape[0], math.prod(p.shape[1:])
         O = orthogonalize(G.reshape(m, n), hp["polar"], hp["ns_steps"]).reshape(p.shape)
         # W_{t+1} = (1 - eta lambda) W_t - eta sqrt(max(1, m/n)) O_t
         decoupled_decay_(p.data, lr, hp["weight_decay"])

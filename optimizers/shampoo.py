@@ -23,6 +23,8 @@ derivation is on the Muon slide; ``docs/geometry.md``; a test checks it).
 """
 from __future__ import annotations
 
+import math
+
 from minigrad import backend as B
 from optimizers import _validate as V
 from optimizers.base import Optimizer
@@ -86,7 +88,7 @@ class Shampoo(Optimizer):
     @staticmethod
     def _matrix_shape(p):
         if p.ndim >= 2:
-            return p.shape[0], p.size // p.shape[0]
+            return p.shape[0], math.prod(p.shape[1:])  # (rows, the other axes flattened)
         return None
 
     def _init_state(self, p, hp):

@@ -148,3 +148,35 @@ def test_muon_converges_on_matrix_least_squares_with_a_decaying_step():
     assert _least_squares(lambda t: 0.1 * 0.99**t, 1000) < 1e-4
     assert _least_squares(lambda t: 0.1 * 0.99**t, 1000, polar="polar_express") < 1e-4
     assert _least_squares(0.1, 1000) > 1e-2
+
+
+def test_a_group_sent_to_adamw_after_construction_gets_its_adamw_part():
+    W = mg.Tensor(np.ones((3, 2)), requires_grad=True)
+    saved = Muon([{"params": [W], "use_muon": False}], adamw_lr=0.1)
+    W.grad = np.ones((3, 2))
+    saved.step()
+    W2 = mg.Tensor(W.numpy(), requires_grad=True)  # the parameters as saved, with their state
+    opt = Muon([W2], adamw_lr=0.1)
+    assert opt.adamw is None
+    opt.load_state_dict(saved.state_dict())  # the saved group says use_muon=False
+    W.grad, W2.grad = np.full((3, 2), 0.5), np.full((3, 2), 0.5)
+    saved.step()
+    opt.step()
+    np.testing.assert_array_equal(W2.numpy(), W.numpy())
+    assert [g["params"] for g in opt.adamw.param_groups] == [[W2]]
+
+
+def test_a_bad_adamw_lr_schedule_is_named_as_muon_s():
+    b = mg.Tensor(np.ones(3), requires_grad=True)
+    opt = Muon([b], adamw_lr=lambda t: -1.0)
+    b.grad = np.ones(3)
+    with pytest.raises(ValueError, match=r"Muon: invalid adamw_lr"):
+        opt.step()
+
+
+def test_a_matrix_with_no_rows_is_left_as_it_is():
+    Z = mg.Tensor(np.ones((0, 3)), requires_grad=True)
+    opt = Muon([Z])
+    Z.grad = np.ones((0, 3))
+    opt.step()
+    assert Z.shape == (0, 3)

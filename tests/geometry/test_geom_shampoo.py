@@ -96,3 +96,13 @@ def test_float32_stays_float32_and_conv_weights_are_matrices(backend):
     assert W.data.dtype == np.float32
     assert opt.state[W]["L"].shape == (2, 2) and opt.state[W]["R"].shape == (6, 6)
     assert all(v.dtype == np.float32 for v in opt.state[W].values() if hasattr(v, "dtype"))
+
+
+def test_a_matrix_with_no_rows_is_left_as_it_is():
+    import minigrad as mg
+    from optimizers import Shampoo
+    Z = mg.Tensor(np.ones((0, 3)), requires_grad=True)
+    opt = Shampoo([Z])
+    Z.grad = np.ones((0, 3))
+    opt.step()
+    assert Z.shape == (0, 3)
