@@ -13,7 +13,7 @@ from minigrad import ops_elementwise, ops_reduce
 from minigrad.gradcheck import check_grads
 
 SWEEP = settings(max_examples=30, deadline=None, derandomize=True)
-shapes = st.lists(st.integers(1, 3), min_size=0, max_size=3).map(tuple)
+from test_gradcheck_sweep import broadcast_pair, shapes  # noqa: E402 - the sweep's strategies
 nonempty_shapes = st.lists(st.integers(1, 4), min_size=1, max_size=3).map(tuple)
 seeds = st.integers(0, 2**16)
 
@@ -131,17 +131,6 @@ def test_unary_takes_numbers_and_follows_numpys_domain(name):
 def test_unary_derivatives_closed_forms(name, x, closed_form):
     d = mg.grad(getattr(mg, name))(x)
     np.testing.assert_allclose(d, closed_form, rtol=1e-14)
-
-
-@st.composite
-def broadcast_pair(draw):
-    """Two shapes that broadcast together (axes of 1, axes dropped in front)."""
-    out = draw(shapes)
-
-    def variant():
-        s = tuple(draw(st.sampled_from([n, 1])) for n in out)
-        return s[draw(st.integers(0, len(s))):]
-    return variant(), variant()
 
 
 @SWEEP

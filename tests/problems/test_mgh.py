@@ -330,6 +330,7 @@ def test_gradcheck_first_and_second_order(number):
     rtol = GRADCHECK_RTOL.get(number, 1e-6)
     for point in (x0, x):
         check_grads(p.f, point, order=1, rtol=rtol)
+    # second order by differences of gradients: truncation ~h^2 and rounding ~eps/h on top
     check_grads(p.f, x, order=2, rtol=max(rtol, 1e-5), atol=1e-6)
 
 

@@ -24,23 +24,11 @@ from optimizers.zero_order.cmaes import CMAESState, cma_parameters, cmaes
 from optimizers.zero_order.evolution import OnePlusOneES, one_fifth_trial, one_plus_one_es
 from optimizers.zero_order.genetic import GeneticAlgorithm, Population, genetic_algorithm
 from optimizers.zero_order.nelder_mead import nelder_mead
+from test_zo_pins import _table1  # Hansen's Table 1, written out once
 
 
 def sphere(x):
     return float((x * x).sum())
-
-
-def _table1(N, lam):
-    """mu_eff, c_sigma, c_c and E||N(0, I)|| of Hansen's Table 1, written out for dimension N
-    and population lam (positive weights w_i' = ln((lam + 1) / 2) - ln i, i <= lam // 2)."""
-    mu = lam // 2
-    wp = [math.log((lam + 1) / 2.0) - math.log(i) for i in range(1, mu + 1)]
-    w = [v / sum(wp) for v in wp]
-    mu_eff = 1.0 / sum(v * v for v in w)
-    c_s = (mu_eff + 2.0) / (N + mu_eff + 5.0)
-    c_c = (4.0 + mu_eff / N) / (N + 4.0 + 2.0 * mu_eff / N)
-    chi = math.sqrt(N) * (1.0 - 1.0 / (4.0 * N) + 1.0 / (21.0 * N * N))
-    return mu_eff, c_s, c_c, chi
 
 
 # --------------------------------------------------------------------------- CMA-ES parameters
