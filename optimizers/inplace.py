@@ -45,7 +45,7 @@ def ema_(avg, x, beta: float, scratch, out=None):
 
 def scale_add_(a, b: float, x, c: float, scratch, out=None):
     r""":math:`b\,a + c\,x` into ``out`` (default: ``a`` in place), computed as ``a * b``, then
-    ``+ x * c`` (the product in ``scratch``)."""
+    ``+ x * c`` (the product in ``scratch``, which keeps it: callers may use it afterwards)."""
     xp = B.get_array_module(a)
     out = a if out is None else out
     xp.multiply(a, b, out=out)

@@ -193,10 +193,10 @@ class NAG(Optimizer):
     def _update(self, p, g, state, hp):
         gamma, eta, v, tmp = hp["momentum"], hp["lr"], state["v"], self._scratch(p)
         g = self._coupled_decay(p, g, hp["weight_decay"])  # g <- g + lambda x (if lambda > 0)
-        # v_t = gamma v_{t-1} + eta g
+        # v_t = gamma v_{t-1} + eta g (scale_add_ leaves the product eta g in tmp)
         scale_add_(v, gamma, g, eta, tmp)
         # (the look-ahead point) - eta g
-        add_(p.data, g, -eta, tmp)
+        p.data -= tmp
         if hp["form"] == "reparametrised":
             # phi_t = phi_{t-1} - eta g - gamma v_t
             add_(p.data, v, -gamma, tmp)

@@ -11,9 +11,9 @@ from hypothesis import given, settings, strategies as st
 import minigrad as mg
 from minigrad import ops_elementwise, ops_reduce
 from minigrad.gradcheck import check_grads
+from test_gradcheck_sweep import broadcast_pair, shapes  # the sweep's strategies
 
 SWEEP = settings(max_examples=30, deadline=None, derandomize=True)
-from test_gradcheck_sweep import broadcast_pair, shapes  # noqa: E402 - the sweep's strategies
 nonempty_shapes = st.lists(st.integers(1, 4), min_size=1, max_size=3).map(tuple)
 seeds = st.integers(0, 2**16)
 
