@@ -125,10 +125,7 @@ def _run(root: Tensor, seed: Tensor, targets, retain_graph: bool, create_graph: 
     return found
 
 
-def _owner_id(a) -> int:
-    """The identity of the buffer behind ``a`` (a view's base, or ``a`` itself)."""
-    base = getattr(a, "base", None)
-    return id(a if base is None else base)
+_owner_id = B.buffer_id  # the identity of the buffer behind an array (a view's base)
 
 
 def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool, handed: set) -> None:

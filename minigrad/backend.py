@@ -1,4 +1,4 @@
-"""The one module that decides between NumPy (CPU) and CuPy (GPU).
+"""The one module that decides between NumPy (CPU), CuPy (GPU) and the strict CPU stand-in for CuPy.
 
 Everything else in the project gets its array module from here: from the data it holds
 (:func:`get_array_module`, CuPy's idiom) or from the current default (:func:`xp`). No other module
@@ -18,7 +18,11 @@ Choosing a backend:
   unknown or unavailable value raises :class:`BackendError` naming the variable, its value and
   the choices; ``python -m experiments`` prints that as one line and exits with status 2);
 * asking for CuPy where CuPy or a GPU is missing raises :class:`BackendError` (a RuntimeError),
-  never a silent fallback to NumPy.
+  never a silent fallback to NumPy;
+* ``"strict"`` (:mod:`minigrad.strict`) runs on the CPU but behaves like CuPy where device code
+  goes wrong (no implicit conversion to NumPy, no mixing with NumPy arrays, 0-d results, counted
+  device-to-host transfers): the suite and the experiments run on it to prove the GPU path
+  without a GPU.
 
 Host-side arrays: :func:`host_xp` is NumPy, named, for data made on the host whatever the
 backend (move it with :func:`asarray`); this module's own ``np`` is not for other modules.
@@ -37,10 +41,10 @@ __all__ = [
     "BackendError", "set_backend", "use_backend", "get_backend", "xp", "host_xp",
     "get_array_module",
     "backend_name_of", "asarray", "to_numpy", "scatter_add", "host_rng", "cupy_available",
-    "is_array",
+    "is_array", "buffer_id",
 ]
 
-BACKENDS = ("numpy", "cupy")
+BACKENDS = ("numpy", "strict", "cupy")
 
 
 class BackendError(RuntimeError):
@@ -48,6 +52,7 @@ class BackendError(RuntimeError):
 
 
 _cupy = None  # the cupy module once imported and checked
+_strict = None  # minigrad.strict once imported
 
 
 def _load_cupy():
@@ -81,9 +86,20 @@ def cupy_available() -> bool:
     return True  # pragma: no cover
 
 
+def _load_strict():
+    global _strict
+    if _strict is None:
+        from minigrad import strict  # noqa: PLC0415 (imported when first asked for)
+
+        _strict = strict
+    return _strict
+
+
 def _module_for(name: str):
     if name == "numpy":
         return np
+    if name == "strict":
+        return _load_strict()
     if name == "cupy":
         return _load_cupy()
     raise BackendError(f"unknown backend {name!r}; choose one of {BACKENDS}")
@@ -108,7 +124,7 @@ class _BackendToken:
 
 
 def set_backend(name: str) -> _BackendToken:
-    """Make ``name`` ("numpy" or "cupy") the default backend for new tensors.
+    """Make ``name`` ("numpy", "strict" or "cupy") the default backend for new tensors.
 
     Returns a token that, used as a context manager, restores the previous backend on exit.
     """
@@ -153,7 +169,8 @@ def get_backend() -> str:
 
 
 def xp():
-    """The array module of the current default backend (``numpy`` or ``cupy``)."""
+    """The array module of the current default backend (``numpy``, ``minigrad.strict`` or
+    ``cupy``)."""
     return _current
 
 
@@ -166,29 +183,44 @@ def host_xp():
 
 
 def is_array(x) -> bool:
-    """True for a NumPy or CuPy ndarray (or a NumPy scalar, which NumPy's ufuncs return for 0-d)."""
+    """True for a NumPy, strict or CuPy ndarray (or a NumPy scalar, which NumPy's ufuncs return
+    for 0-d)."""
     return isinstance(x, (np.ndarray, np.generic)) or (
+        _strict is not None and type(x) is _strict.ndarray) or (
         _cupy is not None and isinstance(x, _cupy.ndarray))
 
 
 def backend_name_of(a) -> str:
-    """"cupy" for a CuPy array, "numpy" for anything else."""
+    """"cupy" for a CuPy array, "strict" for a strict array, "numpy" for anything else."""
+    if _strict is not None and type(a) is _strict.ndarray:
+        return "strict"
     if _cupy is not None and isinstance(a, _cupy.ndarray):  # pragma: no cover - GPU only
         return "cupy"
     return "numpy"
 
 
+def buffer_id(a) -> int:
+    """The identity of the memory behind the array ``a`` (its base's for a view)."""
+    if _strict is not None and type(a) is _strict.ndarray:
+        a = a._a
+    base = getattr(a, "base", None)
+    return id(a if base is None else base)
+
+
 def get_array_module(*arrays):
     """The array module of ``arrays`` (CuPy's ``get_array_module`` idiom).
 
-    Raises BackendError when NumPy and CuPy arrays are mixed.
+    Raises BackendError when arrays of two backends are mixed.
     """
-    if _cupy is None:  # CuPy was never loaded, so no CuPy array can exist: the fast path
+    if _cupy is None and _strict is None:  # no device array can exist: the fast path
         return np
     names = {backend_name_of(a) for a in arrays if is_array(a)}
     if len(names) > 1:
-        raise BackendError("arrays of two backends (numpy and cupy) were mixed in one operation; "
-                           "move them to one backend first (Tensor.to(...) or minigrad.to_numpy)")
+        raise BackendError(f"arrays of two backends ({' and '.join(sorted(names))}) were mixed "
+                           f"in one operation; move them to one backend first (Tensor.to(...) "
+                           f"or minigrad.to_numpy)")
+    if names == {"strict"}:
+        return _strict
     if names == {"cupy"}:  # pragma: no cover - GPU only
         return _cupy
     return np
@@ -197,15 +229,20 @@ def get_array_module(*arrays):
 def asarray(data, dtype=None, backend: str | None = None):
     """``data`` as an array of ``backend`` (default: the current one), copying across devices."""
     module = _current if backend is None else _module_for(backend)
-    if module is np and backend_name_of(data) == "cupy":  # pragma: no cover - GPU only
-        data = data.get()
+    source = backend_name_of(data)
+    if source != "numpy" and module is not _module_for(source):
+        data = data.get()  # across devices through the host
     return module.asarray(data, dtype=dtype)
 
 
 def to_numpy(x):
-    """A NumPy array of ``x`` (a Tensor, a NumPy or CuPy array, or a number), on the host."""
+    """A NumPy array of ``x`` (a Tensor, a NumPy, strict or CuPy array, or a number), on the
+    host (for device data a transfer, counted on the strict backend)."""
     data = getattr(x, "data", x) if not is_array(x) else x
-    if backend_name_of(data) == "cupy":  # pragma: no cover - GPU only
+    name = backend_name_of(data)
+    if name == "strict":
+        return _strict.to_host(data)
+    if name == "cupy":  # pragma: no cover - GPU only
         return data.get()
     return np.asarray(data)
 
@@ -216,7 +253,10 @@ def scatter_add(target, index, values):
     ``a[idx] += v`` does not accumulate duplicates (in NumPy the last write wins, in CuPy the
     result is undefined): ``numpy.add.at`` / ``cupyx.scatter_add`` do.
     """
-    if backend_name_of(target) == "cupy":  # pragma: no cover - GPU only
+    name = backend_name_of(target)
+    if name == "strict":
+        _strict.scatter_add(target, index, values)
+    elif name == "cupy":  # pragma: no cover - GPU only
         import cupyx  # noqa: PLC0415
 
         cupyx.scatter_add(target, index, values)

@@ -1,5 +1,5 @@
 r"""``minimize(f, x0, method=...)``: the SciPy-style entry point to the second- and zero-order
-methods (DESIGN.md, "optimizers"; docs/lectures.md sections 5 and 7).
+methods (docs/lectures.md sections 5 and 7).
 
 >>> import minigrad as mg
 >>> def rosen(x):

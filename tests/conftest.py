@@ -1,7 +1,9 @@
 """Shared fixtures and collection rules.
 
-* The backend fixture runs a test on NumPy always, and on CuPy when CuPy is importable and a GPU
-  is present (so the same suite runs on a GPU machine).
+* ``--backend numpy|strict|cupy`` (default numpy) runs the suite on one backend: it is the
+  default backend of the whole session, and the ``backend`` fixture runs on it alone. Without
+  the option the ``backend`` fixture runs a test on NumPy and on the strict backend (the CPU
+  stand-in for CuPy, :mod:`minigrad.strict`), and on CuPy too when CuPy and a GPU are present.
 * BLAS runs single-threaded in the test processes: the suite runs in parallel (``-n auto``, one
   pytest-xdist worker per core), and a multi-threaded BLAS in every worker oversubscribes the
   cores (OpenBLAS threads spin while they wait, which slows a busy machine down severalfold).
@@ -21,7 +23,29 @@ import pytest  # noqa: E402
 
 import minigrad  # noqa: E402
 
-BACKENDS = ["numpy"] + (["cupy"] if minigrad.cupy_available() else [])
+
+def pytest_addoption(parser):
+    parser.addoption("--backend", choices=("numpy", "strict", "cupy"), default=None,
+                     help="run the whole suite on this backend (default: numpy, with the "
+                          "backend fixture on numpy, strict and, where present, cupy)")
+
+
+def pytest_configure(config):
+    chosen = config.getoption("--backend")
+    if chosen is not None:
+        minigrad.set_backend(chosen)  # a missing GPU for 'cupy' is an error here, not a skip
+
+
+def _fixture_backends(config):
+    chosen = config.getoption("--backend")
+    if chosen is not None:
+        return [chosen]
+    return ["numpy", "strict"] + (["cupy"] if minigrad.cupy_available() else [])
+
+
+def pytest_generate_tests(metafunc):
+    if "backend" in metafunc.fixturenames:
+        metafunc.parametrize("backend", _fixture_backends(metafunc.config), indirect=True)
 
 #: the module-scoped fixtures that run experiments (tests/experiments/test_exp_*.py)
 QUICK_RUN_FIXTURES = {"quick_run", "quick_runs"}
@@ -35,7 +59,7 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.slow)
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture
 def backend(request):
     """The name of the backend under test; it is the default backend for the test's duration."""
     with minigrad.use_backend(request.param):

@@ -1,0 +1,472 @@
+"""The ``"strict"`` backend: a CPU stand-in for CuPy that refuses what CuPy refuses.
+
+No GPU is needed to find the mistakes that break code on one. The strict backend computes with
+NumPy underneath, but its arrays (:class:`ndarray`) are their own type and behave like CuPy's
+where device code usually goes wrong:
+
+* **no implicit trip to the host.** ``numpy.asarray(a)``, ``a.__array__()``, any NumPy function
+  or ufunc given a strict array (``numpy.exp(a)``, ``numpy.sum(a)``) raises ``TypeError``, as
+  ``numpy.asarray`` does on a CuPy array;
+* **no mixing.** An operation that combines a strict array with a NumPy array
+  (``a + numpy_array``, ``strict.where(c, a, numpy_array)``, ``a[...] = numpy_array``) raises
+  :class:`DeviceMixError`; Python numbers and NumPy scalars are fine, as in CuPy. Host data
+  goes to the device with :func:`asarray` (or :func:`array`), explicitly;
+* **reductions and indexing give 0-d arrays**, never NumPy scalars (``a.sum()``, ``a[0]``);
+* **duplicate indices** in ``a[idx] = values`` (so also ``a[idx] += v``) raise: in CuPy which
+  write wins is undefined; accumulate with :func:`scatter_add` (``cupyx.scatter_add``);
+* **the only ways to the host** are :meth:`ndarray.get` and the backend's ``to_numpy``; the
+  implicit ones (``.item()``, ``float(a)``, ``int(a)``, ``bool(a)``, ``a.tolist()``,
+  ``format(a)``, ``repr(a)``) work, as in CuPy, but each is **counted** as a device-to-host
+  transfer (a synchronisation on a GPU): :func:`count_transfers` measures them;
+* **its own random stream.** ``strict.random.default_rng(seed)`` draws other numbers than
+  ``numpy.random.default_rng(seed)``, as CuPy's generator does: code that must give the same
+  draws on every backend draws on the host (``minigrad.backend.host_rng``) and moves them.
+
+The module exposes the part of CuPy's API that the project uses (creation, elementwise math,
+reductions, shape functions, ``linalg``, ``random``, ``cuda.Device().synchronize()``), each
+name one that CuPy has too; a name outside it is an ``AttributeError`` that says so.
+
+Use it like the others: ``minigrad.set_backend("strict")``, ``MINIGRAD_BACKEND=strict``,
+``--backend strict`` on every experiment, ``pytest --backend strict`` for the test suite.
+"""
+from __future__ import annotations
+
+import builtins
+import collections
+import sys
+import types
+
+import numpy as _np
+
+__all__ = ["ndarray", "DeviceMixError", "count_transfers", "transfer_counts", "scatter_add",
+           "asarray", "array", "to_host"]
+
+
+class DeviceMixError(TypeError):
+    """A strict (device) array and a NumPy (host) array met in one operation."""
+
+
+#: device-to-host transfers so far, by kind ("get", "item", "float", "bool", ...)
+_TRANSFERS: collections.Counter = collections.Counter()
+
+
+def _transfer(kind: str) -> None:
+    _TRANSFERS[kind] += 1
+
+
+def transfer_counts() -> dict:
+    """The device-to-host transfers counted since the process started, by kind."""
+    return dict(_TRANSFERS)
+
+
+class count_transfers:
+    """``with count_transfers() as c: ...``; then ``c.total`` and ``c.by_kind`` (a dict) are the
+    device-to-host transfers made inside the block (read live inside it, too)."""
+
+    def __enter__(self):
+        self._start = collections.Counter(_TRANSFERS)
+        return self
+
+    def __exit__(self, *exc):
+        self._end = collections.Counter(_TRANSFERS)
+        return False
+
+    @property
+    def by_kind(self) -> dict:
+        end = getattr(self, "_end", None) or collections.Counter(_TRANSFERS)
+        diff = end - self._start
+        return {k: v for k, v in diff.items() if v}
+
+    @property
+    def total(self) -> int:
+        return builtins.sum(self.by_kind.values())
+
+
+# ---------------------------------------------------------------------------- wrapping
+def _mix_error(where: str) -> DeviceMixError:
+    return DeviceMixError(
+        f"{where}: a NumPy (host) array was mixed with a strict-backend (device) array; move it "
+        f"to the device first (minigrad.backend.asarray) or bring the device array to the host "
+        f"explicitly (.get(), minigrad.to_numpy)")
+
+
+def _unwrap(x, where: str):
+    """The NumPy array behind ``x``; lists and tuples unwrapped element by element; a NumPy
+    array (a host array) is a :class:`DeviceMixError`."""
+    t = type(x)
+    if t is ndarray:
+        return x._a
+    if t is _np.ndarray:
+        raise _mix_error(where)
+    if t is list or t is tuple:
+        return t(_unwrap(v, where) for v in x)
+    return x
+
+
+def _wrap(r):
+    """NumPy results back on the device: arrays and NumPy scalars become :class:`ndarray`
+    (scalars as 0-d arrays, as CuPy's reductions give), tuples and lists element by element."""
+    t = type(r)
+    if t is _np.ndarray:
+        return ndarray(r)
+    if isinstance(r, _np.generic):
+        return ndarray(_np.asarray(r))
+    if t is tuple or t is list or isinstance(r, tuple):  # namedtuples become plain tuples
+        return (list if t is list else tuple)(_wrap(v) for v in r)
+    return r
+
+
+def _call(func, name: str, args, kwargs):
+    out = kwargs.get("out")
+    a = _unwrap(args, name)
+    k = {key: _unwrap(v, name) for key, v in kwargs.items()}
+    r = func(*a, **k)
+    if out is not None and type(out) is ndarray and r is out._a:
+        return out
+    return _wrap(r)
+
+
+def _device_function(func, name: str):
+    def f(*args, **kwargs):
+        return _call(func, name, args, kwargs)
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = f"``{name}`` on strict-backend arrays (NumPy's, on the device's terms)."
+    return f
+
+
+def _host_refused(what: str) -> TypeError:
+    return TypeError(
+        f"{what} on a strict-backend (device) array: implicit conversion to a NumPy array is "
+        f"not allowed (CuPy refuses it too); use .get() or minigrad.to_numpy to copy it to the "
+        f"host, or the array module of the data (minigrad.backend.get_array_module)")
+
+
+# ---------------------------------------------------------------------------- the array
+_METHODS = frozenset(
+    "all any argmax argmin argsort astype clip conj copy cumprod cumsum diagonal dot fill "
+    "flatten max mean min nonzero prod ravel repeat reshape round sort squeeze std sum swapaxes "
+    "take trace transpose var view".split())
+_PLAIN = frozenset("shape dtype ndim size itemsize nbytes strides flags".split())
+
+
+class ndarray:
+    """A strict-backend array: a NumPy array held on a pretend device (see the module)."""
+
+    __slots__ = ("_a",)
+    __array_ufunc__ = None       # NumPy's ufuncs and operators refuse it (then ours run)
+    __hash__ = None
+
+    def __init__(self, a):
+        self._a = a
+
+    # -- the refusals: no implicit way to the host
+    def __array__(self, *args, **kwargs):
+        raise _host_refused("numpy.asarray (or __array__)")
+
+    def __array_function__(self, func, types_, args, kwargs):
+        raise _host_refused(f"numpy.{getattr(func, '__name__', func)}")
+
+    # -- the explicit and the counted ways to the host
+    def get(self, stream=None, order="C", out=None):
+        """A NumPy copy of the array on the host (CuPy's ``get``): a counted transfer."""
+        _transfer("get")
+        return _np.array(self._a, order=order, copy=True)
+
+    def item(self, *args):
+        _transfer("item")
+        return self._a.item(*args)
+
+    def tolist(self):
+        _transfer("tolist")
+        return self._a.tolist()
+
+    def __float__(self):
+        _transfer("float")
+        return float(self._a)
+
+    def __int__(self):
+        _transfer("int")
+        return int(self._a)
+
+    def __index__(self):
+        _transfer("index")
+        return self._a.__index__()
+
+    def __complex__(self):
+        _transfer("complex")
+        return complex(self._a)
+
+    def __bool__(self):
+        _transfer("bool")
+        return bool(self._a)
+
+    def __format__(self, spec):
+        _transfer("format")
+        return format(self._a if self._a.ndim else self._a.item(), spec)
+
+    def __repr__(self):
+        _transfer("repr")
+        return "strict." + repr(self._a)
+
+    def __str__(self):
+        _transfer("str")
+        return str(self._a)
+
+    # -- attributes and methods
+    @property
+    def T(self):
+        return ndarray(self._a.T)
+
+    @property
+    def real(self):
+        return ndarray(self._a.real)
+
+    @property
+    def imag(self):
+        return ndarray(self._a.imag)
+
+    @property
+    def base(self):
+        """None for an array that owns its memory, else a strict view of the owner."""
+        return None if self._a.base is None else _wrap(self._a.base)
+
+    @property
+    def device(self):
+        return "strict"
+
+    def __array_namespace__(self, api_version=None):
+        """This module (the array-API way to find an array's functions)."""
+        return sys.modules[__name__]
+
+    def __getattr__(self, name):
+        if name in _PLAIN:
+            return getattr(self._a, name)
+        if name in _METHODS:
+            method = getattr(self._a, name)
+            return lambda *args, **kwargs: _call(method, f"ndarray.{name}", args, kwargs)
+        raise AttributeError(f"strict-backend arrays have no attribute {name!r} (the strict "
+                             f"backend offers the part of CuPy's ndarray the project uses)")
+
+    def __len__(self):
+        return len(self._a)
+
+    def __iter__(self):
+        for i in range(len(self._a)):
+            yield ndarray(self._a[i:i + 1].reshape(self._a.shape[1:]))
+
+    def __getitem__(self, key):
+        return _wrap(self._a[_index(key)])
+
+    def __setitem__(self, key, value):
+        key = _index(key)
+        v = _unwrap(value, "ndarray.__setitem__")
+        _refuse_duplicates(key, v)
+        self._a[key] = v
+
+    def __copy__(self):
+        return ndarray(self._a.copy())
+
+    def __deepcopy__(self, memo):
+        return ndarray(self._a.copy())
+
+    def __reduce__(self):
+        return (ndarray, (self._a,))
+
+
+def _index(key):
+    """An index with the strict arrays in it unwrapped (NumPy index arrays are allowed: CuPy
+    copies them to the device)."""
+    t = type(key)
+    if t is ndarray:
+        return key._a
+    if t is tuple:
+        return tuple(k._a if type(k) is ndarray else k for k in key)
+    return key
+
+
+def _refuse_duplicates(key, value) -> None:
+    keys = key if type(key) is tuple else (key,)
+    for k in keys:
+        if (isinstance(k, (_np.ndarray, list)) and _np.asarray(k).dtype.kind in "iu"
+                and _np.ndim(value) > 0):
+            flat = _np.asarray(k).ravel()
+            if _np.unique(flat).size != flat.size:
+                raise ValueError(
+                    "ndarray.__setitem__ with repeated indices: which write wins is undefined on "
+                    "a GPU (CuPy); accumulate with minigrad.backend.scatter_add instead")
+
+
+def _binary(name):
+    op = getattr(_np.ndarray, name)
+
+    def method(self, other):
+        t = type(other)
+        if t is ndarray:
+            other = other._a
+        elif t is _np.ndarray:
+            raise _mix_error(f"ndarray.{name}")
+        elif not isinstance(other, (int, float, complex, _np.generic)):
+            return NotImplemented
+        return _wrap(op(self._a, other))
+    method.__name__ = name
+    return method
+
+
+def _inplace(name):
+    op = getattr(_np.ndarray, name)
+
+    def method(self, other):
+        t = type(other)
+        if t is ndarray:
+            other = other._a
+        elif t is _np.ndarray:
+            raise _mix_error(f"ndarray.{name}")
+        elif not isinstance(other, (int, float, complex, _np.generic)):
+            return NotImplemented
+        op(self._a, other)
+        return self
+    method.__name__ = name
+    return method
+
+
+def _unary(name):
+    op = getattr(_np.ndarray, name)
+
+    def method(self):
+        return _wrap(op(self._a))
+    method.__name__ = name
+    return method
+
+
+for _name in ("add sub mul truediv floordiv mod pow matmul and or xor lshift rshift "
+              "lt le gt ge eq ne").split():
+    setattr(ndarray, f"__{_name}__", _binary(f"__{_name}__"))
+    if _name not in ("lt", "le", "gt", "ge", "eq", "ne"):
+        setattr(ndarray, f"__r{_name}__", _binary(f"__r{_name}__"))
+        setattr(ndarray, f"__i{_name}__", _inplace(f"__i{_name}__"))
+for _name in ("neg", "pos", "abs", "invert"):
+    setattr(ndarray, f"__{_name}__", _unary(f"__{_name}__"))
+
+
+# ---------------------------------------------------------------------------- the module
+def asarray(a, dtype=None, order=None):
+    """``a`` on the device: a strict array as it is (or cast), host data copied over."""
+    if type(a) is ndarray:
+        return a if dtype is None or a._a.dtype == dtype else ndarray(a._a.astype(dtype))
+    return ndarray(_np.array(_unwrap_host(a), dtype=dtype, order=order or "K", copy=True))
+
+
+def array(a, dtype=None, copy=True, order="K", ndmin=0):
+    """A device array from ``a`` (copied unless ``copy=False`` and it already is one)."""
+    if type(a) is ndarray and copy is False and (dtype is None or a._a.dtype == dtype):
+        return a
+    src = a._a if type(a) is ndarray else _unwrap_host(a)
+    return ndarray(_np.array(src, dtype=dtype, copy=True, order=order, ndmin=ndmin))
+
+
+def _unwrap_host(a):
+    """Host data for a transfer to the device: NumPy arrays are welcome here; strict arrays in
+    a list are unwrapped."""
+    t = type(a)
+    if t is list or t is tuple:
+        return t(_unwrap_host(v) for v in a)
+    return a._a if t is ndarray else a
+
+
+def to_host(a):
+    """A NumPy copy of the strict array ``a`` (``minigrad.to_numpy``): a counted transfer."""
+    _transfer("to_numpy")
+    return a._a.copy()
+
+
+def scatter_add(target, index, values) -> None:
+    """``target[index] += values`` accumulating repeated indices, in place
+    (``cupyx.scatter_add``)."""
+    _np.add.at(_unwrap(target, "scatter_add"), _index(index), _unwrap(values, "scatter_add"))
+
+
+#: the functions, all names that CuPy's top-level namespace has too
+_FUNCTIONS = (
+    "abs absolute add all allclose amax amin any arange arccos arccosh arcsin arcsinh arctan "
+    "arctan2 arctanh argmax argmin argsort around array_equal ascontiguousarray atleast_1d "
+    "atleast_2d atleast_3d bincount broadcast_arrays broadcast_to cbrt ceil clip column_stack "
+    "concatenate copy copysign copyto cos cosh count_nonzero cross cumprod cumsum deg2rad diag "
+    "diagflat diagonal diff divide dot dstack einsum empty empty_like equal exp exp2 expand_dims "
+    "expm1 eye fabs flip fliplr flipud floor floor_divide fmax fmin fmod full full_like greater "
+    "greater_equal hstack hypot identity inner isclose isfinite isinf isnan kron ldexp less "
+    "less_equal linspace log log10 log1p log2 logaddexp logaddexp2 logical_and logical_not "
+    "logical_or logical_xor logspace matmul max maximum mean median meshgrid min minimum mod "
+    "moveaxis multiply nan_to_num nanargmax nanargmin nanmax nanmean nanmin nanstd nansum "
+    "nanvar negative nonzero not_equal ones ones_like outer pad percentile positive power prod "
+    "ptp quantile rad2deg ravel reciprocal remainder repeat reshape rint roll rollaxis rot90 "
+    "round searchsorted sign signbit sin sinc sinh sort split sqrt square squeeze stack std "
+    "subtract sum swapaxes take take_along_axis tan tanh tensordot tile trace transpose tri tril "
+    "triu true_divide trunc unique var vdot vstack where zeros zeros_like").split()
+
+#: names CuPy re-exports from NumPy (types, constants, dtype helpers): the same objects here
+_FROM_NUMPY = (
+    "bool_ int8 int16 int32 int64 uint8 uint16 uint32 uint64 float16 float32 float64 complex64 "
+    "complex128 intp dtype generic number integer signedinteger unsignedinteger floating "
+    "complexfloating inexact finfo iinfo result_type issubdtype can_cast promote_types "
+    "e pi inf nan newaxis").split()
+
+for _name in _FUNCTIONS:
+    globals()[_name] = _device_function(getattr(_np, _name), _name)
+for _name in _FROM_NUMPY:
+    globals()[_name] = getattr(_np, _name)
+
+linalg = types.ModuleType("minigrad.strict.linalg", "``linalg`` on strict-backend arrays.")
+for _name in ("cholesky det eigh eigvalsh inv lstsq matrix_power matrix_rank norm pinv qr "
+              "slogdet solve svd").split():
+    setattr(linalg, _name, _device_function(getattr(_np.linalg, _name), f"linalg.{_name}"))
+linalg.LinAlgError = _np.linalg.LinAlgError
+
+
+class _Generator:
+    """``strict.random.default_rng(seed)``: NumPy's PCG64 on a stream of its own (other numbers
+    than ``numpy.random.default_rng(seed)`` gives, as CuPy's generator does), results on the
+    device."""
+
+    _STREAM = 0x5741C7  # mixed into the seed: the device stream is not the host stream
+
+    def __init__(self, seed=None):
+        entropy = None if seed is None else [int(seed), self._STREAM]
+        self._g = _np.random.default_rng(entropy)
+
+    def __getattr__(self, name):
+        if name in ("standard_normal", "normal", "uniform", "random", "integers", "choice",
+                    "permutation", "exponential", "standard_exponential", "gamma", "beta",
+                    "binomial", "poisson"):
+            method = getattr(self._g, name)
+            return lambda *args, **kwargs: _call(method, f"random.{name}", args, kwargs)
+        raise AttributeError(f"the strict backend's generator has no method {name!r}")
+
+
+random = types.ModuleType("minigrad.strict.random", "``random`` on the strict backend.")
+random.default_rng = _Generator
+
+
+class _Device:
+    """``strict.cuda.Device()``: the pretend device; ``synchronize()`` does nothing."""
+
+    def __init__(self, device=0):
+        self.id = device
+
+    def synchronize(self):
+        return None
+
+
+class _Stream:
+    null = None
+
+    def synchronize(self):
+        return None
+
+
+_Stream.null = _Stream()
+cuda = types.SimpleNamespace(Device=_Device, Stream=_Stream)
+
+
+def __getattr__(name):
+    raise AttributeError(f"the strict backend has no {name!r}: it offers the part of CuPy's "
+                         f"API that the project uses (see minigrad.strict)")
