@@ -38,7 +38,9 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run experiments by name, or 'all'")
     run.add_argument("names", nargs="+", metavar="NAME")
     run.add_argument("--quick", action="store_true", help="scaled-down budgets")
-    run.add_argument("--backend", choices=["numpy", "cupy"], default="numpy")
+    run.add_argument("--backend", choices=["numpy", "strict", "cupy"], default="numpy",
+                     help="array backend: numpy (CPU), strict (a CPU stand-in for CuPy that "
+                          "refuses host/device mixing) or cupy (a CUDA GPU)")
     run.add_argument("--seed", type=int, default=0)
     run.add_argument("--out", default="results", help="output folder (default: results/)")
     run.add_argument("--jobs", type=int, default=1, help="experiments run in N processes")

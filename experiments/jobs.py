@@ -23,12 +23,12 @@ def run_one(name: str, out: str, quick: bool, seed: int, backend: str) -> dict:
     """Run one experiment (in this process) and write its verdict file; return the verdict."""
     import minigrad
 
-    minigrad.set_backend(backend)
     exp = all_experiments()[name]
     exp_dir = pathlib.Path(out) / name
     exp_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    summary = dict(exp.run(exp_dir, quick=quick, seed=seed, backend=backend))
+    with minigrad.use_backend(backend):  # the default backend of the run, restored afterwards
+        summary = dict(exp.run(exp_dir, quick=quick, seed=seed, backend=backend))
     summary.setdefault("claim", exp.claim)
     summary.update(name=name, seconds=round(time.perf_counter() - t0, 2), quick=quick,
                    seed=seed, backend=backend)

@@ -75,6 +75,14 @@ def _is_zero(x) -> bool:
     return not bool(xp.any(x))
 
 
+
+def _minus_inverse(n):
+    r""":math:`-1/n` for a norm :math:`n > 0` and 0 for :math:`n = 0`, as a 0-d array of ``n``'s
+    dtype computed on the device (no host synchronisation to test :math:`n = 0`)."""
+    xp = B.get_array_module(n)
+    zero = n == 0
+    return xp.where(zero, xp.zeros((), n.dtype), -1.0 / xp.where(zero, xp.ones((), n.dtype), n))
+
 class Norm:
     """A norm with its dual norm and LMO. Subclasses implement ``__call__``, ``dual``, ``lmo``."""
 
@@ -127,10 +135,7 @@ class L2(Norm):
     dual = __call__  # the l2 norm is its own dual
 
     def lmo(self, g):
-        n = self(g)
-        if float(n) == 0.0:
-            return g * 0.0
-        return g * (-1.0 / n)  # LMO(g) = -g / ||g||_2
+        return g * _minus_inverse(self(g))  # LMO(g) = -g / ||g||_2  (0 for g = 0)
 
     def norm_blocks(self, xs):
         xp = B.get_array_module(*xs)
@@ -139,10 +144,8 @@ class L2(Norm):
     dual_blocks = norm_blocks
 
     def lmo_blocks(self, gs):
-        n = self.norm_blocks(gs)
-        if float(n) == 0.0:
-            return [g * 0.0 for g in gs]
-        return [g * (-1.0 / n) for g in gs]
+        scale = _minus_inverse(self.norm_blocks(gs))
+        return [g * scale for g in gs]
 
 
 class LInf(Norm):
@@ -201,14 +204,16 @@ class L1(Norm):
 
     def lmo_blocks(self, gs):
         xp = B.get_array_module(*gs)
-        out = [xp.zeros_like(g) for g in gs]
-        best = [float(self.dual(g)) if g.size else -1.0 for g in gs]
-        i = max(range(len(gs)), key=lambda k: (best[k], -k))  # the first block holding max |g_j|
-        if best[i] <= 0.0:
-            return out  # g = 0
-        j = int(xp.argmax(xp.abs(gs[i]).reshape(-1)))  # j* = argmax_j |g_j|
-        flat = out[i].reshape(-1)
-        flat[j] = -xp.sign(gs[i].reshape(-1)[j])  # LMO(g) = -sign(g_j*) e_j*
+        flat = xp.concatenate([g.reshape(-1) for g in gs])  # all blocks as one vector
+        if flat.size == 0:
+            return [xp.zeros_like(g) for g in gs]
+        j = xp.argmax(xp.abs(flat))  # j* = argmax_j |g_j| (the first on ties), on the device
+        hit = (xp.arange(flat.size) == j) & (flat != 0)  # e_j* (nothing for g = 0)
+        d = xp.where(hit, -xp.sign(flat), xp.zeros((), flat.dtype))  # LMO(g) = -sign(g_j*) e_j*
+        out, start = [], 0
+        for g in gs:
+            out.append(d[start:start + g.size].reshape(g.shape).astype(g.dtype, copy=False))
+            start += g.size
         return out
 
 

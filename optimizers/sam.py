@@ -54,7 +54,7 @@ class SAM(Wrapper):
         p_norm = self.p
         q = 1.0 if math.isinf(p_norm) else p_norm / (p_norm - 1.0)   # 1/p + 1/q = 1
         items = []
-        total = 0.0
+        total = 0.0  # a float64 0-d array once a norm is added: the sum stays on the device
         for p in self.parameters():
             if p.grad is None:
                 continue
@@ -62,23 +62,23 @@ class SAM(Wrapper):
             T = xp.abs(p.data) + self.eta if self.adaptive else None  # T_w = |w| + eta (ASAM)
             h = p.grad * T if self.adaptive else p.grad               # h = T_w grad L (or grad L)
             if q == 2.0:
-                total += float(xp.sum(h * h))                         # ||h||_2^2
+                total = total + xp.sum(h * h).astype(xp.float64)     # ||h||_2^2
             elif q != 1.0:
-                total += float(xp.sum(xp.abs(h) ** q))                # ||h||_q^q
+                total = total + xp.sum(xp.abs(h) ** q).astype(xp.float64)  # ||h||_q^q
             items.append((p, xp, T, h))
         if not items or self.rho == 0.0:
             return []
-        denom = 1.0 if q == 1.0 else total ** (1.0 / p_norm)          # (||h||_q^q)^{1/p}
-        if denom == 0.0:
-            return []                                                 # zero gradient: no ascent
+        if q != 1.0:
+            denom = xp.power(total, 1.0 / p_norm)                     # (||h||_q^q)^{1/p}
+            ratio = _ratio(xp, self.rho, denom)                       # rho / denom (0 if g = 0)
         out = []
         for p, xp, T, h in items:
             if q == 2.0:
-                e = h * (self.rho / denom)                            # rho h / ||h||_2
+                e = h * ratio.astype(h.dtype)                         # rho h / ||h||_2
             elif q == 1.0:
                 e = xp.sign(h) * self.rho                             # rho sign(h)  (p = inf)
             else:
-                e = xp.sign(h) * xp.abs(h) ** (q - 1.0) * (self.rho / denom)  # rho sgn|h|^{q-1}/..
+                e = xp.sign(h) * xp.abs(h) ** (q - 1.0) * ratio.astype(h.dtype)  # rho sgn|h|^{q-1}/..
             if self.adaptive:
                 e *= T                                                # T_w (...)  (ASAM)
             out.append((p, e))
@@ -110,3 +110,11 @@ class SAM(Wrapper):
         self.base.step()                                 # w_{t+1} = base step with g
         self.step_count += 1
         return loss
+
+
+def _ratio(xp, rho: float, denom):
+    r""":math:`\rho / d` for :math:`d > 0` and 0 for :math:`d = 0` (a zero gradient: no ascent, the
+    second gradient is taken at :math:`w` itself), as a float64 0-d array computed on the device
+    (no host synchronisation to test :math:`d = 0`)."""
+    zero = denom == 0
+    return xp.where(zero, 0.0, rho / xp.where(zero, 1.0, denom))

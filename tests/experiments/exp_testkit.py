@@ -2,15 +2,22 @@
 that a quick run gave its verdict and wrote its files (figure, verdict.json)."""
 import json
 
+import minigrad
 from experiments.jobs import run_one
 
 VERDICT_KEYS = ("claim", "bound", "measured", "summary", "figure")
 
 
+def session_backend() -> str:
+    """The backend the suite runs on (``pytest --backend``; numpy by default)."""
+    return minigrad.get_backend()
+
+
 def quick_runs(tmp_path_factory, names):
-    """``(out, {name: verdict})``: each experiment run once, --quick, seed 0, NumPy."""
+    """``(out, {name: verdict})``: each experiment run once, --quick, seed 0, on the session's
+    backend."""
     out = tmp_path_factory.mktemp("results")
-    return out, {name: run_one(name, str(out), True, 0, "numpy") for name in names}
+    return out, {name: run_one(name, str(out), True, 0, session_backend()) for name in names}
 
 
 def assert_wrote_its_files(out, name, v, expected="PASS"):

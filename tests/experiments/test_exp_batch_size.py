@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pytest
+from exp_testkit import session_backend
 
 from experiments import batch_size
 from experiments.__main__ import run_one
@@ -13,7 +14,7 @@ from experiments.trace import load_traces
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("results")
-    return out, run_one("batch-size", str(out), True, 0, "numpy")
+    return out, run_one("batch-size", str(out), True, 0, session_backend())
 
 
 def test_quick_run_passes_and_writes_its_files(quick_run):

@@ -2,6 +2,7 @@
 from saved traces, the theory of the noise floor, and a FAIL with broken parameters."""
 import numpy as np
 import pytest
+from exp_testkit import session_backend
 
 import problems as P
 from experiments import momentum
@@ -12,7 +13,7 @@ from experiments.trace import load_traces
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("results")
-    return out, run_one("momentum-quadratic", str(out), True, 0, "numpy")
+    return out, run_one("momentum-quadratic", str(out), True, 0, session_backend())
 
 
 def test_quick_run_passes_and_writes_its_files(quick_run):

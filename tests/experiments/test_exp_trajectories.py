@@ -5,6 +5,7 @@ import json
 
 import numpy as np
 import pytest
+from exp_testkit import session_backend
 
 import optimizers
 from experiments import trajectories as T
@@ -15,7 +16,7 @@ from experiments.runner import run as run_trace
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("results")
-    return out / "trajectories", run_one("trajectories", str(out), True, 0, "numpy")
+    return out / "trajectories", run_one("trajectories", str(out), True, 0, session_backend())
 
 
 def test_quick_run_passes_and_writes_its_files(quick_run):

@@ -3,6 +3,7 @@
 1/(nL) scale."""
 import numpy as np
 import pytest
+from exp_testkit import session_backend
 
 from experiments import zero_order_dimension as zod
 from experiments.__main__ import run_one
@@ -12,7 +13,7 @@ from experiments.trace import load_traces
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("results")
-    return out, run_one("zero-order-dimension", str(out), True, 0, "numpy")
+    return out, run_one("zero-order-dimension", str(out), True, 0, session_backend())
 
 
 def test_quick_run_passes_with_the_claimed_slopes(quick_run):
