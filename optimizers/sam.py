@@ -78,7 +78,7 @@ class SAM(Wrapper):
             elif q == 1.0:
                 e = xp.sign(h) * self.rho                             # rho sign(h)  (p = inf)
             else:
-                e = xp.sign(h) * xp.abs(h) ** (q - 1.0) * ratio.astype(h.dtype)  # rho sgn|h|^{q-1}/..
+                e = xp.sign(h) * xp.abs(h) ** (q - 1.0) * ratio.astype(h.dtype)  # rho sgn|h|^{q-1}
             if self.adaptive:
                 e *= T                                                # T_w (...)  (ASAM)
             out.append((p, e))
