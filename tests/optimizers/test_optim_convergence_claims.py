@@ -29,10 +29,11 @@ def reddi_run(cls, steps, **kwargs):
     xs = []
     for k in range(steps):
         t = k + 1                                    # the paper counts from t = 1
-        x.grad = np.array([1010.0 if t % 101 == 1 else -10.0])
+        x.grad = mg.backend.asarray(np.array([1010.0 if t % 101 == 1 else -10.0]))
         opt.step()
-        np.clip(x.data, -1.0, 1.0, out=x.data)      # projection onto [-1, 1]
-        xs.append(x.data[0])
+        xp = mg.backend.get_array_module(x.data)    # the array module of the parameter
+        xp.clip(x.data, -1.0, 1.0, out=x.data)      # projection onto [-1, 1]
+        xs.append(x.numpy()[0])
     return np.array(xs)
 
 

@@ -30,7 +30,7 @@ def run_fixed(opt_factory, steps, dtype=float):
     opt = opt_factory([x])
     out = []
     for k in range(steps):
-        x.grad = np.array(G[k], dtype=dtype)
+        x.grad = mg.backend.asarray(np.array(G[k], dtype=dtype))
         opt.step()
         out.append(x.numpy().tolist())
     return out
@@ -112,7 +112,7 @@ def _nag_run(form, steps):
 
     def closure():  # the gradient of f at wherever the parameters are now
         points.append(x.numpy().tolist())
-        x.grad = np.array(A) * x.data
+        x.grad = mg.backend.asarray(np.array(A)) * x.data
         return mg.Tensor(0.0)
 
     traj = []
@@ -475,7 +475,7 @@ def test_sam_first_steps(adaptive):
     opt = O.SAM([x], lr=0.1, rho=0.1, adaptive=adaptive, eta=0.01)
 
     def closure():
-        x.grad = np.array(A) * x.data
+        x.grad = mg.backend.asarray(np.array(A)) * x.data
         return mg.Tensor(0.0)
 
     traj = []
@@ -528,7 +528,7 @@ def _fs_closure(x):
         g = np.zeros(2)
         for i in indices:
             g += np.array(_grad_i(i, x.numpy().tolist()))
-        x.grad = g / len(indices)
+        x.grad = mg.backend.asarray(g / len(indices))
         return mg.Tensor(0.0)
     return closure
 

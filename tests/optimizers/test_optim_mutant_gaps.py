@@ -194,7 +194,7 @@ def test_momentum_velocity_form_dampening():
     opt = O.Momentum([x], lr=0.1, momentum=0.9, dampening=0.5)
     out = []
     for _ in range(2):
-        x.grad = np.array([2.0])
+        x.grad = mg.backend.asarray(np.array([2.0]))
         opt.step()
         out.append(float(x.numpy()[0]))
     np.testing.assert_allclose(out, [0.9, 0.71], rtol=1e-14)

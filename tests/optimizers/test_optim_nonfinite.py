@@ -70,11 +70,17 @@ def _make(spec, x, **kw):
     return spec.make([x], **{**spec.quadratic.kwargs, "lr": spec.quadratic.lr, **kw})
 
 
+def _host_arrays(values):
+    """The arrays among ``values`` (host arrays, and device arrays brought to the host)."""
+    return [mg.to_numpy(v) for v in values
+            if isinstance(v, np.ndarray) or mg.backend.backend_name_of(v) != "numpy"]
+
+
 def _state_arrays(opt):
     out = []
     for st in opt.state.values():
-        out += [v for v in st.values() if isinstance(v, np.ndarray)]
-    out += [v for v in getattr(opt, "vstate", {}).values() if isinstance(v, np.ndarray)]
+        out += _host_arrays(st.values())
+    out += _host_arrays(getattr(opt, "vstate", {}).values())
     base = getattr(opt, "base", None)
     if base is not None:
         out += _state_arrays(base)
@@ -128,7 +134,7 @@ def test_the_propagate_check_fails_when_the_marking_is_removed(monkeypatch):
     for _ in range(20):
         oracle._loss()
         opt.step()
-    assert np.isinf(opt.state[x]["m"][0, 0]) and np.all(np.isfinite(x.numpy()))
+    assert np.isinf(mg.to_numpy(opt.state[x]["m"])[0, 0]) and np.all(np.isfinite(x.numpy()))
 
 
 # --------------------------------------------------------------------------- raise and skip
@@ -254,7 +260,7 @@ def test_a_non_finite_hessian_estimate_reaches_sophias_parameters(bad):
     oracle = Oracle(x)
     with np.errstate(all="ignore"):
         opt.step(oracle.closure, hessian_closure=_sophia_loss(x, bad))
-        assert not np.all(np.isfinite(opt.state[x]["h"]))
+        assert not np.all(np.isfinite(mg.to_numpy(opt.state[x]["h"])))
         assert not np.all(np.isfinite(x.numpy()))
 
 

@@ -121,7 +121,7 @@ def test_wrapper_defaults():
 def _one_step(opt_factory, x0, g):
     x = mg.Tensor(np.array(x0, dtype=float), requires_grad=True)
     opt = opt_factory([x])
-    x.grad = np.array(g, dtype=float)
+    x.grad = mg.backend.asarray(np.array(g, dtype=float))
     opt.step()
     return x.numpy()
 
@@ -288,7 +288,7 @@ def test_load_refuses_an_invalid_counter_and_changes_nothing(key, bad):
     another value raises ValueError naming it, and the optimizer is left as it was."""
     x = mg.Tensor(np.array([1.0, -2.0]), requires_grad=True)
     opt = O.Adam([x], lr=0.1)
-    x.grad = np.array([0.5, 0.5])
+    x.grad = mg.backend.asarray(np.array([0.5, 0.5]))
     opt.step()
     sd = opt.state_dict()
     before = flatten_state_dict(sd)

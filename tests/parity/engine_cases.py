@@ -33,6 +33,12 @@ def _inputs(specs, dtype, seed):
     return out
 
 
+def _dev(a):
+    """A host constant on the current backend (the engine refuses to mix a host array into
+    device math; on numpy this is the array itself)."""
+    return mg.backend.asarray(a)
+
+
 def _mlp_loss(x, W1, b1, W2, b2):
     h = mg.tanh(x @ W1.T + b1)
     return nn.cross_entropy(h @ W2.T + b2, np.array([0, 2, 1, 2, 0]))
@@ -45,7 +51,7 @@ CASES = {
     "sub": (lambda a, b: a - b, [((3, 1), "any"), ((1, 4), "any")]),
     "rsub": (lambda a: 1.0 - a, [((3,), "any")]),
     "mul": (lambda a, b: a * b, [((2, 3, 4), "any"), ((3, 1), "any")]),
-    "mul_array": (lambda a: a * np.arange(4.0), [((3, 4), "any")]),
+    "mul_array": (lambda a: a * _dev(np.arange(4.0)), [((3, 4), "any")]),
     "div": (lambda a, b: a / b, [((3, 4), "any"), ((4,), "pos")]),
     "rdiv": (lambda a: 2.0 / a, [((5,), "pos")]),
     "neg": (lambda a: -a, [((3, 2), "any")]),
@@ -102,7 +108,7 @@ CASES = {
     "norm2_axis": (lambda a: mg.norm(a, axis=1, keepdims=True), [((3, 4), "any")]),
     "norm1": (lambda a: mg.norm(a, ord=1, axis=0), [((3, 4), "any")]),
     "norm_inf": (lambda a: mg.norm(a, ord="inf"), [((3, 4), "ties")]),
-    "reshape": (lambda a: mg.reshape(a, (4, 3)) * np.arange(3.0), [((3, 4), "any")]),
+    "reshape": (lambda a: mg.reshape(a, (4, 3)) * _dev(np.arange(3.0)), [((3, 4), "any")]),
     "reshape_method": (lambda a: a.reshape(2, -1), [((3, 4), "any")]),
     "flatten": (lambda a: a.flatten(), [((3, 4), "any")]),
     "transpose": (lambda a: mg.transpose(a, (2, 0, 1)), [((2, 3, 4), "any")]),
@@ -113,7 +119,7 @@ CASES = {
                                                                  ((3, 4), "any")]),
     "stack": (lambda a, b: mg.stack([a, b], axis=-1), [((3, 2), "any"), ((3, 2), "any")]),
     "squeeze": (lambda a: mg.squeeze(a, axis=1), [((3, 1, 2), "any")]),
-    "expand_dims": (lambda a: mg.expand_dims(a, 0) * np.ones((2, 1, 1)), [((3, 2), "any")]),
+    "expand_dims": (lambda a: mg.expand_dims(a, 0) * _dev(np.ones((2, 1, 1))), [((3, 2), "any")]),
     "softmax": (lambda a: mg.softmax(a, axis=1), [((3, 4), "any")]),
     "log_softmax": (lambda a: mg.log_softmax(a, axis=0), [((3, 4), "any")]),
     "chain": (lambda a: mg.tanh(mg.exp(-a * a) * 0.9 + 0.1) * mg.sin(a), [((5,), "any")]),

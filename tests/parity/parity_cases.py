@@ -225,7 +225,7 @@ def _closed_form(problem: str, P):
     and the loss at the flat vector ``z`` written out in NumPy (in the problem's dtype), of the
     whole problem when ``rows`` is None, else of the mean of the components ``rows``."""
     if problem == "quadratic":
-        A, b = P.A, P.b
+        A, b = mg.to_numpy(P.A), mg.to_numpy(P.b)  # the problem's data, on the host
 
         def weights(rows):
             if rows is None:
@@ -243,7 +243,7 @@ def _closed_form(problem: str, P):
 
         return len(_SPLIT_A), grad, loss
 
-    A, y, mu = P.A, P.y, P.mu
+    A, y, mu = mg.to_numpy(P.A), mg.to_numpy(P.y), P.mu  # the problem's data, on the host
 
     def grad(z, rows):
         Ar, yr = (A, y) if rows is None else (A[rows], y[rows])
@@ -263,15 +263,16 @@ def run(key: str) -> np.ndarray:
     method = METHODS[name]
     P = make_problem(problem, dtype)
     shape = MATRIX_SHAPES[problem] if method.matrix else P.shape
-    x = mg.Tensor(P.x0.reshape(shape), requires_grad=True)
+    x = mg.Tensor(mg.to_numpy(P.x0).reshape(shape), requires_grad=True)
     n, grad, loss = _closed_form(problem, P)
 
-    def flat():
-        return x.data.reshape(-1) if method.matrix else x.data
+    def flat():  # the iterate on the host (the closed forms compute with NumPy there)
+        z = x.numpy()
+        return z.reshape(-1) if method.matrix else z
 
-    def set_grad(rows=None):  # x.grad from the closed form
+    def set_grad(rows=None):  # x.grad from the closed form, moved to the backend of x
         g = grad(flat(), rows)
-        x.grad = g.reshape(shape) if method.matrix else g
+        x.grad = mg.backend.asarray(g.reshape(shape) if method.matrix else g)
 
     def closure(rows=None):  # the same, and the loss as a Tensor
         set_grad(rows)
@@ -300,5 +301,5 @@ def run(key: str) -> np.ndarray:
             opt.step(closure, hessian_closure=engine_loss)
         else:
             raise ValueError(f"unknown drive {drive!r}")
-        out[t] = x.data
+        out[t] = x.numpy()
     return out
