@@ -89,7 +89,7 @@ def strongly_convex_violations(d2, mu, L, atol):
 
 def rounding_atol(q, d2_0):
     """The squared rounding level of the iterates: (1e-14 (1 + max|x*| + ||x_0 - x*||))^2."""
-    scale = 1 + float(np.abs(np.asarray(q.x_star)).max()) + math.sqrt(d2_0)
+    scale = 1 + float(np.abs(mg.to_numpy(q.x_star)).max()) + math.sqrt(d2_0)
     return (1e-14 * scale) ** 2
 
 
@@ -122,8 +122,8 @@ def quadratics(draw, convex_only=False, starts=("random", "slowest", "fastest"))
 
 def nearest_minimiser_distance2(q):
     """||x_0 - x*||^2 to the nearest minimiser of a convex quadratic (x* + ker A)."""
-    lam = np.asarray(q.eigenvalues)
-    c = np.asarray(q.eigenvectors).T @ (np.asarray(q.x0) - np.asarray(q.x_star))
+    lam = mg.to_numpy(q.eigenvalues)
+    c = mg.to_numpy(q.eigenvectors).T @ (mg.to_numpy(q.x0) - mg.to_numpy(q.x_star))
     return float(np.sum(c[lam > 1e-12 * lam[-1]] ** 2))
 
 

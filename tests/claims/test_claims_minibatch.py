@@ -80,7 +80,7 @@ def descent_run(p, steps, batch_size, seed, lr_scale=1.0):
         opt.zero_grad()
         (p.f_batch(x, idx) if idx is not None else p.f(x)).backward()
         e = x.grad - g_full                      # e_k = mini-batch gradient - full gradient
-        g2, e2 = float(np.sum(g_full ** 2)), float(np.sum(e ** 2))
+        g2, e2 = float(np.sum(mg.to_numpy(g_full) ** 2)), float(np.sum(mg.to_numpy(e) ** 2))
         opt.step()
         f_next = p.value(x.data)
         if not (math.isfinite(f_next) and abs(f_next) < 1e200):
@@ -135,8 +135,8 @@ def test_unbiased_minibatch_gradient(problem, B):
     gradients drawn by ``sample_batch`` lies within 4 standard errors of grad f(x)."""
     p, seed = problem
     x = p.x0
-    g = p.grad(x)
-    G = np.stack([p.grad_i(x, i) for i in range(p.n)])
+    g = mg.to_numpy(p.grad(x))
+    G = np.stack([mg.to_numpy(p.grad_i(x, i)) for i in range(p.n)])
     np.testing.assert_allclose(G.mean(axis=0), g, rtol=1e-10, atol=1e-12)
     B = min(B, p.n)
     rng = mg.backend.host_rng(seed)

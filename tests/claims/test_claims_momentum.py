@@ -49,6 +49,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import minigrad as mg
 import optimizers
 import problems as P
 
@@ -69,7 +70,7 @@ def heavy_ball_distances(q, lr, momentum, steps, form="velocity"):
     out = []
     with np.errstate(over="ignore", invalid="ignore"):
         for k in range(steps + 1):
-            out.append(float(np.sqrt(((x.data - q.x_star) ** 2).sum())))
+            out.append(float(np.sqrt(float(((x.data - q.x_star) ** 2).sum()))))
             if k == steps or not math.isfinite(out[-1]):
                 break
             opt.zero_grad()
@@ -98,13 +99,13 @@ def bound_violations(dist, mu, L, alpha, rho, atol):
 
 def rounding_atol(q):
     """The rounding level of the iterates: 1e-13 (1 + max|x*| + ||x_0 - x*||)."""
-    xs = np.asarray(q.x_star)
-    return 1e-13 * (1 + np.abs(xs).max() + np.linalg.norm(np.asarray(q.x0) - xs))
+    xs = mg.to_numpy(q.x_star)
+    return 1e-13 * (1 + np.abs(xs).max() + np.linalg.norm(mg.to_numpy(q.x0) - xs))
 
 
 def spectral_radius(q, alpha, beta):
     """max |eigenvalue| of the heavy ball's iteration matrix on (x_k - x*, x_{k-1} - x*)."""
-    A = np.asarray(q.A)
+    A = mg.to_numpy(q.A)
     n = A.shape[0]
     I = np.eye(n)
     T = np.block([[(1 + beta) * I - alpha * A, -beta * I], [I, np.zeros((n, n))]])

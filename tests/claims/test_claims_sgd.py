@@ -88,7 +88,9 @@ class Stacked:
 
     def batch_loss(self, X, idx):
         """sum_s mean_{i in idx[s]} f_i(x_s): row s's gradient is row s's mini-batch gradient."""
-        A_idx, t_idx = self.A[idx], self.t[idx]                   # (S, B, d), (S, B)
+        # the data next to the iterates (X lives on the session's backend)
+        A_idx = mg.backend.asarray(self.A[idx], backend=X.backend)  # (S, B, d)
+        t_idx = mg.backend.asarray(self.t[idx], backend=X.backend)  # (S, B)
         z = mg.sum(A_idx * mg.reshape(X, (X.shape[0], 1, self.d)), axis=2)
         if self.logistic:
             terms = mg.softplus(-(z * t_idx)) + 0.5 * self.mu * mg.sum(X * X, axis=1,
@@ -111,18 +113,19 @@ def run_sgd(st_, x0, lr, steps, seed, batch=1, bias=None, average=None):
     avg = np.full((steps + 1, S), np.nan)
     x_sum, w_sum, sigma2_max = np.zeros((S, st_.d)), 0.0, 0.0
     for k in range(steps + 1):
-        gaps[k] = st_.f(X.data) - st_.f_star
+        X_host = mg.to_numpy(X.data)  # the closed forms of Stacked compute on the host
+        gaps[k] = st_.f(X_host) - st_.f_star
         if average and k > 0:
             avg[k] = st_.f(x_sum / w_sum) - st_.f_star
         if k == steps:
             break
-        sigma2_max = max(sigma2_max, float(np.max(st_.sigma2(X.data))))
-        x_k = X.data.copy()
+        sigma2_max = max(sigma2_max, float(np.max(st_.sigma2(X_host))))
+        x_k = X_host.copy()
         idx = rng.integers(0, st_.n, size=(S, batch))
         opt.zero_grad()
         st_.batch_loss(X, idx).backward()
         if bias is not None:
-            X.grad = X.grad + bias[None, :]
+            X.grad = X.grad + mg.backend.asarray(bias[None, :], backend=X.backend)
         opt.step()
         w = 1.0 if average != "weighted" else opt.last_lr[0]
         x_sum += w * x_k
@@ -176,7 +179,8 @@ def convex(draw):
         p = LogisticRegression(m=m, dim=d, mu=0.0, seed=seed,
                                label_noise=draw(st.floats(1.0, 3.0)))
         try:
-            x_star, _ = newton_minimize(lambda z: p.f(z), np.zeros(d))
+            # newton_minimize runs on the backend of its start: the problem's
+            x_star, _ = newton_minimize(lambda z: p.f(z), mg.backend.asarray(np.zeros(d)))
         except RuntimeError:   # separable data: no minimiser
             assume(False)
         x_star = np.asarray(mg.to_numpy(x_star))
@@ -210,7 +214,8 @@ def test_stacked_view_matches_the_problem():
         Xt = mg.Tensor(X.copy(), requires_grad=True)
         sv.batch_loss(Xt, idx).backward()
         for s in range(4):
-            np.testing.assert_allclose(Xt.grad[s], p.grad_batch(X[s], idx[s]), rtol=1e-10,
+            np.testing.assert_allclose(mg.to_numpy(Xt.grad)[s],
+                                       mg.to_numpy(p.grad_batch(X[s], idx[s])), rtol=1e-10,
                                        atol=1e-14)
 
 
@@ -336,7 +341,8 @@ def test_theorem3_horizon_step_balances_the_two_terms():
 def convex_companion():
     """A fixed convex (mu = 0) logistic instance for the companions."""
     p = LogisticRegression(m=60, dim=3, mu=0.0, seed=5, label_noise=2.0)
-    x_star = np.asarray(mg.to_numpy(newton_minimize(lambda z: p.f(z), np.zeros(3))[0]))
+    x_star = np.asarray(mg.to_numpy(newton_minimize(lambda z: p.f(z),
+                                                    mg.backend.asarray(np.zeros(3)))[0]))
     return Stacked(p, x_star, p.value(x_star)), x_star + np.array([0.5, -0.5, 0.5])
 
 

@@ -39,9 +39,9 @@ def test_two_moons_geometry():
 def test_mlp_functional_and_module_losses_agree(dataset, kwargs):
     p = P.MLPClassification(dataset=dataset, m=30, hidden=(5, 4), seed=1, **kwargs)
     assert p.dim == sum(q.data.size for q in p.parameters())
-    x = np.asarray(p.x0) + 0.1 * np.random.default_rng(0).standard_normal(p.dim)
+    x = mg.to_numpy(p.x0) + 0.1 * np.random.default_rng(0).standard_normal(p.dim)
     p.load(x)
-    np.testing.assert_array_equal(p.from_model(), x)
+    np.testing.assert_array_equal(mg.to_numpy(p.from_model()), x)
     idx = [0, 3, 7, 7]
     assert p.model_loss(idx).item() == pytest.approx(p.f_batch(x, idx).item(), rel=1e-13)
     assert p.model_loss().item() == pytest.approx(p.value(x), rel=1e-13)
@@ -51,17 +51,17 @@ def test_mlp_functional_and_module_losses_agree(dataset, kwargs):
     # a backward pass through the module gives the functional gradient
     p.model.zero_grad()
     p.model_loss().backward()
-    g = np.concatenate([q.grad.reshape(-1) for q in p.parameters()])
-    np.testing.assert_allclose(g, p.grad(x), rtol=1e-10, atol=1e-13)
+    g = np.concatenate([mg.to_numpy(q.grad).reshape(-1) for q in p.parameters()])
+    np.testing.assert_allclose(g, mg.to_numpy(p.grad(x)), rtol=1e-10, atol=1e-13)
     assert 0.0 <= p.accuracy() <= 1.0 and p.accuracy(x) == p.accuracy()
 
 
 def test_mlp_gradient_descent_decreases_the_loss_and_fits_the_moons():
     p = P.MLPClassification(dataset="moons", m=100, hidden=(16,), noise=0.05, seed=0)
-    x = np.asarray(p.x0).copy()
+    x = mg.to_numpy(p.x0).copy()
     f0 = p.value(x)
     for _ in range(300):
-        x = x - 0.5 * np.asarray(p.grad(x))
+        x = x - 0.5 * mg.to_numpy(p.grad(x))
     assert p.value(x) < 0.5 * f0
     assert p.accuracy(x) > 0.85
 
@@ -77,7 +77,7 @@ def test_mlp_with_dropout_differs_only_in_the_module_path():
 def test_teacher_student_x_star():
     p = P.TeacherStudent(d_in=4, hidden=(6,), m=50, seed=3)
     assert p.f_star == 0.0 and p.value(p.x_star) < 1e-28
-    assert np.linalg.norm(p.grad(p.x_star)) < 1e-12
+    assert np.linalg.norm(mg.to_numpy(p.grad(p.x_star))) < 1e-12
     assert p.value(p.x0) > 1e-3
     q = P.TeacherStudent(d_in=4, hidden=(8,), teacher_hidden=(6,), m=50, seed=3)
     assert q.x_star is None and q.f_star is None
@@ -87,13 +87,13 @@ def test_teacher_student_x_star():
 
 def test_matrix_regression_constants():
     p = P.MatrixRegression(n_out=4, n_in=6, rank=2, m=40, noise=0.05, cond=100.0, seed=1)
-    A, Y = np.asarray(p.X), np.asarray(p.Yt)
-    assert np.linalg.matrix_rank(np.asarray(p.W_true)) == 2
+    A, Y = mg.to_numpy(p.X), mg.to_numpy(p.Yt)
+    assert np.linalg.matrix_rank(mg.to_numpy(p.W_true)) == 2
     lam = np.linalg.eigvalsh(A.T @ A / 40)
     assert (p.mu, p.L) == (pytest.approx(lam[0]), pytest.approx(lam[-1]))
     assert p.L / p.mu > 20  # the scales make the input covariance ill-conditioned
     W_star = np.linalg.solve(A.T @ A, A.T @ Y).T
-    np.testing.assert_allclose(p.x_star, W_star, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(mg.to_numpy(p.x_star), W_star, rtol=1e-9, atol=1e-12)
     W = np.random.default_rng(0).standard_normal(p.shape)
     assert p.value(W) == pytest.approx(np.sum((A @ W.T - Y) ** 2) / 80, rel=1e-12)
     p.load(W)
@@ -101,7 +101,7 @@ def test_matrix_regression_constants():
     assert p.model_loss().item() == pytest.approx(p.value(W), rel=1e-13)
     exact = P.MatrixRegression(n_out=3, n_in=5, rank=None, m=30, seed=2)
     assert exact.f_star < 1e-25
-    np.testing.assert_allclose(exact.x_star, exact.W_true, atol=1e-10)
+    np.testing.assert_allclose(mg.to_numpy(exact.x_star), mg.to_numpy(exact.W_true), atol=1e-10)
     with pytest.raises(ValueError, match=r"rank must be <= min\(n_out, n_in\) = 3; got rank=4"):
         P.MatrixRegression(n_out=3, n_in=5, rank=4)
     with pytest.raises(ValueError, match=r"cond must be >= 1; got cond=0\.5"):

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import minigrad as mg
 import problems as P
 from problems.landscapes import LANDSCAPES
 
@@ -51,10 +52,13 @@ def get(name):
 
 
 def random_point(p, seed, scale=1.0):
-    """x0 (or x* when known) plus a Gaussian perturbation: random, not a special point."""
+    """x0 (or x* when known) plus a Gaussian perturbation: random, not a special point.
+
+    Drawn on the host and returned as an array of the problem's backend (as its data)."""
     rng = np.random.default_rng(seed)
     base = p.x0 if p.x_star is None else p.x_star
-    return np.asarray(base) + scale * rng.standard_normal(p.shape)
+    return mg.backend.asarray(mg.to_numpy(base) + scale * rng.standard_normal(p.shape),
+                              backend=p.backend)
 
 
 NAMES = sorted(CATALOGUE)
@@ -77,7 +81,7 @@ def _tol(scale):
 def test_engine_gradient_equals_closed_form(name, seed):
     p = get(name)
     x = random_point(p, seed)
-    g, g_closed = np.asarray(p.grad(x)), np.asarray(p.grad_closed_form(x))
+    g, g_closed = mg.to_numpy(p.grad(x)), mg.to_numpy(p.grad_closed_form(x))
     assert g.shape == p.shape
     np.testing.assert_allclose(g, g_closed, rtol=1e-9, atol=_tol(np.abs(g_closed).max()))
 
@@ -91,8 +95,9 @@ def test_engine_gradient_equals_central_differences(name, seed):
     x = random_point(p, seed, scale=0.5)
     v = np.random.default_rng(seed + 1).standard_normal(p.shape)
     eps = 1e-6
-    fd = (p.value(x + eps * v) - p.value(x - eps * v)) / (2 * eps)
-    an = float(np.sum(np.asarray(p.grad(x)) * v))
+    v_dev = mg.backend.asarray(v, backend=p.backend)  # the direction next to the data
+    fd = (p.value(x + eps * v_dev) - p.value(x - eps * v_dev)) / (2 * eps)
+    an = float(np.sum(mg.to_numpy(p.grad(x)) * v))
     assert an == pytest.approx(fd, rel=1e-5, abs=1e-6 * max(1.0, abs(p.value(x))))
 
 
@@ -101,7 +106,7 @@ def test_engine_gradient_equals_central_differences(name, seed):
 @given(seed=SEEDS)
 def test_hessian_spectrum_lies_in_mu_L(name, seed):
     p = get(name)
-    H = np.asarray(p.hessian(random_point(p, seed, scale=2.0)))
+    H = mg.to_numpy(p.hessian(random_point(p, seed, scale=2.0)))
     np.testing.assert_allclose(H, H.T, atol=1e-12 * max(1.0, np.abs(H).max()))
     lam = np.linalg.eigvalsh(H)
     tol = 1e-9 * max(1.0, p.L)
@@ -115,7 +120,8 @@ def test_hessian_spectrum_lies_in_mu_L(name, seed):
 def test_engine_hessian_equals_closed_form(name, seed):
     p = get(name)
     x = random_point(p, seed)
-    np.testing.assert_allclose(p.hessian(x), p.hessian_closed_form(x), rtol=1e-9, atol=1e-10)
+    np.testing.assert_allclose(mg.to_numpy(p.hessian(x)), mg.to_numpy(p.hessian_closed_form(x)),
+                               rtol=1e-9, atol=1e-10)
 
 
 @pytest.mark.parametrize("name", WITH_L)
@@ -124,8 +130,8 @@ def test_engine_hessian_equals_closed_form(name, seed):
 def test_gradient_is_L_lipschitz(name, seed):
     p = get(name)
     x, y = random_point(p, seed, 2.0), random_point(p, seed + 7, 2.0)
-    lhs = np.linalg.norm(np.asarray(p.grad(x)) - np.asarray(p.grad(y)))
-    assert lhs <= p.L * np.linalg.norm(x - y) * (1 + 1e-9) + 1e-12
+    lhs = np.linalg.norm(mg.to_numpy(p.grad(x)) - mg.to_numpy(p.grad(y)))
+    assert lhs <= p.L * np.linalg.norm(mg.to_numpy(x - y)) * (1 + 1e-9) + 1e-12
 
 
 @pytest.mark.parametrize("name", WITH_MU)
@@ -135,7 +141,7 @@ def test_pl_inequality_with_the_stated_mu(name, seed, scale):
     """1/2 ||grad f(x)||^2 >= mu (f(x) - f*): the PL constant, implied by strong convexity."""
     p = get(name)
     x = random_point(p, seed, scale)
-    g = np.asarray(p.grad(x))
+    g = mg.to_numpy(p.grad(x))
     gap = p.value(x) - p.f_star
     assert gap >= -1e-12
     assert 0.5 * float(np.sum(g * g)) >= p.mu * gap * (1 - 1e-9) - 1e-12
@@ -144,10 +150,10 @@ def test_pl_inequality_with_the_stated_mu(name, seed, scale):
 @pytest.mark.parametrize("name", WITH_STAR)
 def test_x_star_is_stationary_and_attains_f_star(name):
     p = get(name)
-    g = np.asarray(p.grad(p.x_star))
+    g = mg.to_numpy(p.grad(p.x_star))
     assert np.linalg.norm(g) < 1e-10
     assert p.value(p.x_star) == pytest.approx(p.f_star, abs=1e-12 * max(1.0, abs(p.f_star)))
-    assert np.asarray(p.x_star).shape == p.shape
+    assert mg.to_numpy(p.x_star).shape == p.shape
 
 
 @pytest.mark.parametrize("name", WITH_STAR)
@@ -164,16 +170,17 @@ def test_f_star_is_below_random_points(name, seed):
 def test_terms_average_to_f_and_per_sample_grads_to_the_gradient(name, seed):
     p = get(name)
     x = random_point(p, seed, 0.5)
-    terms = np.asarray(p.terms(x).data)
+    terms = mg.to_numpy(p.terms(x).data)
     assert terms.shape == (p.n,)
     assert terms.mean() == pytest.approx(p.value(x), rel=1e-12, abs=1e-12)
     f_i = [p.f_i(x, i).item() for i in range(min(p.n, 5))]
     np.testing.assert_allclose(f_i, terms[:len(f_i)], rtol=1e-12, atol=1e-13)
-    G = np.asarray(p.per_sample_grads(x))
+    G = mg.to_numpy(p.per_sample_grads(x))
     assert G.shape == (p.n,) + p.shape
-    np.testing.assert_allclose(G.mean(axis=0), p.grad(x), rtol=1e-10, atol=1e-11)
+    np.testing.assert_allclose(G.mean(axis=0), mg.to_numpy(p.grad(x)), rtol=1e-10, atol=1e-11)
     if hasattr(p, "per_sample_grads_closed_form"):
-        np.testing.assert_allclose(G, p.per_sample_grads_closed_form(x), rtol=1e-9, atol=1e-11)
+        np.testing.assert_allclose(G, mg.to_numpy(p.per_sample_grads_closed_form(x)), rtol=1e-9,
+                                   atol=1e-11)
 
 
 SMALL_SUMS = {
@@ -194,8 +201,8 @@ def test_minibatch_gradients_are_unbiased(name, batch_size):
     x = random_point(p, 0, 0.7)
     batches = list(itertools.combinations(range(p.n), batch_size))
     assert len(batches) == math.comb(p.n, batch_size)
-    mean = sum(np.asarray(p.grad_batch(x, list(b))) for b in batches) / len(batches)
-    np.testing.assert_allclose(mean, p.grad(x), rtol=1e-10, atol=1e-12)
+    mean = sum(mg.to_numpy(p.grad_batch(x, list(b))) for b in batches) / len(batches)
+    np.testing.assert_allclose(mean, mg.to_numpy(p.grad(x)), rtol=1e-10, atol=1e-12)
     assert np.mean([p.f_batch(x, list(b)).item() for b in batches]) == pytest.approx(p.value(x))
 
 
@@ -203,9 +210,9 @@ def test_minibatch_gradients_are_unbiased(name, batch_size):
 def test_sigma2_is_the_mean_squared_per_sample_gradient(name):
     p = get(name)
     x = random_point(p, 3, 0.5)
-    norms = [np.sum(np.asarray(p.grad_i(x, i)) ** 2) for i in range(p.n)]
+    norms = [np.sum(mg.to_numpy(p.grad_i(x, i)) ** 2) for i in range(p.n)]
     assert p.sigma2(x) == pytest.approx(np.mean(norms), rel=1e-10)
-    g2 = float(np.sum(np.asarray(p.grad(x)) ** 2))
+    g2 = float(np.sum(mg.to_numpy(p.grad(x)) ** 2))
     assert p.grad_variance(x) == pytest.approx(np.mean(norms) - g2, rel=1e-8, abs=1e-12)
 
 
@@ -236,10 +243,10 @@ SEEDED = {
 def test_the_same_seed_gives_the_same_problem(name):
     a, b, c = SEEDED[name](5), SEEDED[name](5), SEEDED[name](6)
     x = random_point(a, 0, 0.3)
-    assert np.array_equal(a.x0, b.x0)
+    assert np.array_equal(mg.to_numpy(a.x0), mg.to_numpy(b.x0))
     assert a.value(x) == b.value(x)
-    np.testing.assert_array_equal(a.grad(x), b.grad(x))
-    assert a.value(x) != c.value(x) or not np.array_equal(a.x0, c.x0)
+    np.testing.assert_array_equal(mg.to_numpy(a.grad(x)), mg.to_numpy(b.grad(x)))
+    assert a.value(x) != c.value(x) or not np.array_equal(mg.to_numpy(a.x0), mg.to_numpy(c.x0))
 
 
 @pytest.mark.parametrize("name", ["quadratic_linear", "logistic", "mlp", "matrix_regression",
@@ -250,7 +257,7 @@ def test_to_numpy_is_an_independent_copy_and_casts(name):
     x = random_point(p, 1, 0.3)
     assert q.value(x) == p.value(x)
     q.x0[...] = 123.0
-    assert not np.any(np.asarray(p.x0) == 123.0)
+    assert not np.any(mg.to_numpy(p.x0) == 123.0)
     r = p.to("numpy", dtype="float32")
     assert r.dtype == np.float32 and r.start().dtype == np.float32
     assert r.value(x) == pytest.approx(p.value(x), rel=1e-4, abs=1e-4)

@@ -4,6 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import minigrad as mg
 import problems as P
 
 
@@ -14,24 +15,25 @@ import problems as P
 def test_spectrum_includes_mu_and_L_exactly(spacing, dim, mu, ratio, seed):
     L = mu * ratio
     q = P.Quadratic(dim=dim, mu=mu, L=L, spacing=spacing, seed=seed)
-    lam = np.linalg.eigvalsh(np.asarray(q.A))  # independent of the construction
+    lam = np.linalg.eigvalsh(mg.to_numpy(q.A))  # independent of the construction
     assert lam[0] == pytest.approx(mu, rel=1e-9, abs=1e-12)
     assert lam[-1] == pytest.approx(L, rel=1e-9)
     assert np.all(lam >= mu * (1 - 1e-9)) and np.all(lam <= L * (1 + 1e-9))
     assert q.eigenvalues[0] == mu and q.eigenvalues[-1] == L
-    np.testing.assert_allclose(q.A, q.A.T, atol=0)
+    np.testing.assert_allclose(mg.to_numpy(q.A), mg.to_numpy(q.A.T), atol=0)
+    eigenvalues = mg.to_numpy(q.eigenvalues)
     if spacing == "linear":
-        np.testing.assert_allclose(np.diff(q.eigenvalues), (L - mu) / (dim - 1), rtol=1e-9)
+        np.testing.assert_allclose(np.diff(eigenvalues), (L - mu) / (dim - 1), rtol=1e-9)
     if spacing == "log":
-        np.testing.assert_allclose(q.eigenvalues[1:] / q.eigenvalues[:-1],
+        np.testing.assert_allclose(eigenvalues[1:] / eigenvalues[:-1],
                                    (L / mu) ** (1 / (dim - 1)), rtol=1e-9)
 
 
 def test_closed_forms_against_numpy():
     q = P.Quadratic(dim=7, mu=0.3, L=5.0, seed=3)
-    A, b = np.asarray(q.A), np.asarray(q.b)
+    A, b = mg.to_numpy(q.A), mg.to_numpy(q.b)
     x_star = np.linalg.solve(A, b)
-    np.testing.assert_allclose(q.x_star, x_star, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(mg.to_numpy(q.x_star), x_star, rtol=1e-10, atol=1e-12)
     assert q.f_star == pytest.approx(0.5 * x_star @ A @ x_star - b @ x_star, rel=1e-12)
     x = np.random.default_rng(0).standard_normal(7)
     assert q.value(x) == pytest.approx(0.5 * x @ A @ x - b @ x, rel=1e-13)
@@ -40,30 +42,30 @@ def test_closed_forms_against_numpy():
 
 def test_start_points():
     q = P.Quadratic(dim=5, mu=0.1, L=1.0, seed=1, x0="slowest", radius=2.0)
-    d = np.asarray(q.x0 - q.x_star)
+    d = mg.to_numpy(q.x0 - q.x_star)
     assert np.linalg.norm(d) == pytest.approx(2.0)
-    np.testing.assert_allclose(np.asarray(q.A) @ d, 0.1 * d, atol=1e-12)  # eigenvalue mu
+    np.testing.assert_allclose(mg.to_numpy(q.A) @ d, 0.1 * d, atol=1e-12)  # eigenvalue mu
     q = P.Quadratic(dim=5, mu=0.1, L=1.0, seed=1, x0="fastest", radius=0.5)
-    d = np.asarray(q.x0 - q.x_star)
-    np.testing.assert_allclose(np.asarray(q.A) @ d, 1.0 * d, atol=1e-12)
+    d = mg.to_numpy(q.x0 - q.x_star)
+    np.testing.assert_allclose(mg.to_numpy(q.A) @ d, 1.0 * d, atol=1e-12)
     q = P.Quadratic(dim=5, seed=1, x_star="zeros", x0=[1, 2, 3, 4, 5])
-    assert np.array_equal(q.x_star, np.zeros(5)) and q.f_star == 0.0
-    assert np.array_equal(q.x0, [1.0, 2, 3, 4, 5])
+    assert np.array_equal(mg.to_numpy(q.x_star), np.zeros(5)) and q.f_star == 0.0
+    assert np.array_equal(mg.to_numpy(q.x0), [1.0, 2, 3, 4, 5])
 
 
 def test_gd_on_the_slowest_direction_contracts_by_exactly_1_minus_mu_over_L():
     """GD with step 1/L from x0 along the mu-eigenvector: ||x_k - x*|| = (1 - mu/L)^k R."""
     q = P.Quadratic(dim=4, mu=0.2, L=2.0, seed=0, x0="slowest")
-    x = np.asarray(q.x0).copy()
+    x = mg.to_numpy(q.x0).copy()
     for k in range(1, 20):
-        x = x - q.grad(x) / q.L
-        assert np.linalg.norm(x - q.x_star) == pytest.approx((1 - 0.1) ** k, rel=1e-9)
+        x = x - mg.to_numpy(q.grad(x)) / q.L
+        assert np.linalg.norm(x - mg.to_numpy(q.x_star)) == pytest.approx((1 - 0.1) ** k, rel=1e-9)
 
 
 def test_from_matrix_and_mu_zero():
     q = P.Quadratic.from_matrix([[2.0, 0.0], [0.0, 0.0]], b=[4.0, 0.0])
     assert q.mu == 0.0 and q.L == 2.0 and q.mu_kind is None
-    np.testing.assert_allclose(q.x_star, [2.0, 0.0])
+    np.testing.assert_allclose(mg.to_numpy(q.x_star), [2.0, 0.0])
     assert q.f_star == pytest.approx(-4.0)
     with pytest.raises(ValueError, match="positive semi-definite"):
         P.Quadratic.from_matrix([[1.0, 0.0], [0.0, -1.0]])
@@ -103,10 +105,10 @@ def test_f_of_a_point_of_the_wrong_shape_is_an_error():
 def test_gd_attains_the_drori_teboulle_bound_exactly(n_steps, h, L, R, dim):
     """f(x_N) - f* = L R^2 / (4 N h + 2) after N steps of GD with step h/L (PEPit's tau)."""
     p = P.HuberWorstCase(L=L, R=R, n_steps=n_steps, h=h, dim=dim)
-    x = np.asarray(p.x0).copy()
-    assert np.linalg.norm(x - p.x_star) == pytest.approx(R)
+    x = mg.to_numpy(p.x0).copy()
+    assert np.linalg.norm(x - mg.to_numpy(p.x_star)) == pytest.approx(R)
     for _ in range(n_steps):
-        x = x - (h / L) * np.asarray(p.grad(x))
+        x = x - (h / L) * mg.to_numpy(p.grad(x))
     bound = L * R ** 2 / (4 * n_steps * h + 2)  # the formula, written out independently
     assert p.value(x) - p.f_star == pytest.approx(bound, rel=1e-12)
     assert p.gd_bound() == pytest.approx(bound, rel=1e-15)
@@ -118,9 +120,9 @@ def test_huber_is_below_the_bound_for_other_step_counts():
     """Built for N steps, it is no worse than the bound for any other N (the bound holds on
     every L-smooth convex function)."""
     p = P.HuberWorstCase(L=1.0, R=1.0, n_steps=6)
-    x = np.asarray(p.x0).copy()
+    x = mg.to_numpy(p.x0).copy()
     for k in range(1, 15):
-        x = x - np.asarray(p.grad(x))
+        x = x - mg.to_numpy(p.grad(x))
         assert p.value(x) <= p.gd_bound(k) * (1 + 1e-12)
 
 
