@@ -6,6 +6,7 @@ With no arguments it lists the experiments and exits 0.
     python -m experiments run gd-rates sgd-constant-step --quick
     python -m experiments run all --quick --jobs 2 --out results
     python -m experiments run all --quick --strict     # exit status 1 if a claim FAILs
+    python -m experiments run all --size large --backend cupy   # the GPU-sized problems
     python -m experiments report --out results
 """
 from __future__ import annotations
@@ -41,6 +42,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--backend", choices=["numpy", "strict", "cupy"], default="numpy",
                      help="array backend: numpy (CPU), strict (a CPU stand-in for CuPy that "
                           "refuses host/device mixing) or cupy (a CUDA GPU)")
+    run.add_argument("--size", choices=["default", "large"], default="default",
+                     help="problem size: 'large' runs the experiments that offer a GPU-sized "
+                          "problem (with 'all': only those), into NAME-large/")
     run.add_argument("--seed", type=int, default=0)
     run.add_argument("--out", default="results", help="output folder (default: results/)")
     run.add_argument("--jobs", type=int, default=1, help="experiments run in N processes")
@@ -72,11 +76,17 @@ def _check_out(out: pathlib.Path) -> str | None:
 
 
 def _run(args, experiments) -> int:
-    names = list(experiments) if args.names == ["all"] else args.names
+    sized = [n for n, e in experiments.items() if args.size in e.sizes]
+    names = sized if args.names == ["all"] else args.names
     unknown = [n for n in names if n not in experiments]
     if unknown:
         print(f"error: unknown experiment(s): {', '.join(unknown)}; "
               f"known: {', '.join(experiments) or '(none yet)'}", file=sys.stderr)
+        return 2
+    unsized = [n for n in names if n not in sized]
+    if unsized:
+        print(f"error: experiment(s) without a {args.size!r} size: {', '.join(unsized)}; "
+              f"those with one: {', '.join(sized)}", file=sys.stderr)
         return 2
     if args.jobs < 1:
         print(f"error: --jobs must be at least 1; got {args.jobs}", file=sys.stderr)
@@ -97,7 +107,7 @@ def _run(args, experiments) -> int:
 
     status = 0
     bar = tqdm(total=len(names), desc="experiments", unit="exp", disable=None)
-    job_args = [(n, str(out), args.quick, args.seed, args.backend) for n in names]
+    job_args = [(n, str(out), args.quick, args.seed, args.backend, args.size) for n in names]
     if args.jobs == 1:
         results = (run_one_safe(*a) for a in job_args)
     else:

@@ -16,36 +16,47 @@ from concurrent.futures import ProcessPoolExecutor
 
 from experiments.registry import all_experiments
 
-__all__ = ["pool", "run_one", "run_one_safe"]
+__all__ = ["pool", "result_folder", "run_one", "run_one_safe"]
 
 
-def run_one(name: str, out: str, quick: bool, seed: int, backend: str) -> dict:
+def result_folder(name: str, size: str = "default") -> str:
+    """The folder of an experiment's results under the output folder: its name, and
+    ``NAME-large`` for the large size (so the two never overwrite each other)."""
+    return name if size == "default" else f"{name}-{size}"
+
+
+def run_one(name: str, out: str, quick: bool, seed: int, backend: str,
+            size: str = "default") -> dict:
     """Run one experiment (in this process) and write its verdict file; return the verdict."""
     import minigrad
 
     exp = all_experiments()[name]
-    exp_dir = pathlib.Path(out) / name
+    if size not in exp.sizes:
+        raise ValueError(f"experiment {name!r} has no size {size!r}; it offers {exp.sizes}")
+    exp_dir = pathlib.Path(out) / result_folder(name, size)
     exp_dir.mkdir(parents=True, exist_ok=True)
+    extra = {} if size == "default" else {"size": size}
     t0 = time.perf_counter()
     with minigrad.use_backend(backend):  # the default backend of the run, restored afterwards
-        summary = dict(exp.run(exp_dir, quick=quick, seed=seed, backend=backend))
+        summary = dict(exp.run(exp_dir, quick=quick, seed=seed, backend=backend, **extra))
     summary.setdefault("claim", exp.claim)
     summary.update(name=name, seconds=round(time.perf_counter() - t0, 2), quick=quick,
-                   seed=seed, backend=backend)
+                   seed=seed, backend=backend, size=size)
     (exp_dir / "verdict.json").write_text(json.dumps(summary, indent=2, default=str))
     return summary
 
 
-def run_one_safe(name: str, out: str, quick: bool, seed: int, backend: str) -> dict:
+def run_one_safe(name: str, out: str, quick: bool, seed: int, backend: str,
+                 size: str = "default") -> dict:
     """:func:`run_one`, but an experiment that raises becomes an ``ERROR`` verdict (written to
     its ``verdict.json`` and the report) instead of stopping the other experiments."""
     try:
-        return run_one(name, out, quick, seed, backend)
+        return run_one(name, out, quick, seed, backend, size)
     except Exception as exc:  # noqa: BLE001 - reported, not swallowed
         summary = {"name": name, "verdict": "ERROR", "summary": f"{type(exc).__name__}: {exc}",
                    "traceback": traceback.format_exc(), "quick": quick, "seed": seed,
-                   "backend": backend}
-        exp_dir = pathlib.Path(out) / name
+                   "backend": backend, "size": size}
+        exp_dir = pathlib.Path(out) / result_folder(name, size)
         exp_dir.mkdir(parents=True, exist_ok=True)
         (exp_dir / "verdict.json").write_text(json.dumps(summary, indent=2, default=str))
         return summary

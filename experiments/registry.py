@@ -2,7 +2,9 @@
 
 An experiment is a function ``run(out_dir: pathlib.Path, *, quick: bool, seed: int,
 backend: str) -> dict`` that writes its figure and traces under ``out_dir`` and returns a small
-summary (at least ``{"verdict": "PASS" | "FAIL" | "INFO", "summary": str}``).
+summary (at least ``{"verdict": "PASS" | "FAIL" | "INFO", "summary": str}``). An experiment
+registered with ``sizes=("default", "large")`` also takes ``size="large"``: the same claim on a
+problem large enough for a GPU to pay off (``python -m experiments run NAME --size large``).
 """
 from __future__ import annotations
 
@@ -45,18 +47,24 @@ def experiment_modules() -> list[str]:
     return sorted(found)
 
 
+#: the problem sizes an experiment may offer ("default" always)
+SIZES = ("default", "large")
+
+
 @dataclass(frozen=True)
 class Experiment:
     name: str
     claim: str
     run: Callable[..., dict]
+    sizes: tuple = ("default",)
 
 
 _REGISTRY: dict[str, Experiment] = {}
 
 
-def register(name: str, claim: str):
-    """Decorator: register ``fn`` as the experiment ``name`` with its ``claim``.
+def register(name: str, claim: str, sizes: tuple = ("default",)):
+    """Decorator: register ``fn`` as the experiment ``name`` with its ``claim`` (and the problem
+    ``sizes`` it offers; an experiment with more than the default takes a ``size`` argument).
 
     The registered (and returned) function runs ``fn`` with its ``backend`` argument as
     minigrad's default backend (``minigrad.use_backend``), so that a direct call
@@ -66,6 +74,10 @@ def register(name: str, claim: str):
     def deco(fn):
         if name in _REGISTRY:
             raise ValueError(f"experiment {name!r} is registered twice")
+        bad = [z for z in sizes if z not in SIZES]
+        if "default" not in sizes or bad:
+            raise ValueError(f"experiment {name!r}: sizes must include 'default' and be among "
+                             f"{SIZES}; got {sizes}")
 
         @functools.wraps(fn)
         def run(out_dir, **kwargs):
@@ -74,7 +86,7 @@ def register(name: str, claim: str):
             with minigrad.use_backend(kwargs.get("backend", "numpy")):
                 return fn(out_dir, **kwargs)
 
-        _REGISTRY[name] = Experiment(name, claim, run)
+        _REGISTRY[name] = Experiment(name, claim, run, tuple(sizes))
         return run
 
     return deco

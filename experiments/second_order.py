@@ -52,6 +52,7 @@ Verdict (PASS when all hold):
 """
 from __future__ import annotations
 
+import json
 import math
 import pathlib
 
@@ -77,12 +78,15 @@ BOUND = ("Newton: e_{k+1} <= M/(2 mu) e_k^2 in the local phase; BFGS (Rosenbrock
          "<= GD's / 10")
 FIGURE = "second_order.png"
 LOGREG = {"m": 500, "dim": 50, "mu": 1e-3}   # the logistic regression (data seed: CLI seed)
+#: --size large: the same claim on a logistic regression where a GPU pays off (10^6 x 10^3)
+LOGREG_LARGE = {"m": 10**6, "dim": 10**3, "mu": 1e-3}
 TOL = 1e-6             # target: e_k <= TOL * e_0
 FLOOR = 1e-12          # errors below FLOOR * max(1, ||x*||) are rounding
 GTOL = 1e-10           # stopping tolerance of Newton, BFGS, L-BFGS
 MEMORIES = (1, 3, 10, 30)
 QUICK = {"seeds": 3, "gd_logreg": 3000, "gd_rosen": 2000}    # memory data sets; GD budgets
 FULL = {"seeds": 10, "gd_logreg": 10000, "gd_rosen": 20000}
+LARGE = {"seeds": 1, "gd_logreg": 3000, "gd_rosen": 2000}  # --size large
 NEWTON_SPREAD = 100.0  # max r_k / min r_k allowed in Newton's local phase
 NEWTON_DECADES = 4.0   # the local phase must span this many decades of error
 SUPERLINEAR = 0.1      # BFGS: the last 3 ratios e_{k+1}/e_k below this
@@ -91,9 +95,9 @@ STEMS = ("logreg", "rosen", "memory")
 
 
 # ----------------------------------------------------------------------------- problems
-def logistic(seed: int):
-    """The logistic regression of the experiment with data seed ``seed``."""
-    return P.LogisticRegression(seed=seed, **LOGREG)
+def logistic(seed: int, config: dict = LOGREG):
+    """The logistic regression of the experiment with data seed ``seed`` (sizes ``config``)."""
+    return P.LogisticRegression(seed=seed, **config)
 
 
 def exact_minimiser(problem):
@@ -188,14 +192,14 @@ def compare_methods(problem, x_star, *, gd_steps: int, gd_lr: float) -> list:
             run_method(problem, x_star, "l-bfgs", label="L-BFGS m=10", m=10)]
 
 
-def memory_runs(seed: int, seeds: int, first=None) -> list:
+def memory_runs(seed: int, seeds: int, first=None, config: dict = LOGREG) -> list:
     """L-BFGS with m in MEMORIES on ``seeds`` logistic-regression data sets."""
     traces = []
     for i in range(seeds):
         if i == 0 and first is not None:
             problem, x_star = first
         else:
-            problem = logistic(seed * 100 + i)
+            problem = logistic(seed * 100 + i, config)
             x_star = exact_minimiser(problem)
         for m in MEMORIES:
             tr = run_method(problem, x_star, "l-bfgs", label=f"L-BFGS m={m}", m=m)
@@ -341,6 +345,13 @@ def load(out_dir) -> dict:
     return {stem: load_traces(out_dir, stem=stem) for stem in STEMS}
 
 
+def saved_config(out_dir) -> dict:
+    """The logistic regression's sizes of the saved run (``logreg.json``; the default's when a
+    run saved none)."""
+    path = pathlib.Path(out_dir) / "logreg.json"
+    return json.loads(path.read_text()) if path.exists() else dict(LOGREG)
+
+
 # ----------------------------------------------------------------------------- figure
 STYLE = {"gd": ("tab:gray", "-"), "newton": ("tab:red", "-"), "bfgs": ("tab:blue", "-"),
          "l-bfgs": ("tab:green", "--")}
@@ -364,8 +375,9 @@ def draw(out_dir) -> pathlib.Path:
         ax.tick_params(labelsize=8)
     fig.suptitle("Second-order methods: Newton quadratic, BFGS superlinear, L-BFGS memory, "
                  "against GD", fontsize=11)
-    titles = {"logreg": f"logistic regression (m={LOGREG['m']}, n={LOGREG['dim']}, "
-                        f"mu={LOGREG['mu']:g})",
+    config = saved_config(out_dir)
+    titles = {"logreg": f"logistic regression (m={config['m']}, n={config['dim']}, "
+                        f"mu={config['mu']:g})",
               "rosen": "Rosenbrock 2-D from (-1.2, 1)"}
     for ax, stem in zip(axes[:2], ("logreg", "rosen")):
         second = [t for t in traces[stem] if t.meta["method"] != "gd"]
@@ -461,12 +473,16 @@ def draw(out_dir) -> pathlib.Path:
 
 
 # ----------------------------------------------------------------------------- experiment
-@register("second-order", CLAIM)
-def run(out_dir, *, quick: bool = False, seed: int = 0, backend: str = "numpy") -> dict:
-    """Both problems, the memory sweep; save the traces, draw, check."""
+@register("second-order", CLAIM, sizes=("default", "large"))
+def run(out_dir, *, quick: bool = False, seed: int = 0, backend: str = "numpy",
+        size: str = "default") -> dict:
+    """Both problems, the memory sweep; save the traces, draw, check. ``size="large"``: the
+    logistic regression is ``LOGREG_LARGE`` (10^6 x 10^3) with the ``LARGE`` budgets."""
     out_dir = pathlib.Path(out_dir)
-    budget = QUICK if quick else FULL
-    lr_problem = logistic(seed * 100)
+    config = LOGREG_LARGE if size == "large" else LOGREG
+    budget = LARGE if size == "large" else QUICK if quick else FULL
+    (out_dir / "logreg.json").write_text(json.dumps(config))
+    lr_problem = logistic(seed * 100, config)
     lr_star = exact_minimiser(lr_problem)
     logreg = compare_methods(lr_problem, lr_star, gd_steps=budget["gd_logreg"],
                              gd_lr=1.0 / lr_problem.L)
@@ -474,7 +490,7 @@ def run(out_dir, *, quick: bool = False, seed: int = 0, backend: str = "numpy") 
     rosen_star = mg.to_numpy(rosen.x_star).astype(float)
     rosen_runs = compare_methods(rosen, rosen_star, gd_steps=budget["gd_rosen"],
                                  gd_lr=1.0 / rosen.L_star)
-    memory = memory_runs(seed, budget["seeds"], first=(lr_problem, lr_star))
+    memory = memory_runs(seed, budget["seeds"], first=(lr_problem, lr_star), config=config)
     for stem, trs in (("logreg", logreg), ("rosen", rosen_runs), ("memory", memory)):
         for old in out_dir.glob(f"{stem}_*.npz"):
             old.unlink()

@@ -1,0 +1,51 @@
+"""``--size large``: the experiments that offer a GPU-sized problem, the command line's checks,
+and the large code path of ``second-order`` (run here at a small stand-in size)."""
+import json
+
+import pytest
+
+from experiments import second_order as SO
+from experiments.__main__ import main
+from experiments.jobs import result_folder, run_one
+from experiments.registry import all_experiments, register
+
+
+def test_the_experiments_with_a_large_size():
+    sized = sorted(n for n, e in all_experiments().items() if "large" in e.sizes)
+    assert sized == ["second-order"]
+    assert SO.LOGREG_LARGE == {"m": 10**6, "dim": 10**3, "mu": 1e-3}
+
+
+def test_a_large_size_where_there_is_none_is_a_clear_error(tmp_path, capsys):
+    assert main(["run", "gd-rates", "--size", "large", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "without a 'large' size: gd-rates" in err and "second-order" in err
+    with pytest.raises(ValueError, match="has no size 'large'"):
+        run_one("gd-rates", str(tmp_path), True, 0, "numpy", size="large")
+
+
+def test_register_refuses_an_unknown_size():
+    with pytest.raises(ValueError, match="sizes must include 'default'"):
+        register("zz-sized", "claim", sizes=("huge",))(lambda out_dir, **kw: {})
+
+
+def test_large_results_go_to_their_own_folder():
+    assert result_folder("second-order") == "second-order"
+    assert result_folder("second-order", "large") == "second-order-large"
+
+
+@pytest.mark.slow
+def test_the_large_code_path_runs_and_records_its_sizes(tmp_path, monkeypatch):
+    """The large variant at a stand-in size (the real one needs a GPU): its sizes reach the
+    problem, the saved config and the figure, and the verdict comes from the same checks."""
+    small = {"m": 400, "dim": 40, "mu": 1e-3}
+    monkeypatch.setattr(SO, "LOGREG_LARGE", small)
+    monkeypatch.setattr(SO, "LARGE", {"seeds": 1, "gd_logreg": 3000, "gd_rosen": 2000})
+    v = run_one("second-order", str(tmp_path), False, 0, "numpy", size="large")
+    folder = tmp_path / "second-order-large"
+    assert v["size"] == "large" and v["verdict"] == "PASS", v["measured"]
+    assert json.loads((folder / "logreg.json").read_text()) == small
+    assert SO.saved_config(folder) == small
+    assert all(t.meta["dim"] == 40 for t in SO.load(folder)["logreg"])
+    assert json.loads((folder / "verdict.json").read_text())["size"] == "large"
+    assert not (tmp_path / "second-order").exists()
