@@ -92,6 +92,9 @@ FIGURE = "geometry.png"
 # Part A: the problem and the budgets
 SHAPE = (16, 32)          # (n_out, n_in)
 SAMPLES = 256
+#: --size large: the same comparison where a GPU pays off (the coarse grid of --quick)
+SHAPE_LARGE = (512, 1024)
+SAMPLES_LARGE = 4096
 COND = 1e4                # condition number of A^T A / m
 STEPS = 200   # --quick and the full run alike; --quick differs by its coarser grid
 GRID = {True: [10.0 ** e for e in (-3, -2, -1, 0)],
@@ -145,20 +148,20 @@ class RotatedMatrixRegression(P.MatrixRegression):
         self._x_star = self._x_star @ Q               # W* -> W* Q
 
 
-def make_problems(seed: int) -> dict:
+def make_problems(seed: int, shape=SHAPE, samples: int = SAMPLES) -> dict:
     """The aligned and the rotated matrix problems (same data seed)."""
-    kw = {"n_out": SHAPE[0], "n_in": SHAPE[1], "rank": None, "m": SAMPLES, "noise": 0.0,
+    kw = {"n_out": shape[0], "n_in": shape[1], "rank": None, "m": samples, "noise": 0.0,
           "cond": COND, "seed": seed}
     return {"aligned": P.MatrixRegression(**kw),
             "rotated": RotatedMatrixRegression(rotation_seed=seed + 1, **kw)}
 
 
-def optimizer_runs(*, quick: bool, seed: int) -> list:
+def optimizer_runs(*, quick: bool, seed: int, shape=SHAPE, samples: int = SAMPLES) -> list:
     """Every method at every peak rate of the grid on both problems (cosine decay to 0)."""
     steps = STEPS
     every = max(1, steps // 50)
     traces = []
-    for pname, prob in make_problems(seed).items():
+    for pname, prob in make_problems(seed, shape, samples).items():
         f0 = prob.value(prob.x0)
         for method in METHODS:
             for lr in GRID[quick]:
@@ -166,7 +169,8 @@ def optimizer_runs(*, quick: bool, seed: int) -> list:
                 tr = run_trace(prob, make_optimizer(method, sched), steps=steps,
                                record_every=every, label=f"{method} lr={lr:.3g} ({pname})")
                 tr.meta.update(kind="opt", method=method, problem_kind=pname, peak_lr=lr,
-                               f0=f0, f_star=prob.f_star, kappa=prob.L / prob.mu)
+                               f0=f0, f_star=prob.f_star, kappa=prob.L / prob.mu,
+                               shape=list(shape), samples=samples)
                 traces.append(tr)
     return traces
 
@@ -378,7 +382,8 @@ def draw(out_dir) -> pathlib.Path:
     best = best_runs(traces)
     a = analyse(traces, data)
     fig, axes = plot.subplots(2, 2, width=5.6, height=4.0,
-                              title=f"Geometry: matrix regression 16x32, kappa = {COND:.0e}, "
+                              title=f"Geometry: matrix regression {_shape_of(traces)}, "
+                                    f"kappa = {COND:.0e}, "
                                     f"cosine decay, best peak rate per method; Newton-Schulz")
     finals = [v for v in list(a["aligned"].values()) + list(a["rotated"].values())
               if math.isfinite(v)]
@@ -429,11 +434,23 @@ def draw(out_dir) -> pathlib.Path:
 
 
 # ----------------------------------------------------------------------------- experiment
-@register("geometry", CLAIM)
-def run(out_dir, *, quick: bool = False, seed: int = 0, backend: str = "numpy") -> dict:
-    """Both parts: save the traces and the Newton-Schulz data, draw, check."""
+def _shape_of(traces) -> str:
+    """``"n_out x n_in"`` of the saved runs (the default's for runs saved without it)."""
+    n_out, n_in = traces[0].meta.get("shape", SHAPE) if traces else SHAPE
+    return f"{n_out}x{n_in}"
+
+
+@register("geometry", CLAIM, sizes=("default", "large"))
+def run(out_dir, *, quick: bool = False, seed: int = 0, backend: str = "numpy",
+        size: str = "default") -> dict:
+    """Both parts: save the traces and the Newton-Schulz data, draw, check. ``size="large"``:
+    the optimizers on ``SHAPE_LARGE`` with ``SAMPLES_LARGE`` samples and the coarse grid."""
     out_dir = pathlib.Path(out_dir)
-    save_traces(optimizer_runs(quick=quick, seed=seed), out_dir, stem="opt")
+    if size == "large":
+        runs = optimizer_runs(quick=True, seed=seed, shape=SHAPE_LARGE, samples=SAMPLES_LARGE)
+    else:
+        runs = optimizer_runs(quick=quick, seed=seed)
+    save_traces(runs, out_dir, stem="opt")
     save_ns(out_dir, newton_schulz_errors(quick=quick, seed=seed),
             timings(seed, repeats=2 if quick else 5))
     draw(out_dir)

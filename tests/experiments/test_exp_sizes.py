@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from experiments import geometry as G
 from experiments import second_order as SO
 from experiments.__main__ import main
 from experiments.jobs import result_folder, run_one
@@ -12,14 +13,15 @@ from experiments.registry import all_experiments, register
 
 def test_the_experiments_with_a_large_size():
     sized = sorted(n for n, e in all_experiments().items() if "large" in e.sizes)
-    assert sized == ["second-order"]
+    assert sized == ["geometry", "second-order"]
     assert SO.LOGREG_LARGE == {"m": 10**6, "dim": 10**3, "mu": 1e-3}
+    assert G.SHAPE_LARGE == (512, 1024) and G.SAMPLES_LARGE == 4096
 
 
 def test_a_large_size_where_there_is_none_is_a_clear_error(tmp_path, capsys):
     assert main(["run", "gd-rates", "--size", "large", "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err
-    assert "without a 'large' size: gd-rates" in err and "second-order" in err
+    assert "without a 'large' size: gd-rates" in err and "geometry, second-order" in err
     with pytest.raises(ValueError, match="has no size 'large'"):
         run_one("gd-rates", str(tmp_path), True, 0, "numpy", size="large")
 
@@ -49,3 +51,18 @@ def test_the_large_code_path_runs_and_records_its_sizes(tmp_path, monkeypatch):
     assert all(t.meta["dim"] == 40 for t in SO.load(folder)["logreg"])
     assert json.loads((folder / "verdict.json").read_text())["size"] == "large"
     assert not (tmp_path / "second-order").exists()
+
+
+@pytest.mark.slow
+def test_geometrys_large_code_path_runs_on_its_shape(tmp_path, monkeypatch):
+    """geometry's large variant at a stand-in shape: the runs use it, the figure says it."""
+    monkeypatch.setattr(G, "SHAPE_LARGE", (8, 16))
+    monkeypatch.setattr(G, "SAMPLES_LARGE", 128)
+    v = run_one("geometry", str(tmp_path), False, 0, "numpy", size="large")
+    folder = tmp_path / "geometry-large"
+    traces = G.load_traces(folder, stem="opt")
+    assert {tuple(t.meta["shape"]) for t in traces} == {(8, 16)}
+    assert {t.meta["samples"] for t in traces} == {128}
+    assert {t.meta["peak_lr"] for t in traces} == set(G.GRID[True])   # the coarse grid
+    assert G._shape_of(traces) == "8x16"
+    assert v["size"] == "large" and v["verdict"] in ("PASS", "FAIL") and v["measured"]
