@@ -36,7 +36,7 @@ import functools
 
 from minigrad import backend as B
 from minigrad.autograd import vjp_of
-from minigrad.tensor import Tensor, _SetGradMode, is_grad_enabled
+from minigrad.tensor import Tensor, _SetGradMode, is_grad_enabled, leaf
 
 __all__ = ["grad", "value_and_grad", "elementwise_grad", "jacobian", "jvp", "hvp", "hessian"]
 
@@ -187,7 +187,8 @@ def _jvp(f, x, v):
         if not out.requires_grad:  # f does not depend on x
             return _like_input(x, out), _like_input(x, Tensor._const(out.data * 0.0))
         # u -> J^T u is linear in u, so J v = grad_u <J^T u, v> (at any u; u = 0 here)
-        U = Tensor(B.get_array_module(out.data).zeros_like(out.data), requires_grad=True)
+        # on out's backend (Tensor(...) would move it to the default backend)
+        U = leaf(B.get_array_module(out.data).zeros_like(out.data), requires_grad=True)
         (jtu,) = vjp_of(out, [X], grad=U, create_graph=True)
         inner = (jtu * V).sum()
         if not inner.requires_grad:  # J^T u does not depend on u: J = 0

@@ -99,8 +99,10 @@ class Objective:
         self.nfev += 1
         xs = self._shaped(x)
         if self.mode == "autodiff":
+            with B.use_backend(B.backend_name_of(xs)):  # x's backend, as in fg, not the default
+                t = Tensor(xs)
             with no_grad():
-                out = self.fun(Tensor(xs), *self.args)
+                out = self.fun(t, *self.args)
         elif self.mode == "combined":
             out = self.fun(xs, *self.args)[0]
         else:

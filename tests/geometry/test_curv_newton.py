@@ -32,10 +32,10 @@ def test_one_step_solves_a_strongly_convex_quadratic_from_any_start(seed, n, var
     At, bt = mg.Tensor(A), mg.Tensor(b)
     f = lambda x: 0.5 * (x @ (At @ x)) - bt @ x
     solver, ls = variant
-    res = minimize_newton(f, x0, solver=solver, line_search=ls, maxiter=1, gtol=0.0,
-                          cg_tol=0.0 if solver == "cg" else None)
+    res = minimize_newton(f, mg.backend.asarray(x0), solver=solver, line_search=ls, maxiter=1,
+                          gtol=0.0, cg_tol=0.0 if solver == "cg" else None)  # x0 on At's backend
     assert res.nit == 1
-    err = np.linalg.norm(res.x - x_star)
+    err = np.linalg.norm(mg.to_numpy(res.x) - x_star)
     assert err <= 1e-9 * (1 + np.linalg.norm(x_star) + np.linalg.norm(x0))
     if ls == "armijo":
         assert res.alphas == [1.0]  # the full Newton step passes Armijo on a quadratic
@@ -86,8 +86,10 @@ def _errors(A, y, x_star, iterates):
 
 
 def _newton_iterates(f, x0, **kw):
+    """The iterates (on the host) of a run from x0 moved to the backend of f's Tensors."""
     xs = [x0.copy()]
-    minimize_newton(f, x0, callback=lambda xk: xs.append(np.array(xk)), gtol=0.0, **kw)
+    minimize_newton(f, mg.backend.asarray(x0), callback=lambda xk: xs.append(mg.to_numpy(xk)),
+                    gtol=0.0, **kw)
     return xs
 
 
@@ -118,12 +120,12 @@ def test_gradient_descent_breaks_the_quadratic_bound():
     x_star = _numpy_solution(A, y)
     M = 1 / (6 * np.sqrt(3)) * np.max(np.linalg.norm(A, axis=1)) ** 3
     f = _logistic_f(A, y)
-    x = np.zeros(10)
+    x = mg.backend.asarray(np.zeros(10))  # on the backend of f's Tensors
     L = MU + np.linalg.eigvalsh(A.T @ A).max() / (4 * A.shape[0])
     errs = []
     for _ in range(60):
         x = x - mg.grad(f)(x) / L
-        errs.append(np.linalg.norm(x - x_star))
+        errs.append(np.linalg.norm(mg.to_numpy(x) - x_star))
     assert any(errs[k + 1] > M / (2 * MU) * errs[k] ** 2 for k in range(len(errs) - 1))
 
 
@@ -136,7 +138,7 @@ def test_damped_newton_decreases_f_monotonically_where_pure_newton_diverges():
     res = minimize_newton(f, x0, line_search="armijo", gtol=1e-12, maxiter=60,
                           callback=lambda xk: fs.append(float(np.sum(np.sqrt(1 + xk**2)))))
     f0 = float(np.sum(np.sqrt(1 + x0**2)))
-    assert res.success and np.allclose(res.x, 0.0, atol=1e-10)
+    assert res.success and np.allclose(mg.to_numpy(res.x), 0.0, atol=1e-10)
     assert all(b <= a for a, b in zip([f0] + fs, fs))  # non-increasing; ties only at f* = 3
     assert all(b < a for a, b in zip([f0] + fs, fs) if a > 3.0 + 1e-15)
     pure = minimize_newton(f, x0, line_search=None, maxiter=3, gtol=0.0)
@@ -147,11 +149,11 @@ def test_damped_newton_on_logistic_regression_from_far_is_monotone():
     A, y = _logistic_data(seed=1)
     f = _logistic_f(A, y)
     fs = []
-    x0 = 20.0 * np.ones(10)
+    x0 = mg.backend.asarray(20.0 * np.ones(10))  # on the backend of f's Tensors
     res = minimize_newton(f, x0, callback=lambda xk: fs.append(f(mg.Tensor(xk)).item()))
     assert res.success
     assert all(b <= a for a, b in zip([f(mg.Tensor(x0)).item()] + fs, fs))
-    np.testing.assert_allclose(res.x, _numpy_solution(A, y), atol=1e-8)
+    np.testing.assert_allclose(mg.to_numpy(res.x), _numpy_solution(A, y), atol=1e-8)
 
 
 @pytest.mark.parametrize("solver", ["dense", "cg"])
@@ -184,11 +186,11 @@ def test_newton_cg_uses_hessian_vector_products_only():
     import optimizers.second_order.newton as nt
     nt.hessian, saved = counting, nt.hessian
     try:
-        res = minimize_newton(f, np.zeros(60), solver="cg", gtol=1e-8)
+        res = minimize_newton(f, mg.backend.asarray(np.zeros(60)), solver="cg", gtol=1e-8)
     finally:
         nt.hessian = saved
     assert res.success and calls["hessian"] == 0 and res.nhev > 0
-    np.testing.assert_allclose(res.x, _numpy_solution(A, y), atol=1e-8)
+    np.testing.assert_allclose(mg.to_numpy(res.x), _numpy_solution(A, y), atol=1e-8)
     assert res.nit <= 6
 
 
@@ -196,18 +198,19 @@ def test_minimize_front_end_and_scipy_fields():
     A, b = _spd(4, 3)
     At, bt = mg.Tensor(A), mg.Tensor(b)
     f = lambda x: 0.5 * (x @ (At @ x)) - bt @ x
-    res = minimize(f, np.zeros(4), method="newton")
+    z4 = mg.backend.asarray(np.zeros(4))  # on the backend of f's Tensors
+    res = minimize(f, z4, method="newton")
     for key in ("x", "fun", "jac", "nit", "nfev", "njev", "nhev", "status", "success",
                 "message"):
         assert key in res
     assert res.success and res.nit == 1 and res.status == 0
-    np.testing.assert_allclose(res.x, np.linalg.solve(A, b), atol=1e-10)
+    np.testing.assert_allclose(mg.to_numpy(res.x), np.linalg.solve(A, b), atol=1e-10)
     res2 = minimize(lambda x: (0.5 * x @ A @ x - b @ x, A @ x - b), np.zeros(4), method="newton",
                     jac=True, hess=lambda x: A)
-    np.testing.assert_allclose(res2.x, res.x, atol=1e-12)
+    np.testing.assert_allclose(mg.to_numpy(res2.x), mg.to_numpy(res.x), atol=1e-12)
     with pytest.raises(ValueError, match="hess"):
         minimize(lambda x: float(x @ x), np.zeros(2), method="newton", jac=lambda x: 2 * x)
     with pytest.raises(ValueError, match="line_search"):
-        minimize_newton(f, np.zeros(4), line_search="wolfe")
-    stop = minimize_newton(f, np.zeros(4), maxiter=0)
+        minimize_newton(f, z4, line_search="wolfe")
+    stop = minimize_newton(f, z4, maxiter=0)
     assert stop.status == 1 and not stop.success

@@ -34,7 +34,7 @@ def _hutchinson_estimates(probe, N):
     computed once per (probe, N), so the unbiasedness test and its biased companion look at the
     same estimates (read-only arrays)."""
     x, f, H = _smooth_problem()
-    est = np.array([hutchinson_diagonal(f, [x], B.host_rng((17, i)), probe)[0]
+    est = np.array([mg.to_numpy(hutchinson_diagonal(f, [x], B.host_rng((17, i)), probe)[0])
                     for i in range(N)])
     est.setflags(write=False)
     H.setflags(write=False)
@@ -67,13 +67,14 @@ def test_one_hutchinson_estimate_is_u_times_minigrad_hvp(probe):
     closed-form Hessian of the smooth problem: the same probe u (the same seeded draws)."""
     x, f, H = _smooth_problem(seed=2)
     x0 = x.numpy().copy()
-    est = hutchinson_diagonal(f, [x], B.host_rng((9, 3)), probe)[0]
+    est = mg.to_numpy(hutchinson_diagonal(f, [x], B.host_rng((9, 3)), probe)[0])
     rng = B.host_rng((9, 3))  # the probe, drawn again as the estimator draws it
     u = rng.standard_normal(x0.shape) if probe == "gaussian" else \
         rng.integers(0, 2, size=x0.shape) * 2.0 - 1.0
     X = np.random.default_rng(2).standard_normal((6, 6))  # A as _smooth_problem(seed=2) builds it
     At = mg.Tensor(X @ X.T / 6 + 2.0 * np.eye(6))
-    Hu = mg.hvp(lambda y: 0.5 * (y @ (At @ y)) + mg.cos(y).sum(), x0, u)
+    Hu = mg.to_numpy(mg.hvp(lambda y: 0.5 * (y @ (At @ y)) + mg.cos(y).sum(), B.asarray(x0),
+                            B.asarray(u)))  # the point and direction on At's backend
     np.testing.assert_allclose(est, u * Hu, rtol=1e-13, atol=1e-13)
     np.testing.assert_allclose(est, u * (H @ u), rtol=1e-12, atol=1e-12)
 
@@ -105,7 +106,7 @@ def _gnb_samples(X, W0, N, labels=None):
     W = mg.Tensor(W0, requires_grad=True)
     Xt = mg.Tensor(X)
     if labels is None:
-        return np.array([gnb_diagonal(lambda: Xt @ W, [W], B.host_rng((5, i)))[0]
+        return np.array([mg.to_numpy(gnb_diagonal(lambda: Xt @ W, [W], B.host_rng((5, i)))[0])
                          for i in range(N)])
     out = []
     rng = np.random.default_rng(6)
@@ -113,7 +114,7 @@ def _gnb_samples(X, W0, N, labels=None):
         y = labels(rng)
         loss = mg.nn.cross_entropy(Xt @ W, y)
         (g,) = mg.vjp_of(loss, [W])
-        out.append(X.shape[0] * g.data**2)
+        out.append(X.shape[0] * g.numpy()**2)
     return np.array(out)
 
 
@@ -142,8 +143,9 @@ def _sophia_after(state_m, state_h, g, **kw):
     """theta after one step from theta = 0 with the given m, h and gradient g."""
     x = mg.Tensor(np.zeros_like(g), requires_grad=True)
     opt = Sophia([x], weight_decay=0.0, **kw)
-    opt.state[x] = {"m": state_m.copy(), "h": state_h.copy(), "n_estimates": 1}
-    x.grad = g.copy()
+    opt.state[x] = {"m": B.asarray(state_m.copy()), "h": B.asarray(state_h.copy()),
+                    "n_estimates": 1}  # the state on x's backend
+    x.grad = B.asarray(g.copy())
     opt.step()
     return x.numpy()
 
@@ -195,13 +197,14 @@ def test_weight_decay_is_decoupled_and_applied_before_the_clipped_step():
     eta, lam = 0.1, 0.5
     x = mg.Tensor(x0, requires_grad=True)
     opt = Sophia([x], lr=eta, weight_decay=lam)
-    x.grad = g.copy()
+    x.grad = B.asarray(g.copy())
     opt.step()
     np.testing.assert_allclose(x.numpy(), (1 - eta * lam) * x0 - eta * np.sign(g), rtol=1e-15)
-    np.testing.assert_allclose(opt.state[x]["m"], (1 - 0.965) * g, rtol=1e-15)  # no lambda x0
+    np.testing.assert_allclose(mg.to_numpy(opt.state[x]["m"]), (1 - 0.965) * g,
+                               rtol=1e-15)  # no lambda x0
     y = mg.Tensor(x0, requires_grad=True)
     opt = Sophia([y], lr=eta, weight_decay=lam)
-    y.grad = np.zeros(3)
+    y.grad = B.asarray(np.zeros(3))
     opt.step()
     np.testing.assert_allclose(y.numpy(), (1 - eta * lam) * x0, rtol=1e-15)
 
@@ -238,7 +241,8 @@ def test_estimates_run_on_the_papers_schedule_and_fold_into_an_ema():
     opt2 = Sophia([x2], k=3, betas=(0.9, 0.8), seed=11, probe="rademacher")
     h_hat = hutchinson_diagonal(f2, [x2], B.host_rng((11, 0)), "rademacher")[0]
     opt2.update_hessian(f2)
-    np.testing.assert_allclose(opt2.state[x2]["h"], 0.2 * h_hat, rtol=1e-15)  # (1 - beta2) h_hat
+    np.testing.assert_allclose(mg.to_numpy(opt2.state[x2]["h"]), 0.2 * mg.to_numpy(h_hat),
+                               rtol=1e-15)  # (1 - beta2) h_hat
 
 
 def _ill_conditioned(opt_kw, steps, with_hessian=True):

@@ -51,7 +51,7 @@ def test_with_the_svd_and_no_momentum_the_step_is_minus_u_vt_times_the_shape_fac
     W0, G = rng.standard_normal(shape), rng.standard_normal(shape)
     W = mg.Tensor(W0, requires_grad=True)
     opt = Muon([W], lr=0.1, momentum=0.0, nesterov=False, polar="svd")
-    W.grad = G.copy()
+    W.grad = mg.backend.asarray(G.copy())
     opt.step()
     U, _, Vt = np.linalg.svd(G, full_matrices=False)
     factor = np.sqrt(max(1.0, shape[0] / shape[1]))
@@ -69,9 +69,9 @@ def test_vectors_go_to_adamw_with_its_exact_update():
     ref = AdamW([ref_b, ref_emb], lr=1e-2, betas=(0.8, 0.95), eps=1e-10, weight_decay=0.1)
     for _ in range(5):
         gb, gw = rng.standard_normal(5), rng.standard_normal((5, 3))
-        b.grad, ref_b.grad = gb.copy(), gb.copy()
-        emb.grad, ref_emb.grad = gw.copy(), gw.copy()
-        W.grad = gw.copy()
+        b.grad, ref_b.grad = mg.backend.asarray(gb.copy()), mg.backend.asarray(gb.copy())
+        emb.grad, ref_emb.grad = mg.backend.asarray(gw.copy()), mg.backend.asarray(gw.copy())
+        W.grad = mg.backend.asarray(gw.copy())
         opt.step()
         ref.step()
     np.testing.assert_array_equal(b.numpy(), ref_b.numpy())
@@ -97,7 +97,8 @@ def test_the_adamw_part_is_an_adamw_over_exactly_the_parameters_muon_does_not_or
                 eps=1e-10, weight_decay=0.0)
     opt.param_groups[1]["adamw_lr"] = 0.25
     g = rng.standard_normal((3, 2))
-    head.grad, ref.param_groups[0]["params"][0].grad = g.copy(), g.copy()
+    head.grad = mg.backend.asarray(g.copy())
+    ref.param_groups[0]["params"][0].grad = mg.backend.asarray(g.copy())
     opt.step()
     ref.step()
     np.testing.assert_array_equal(head.numpy(), ref.param_groups[0]["params"][0].numpy())
@@ -110,7 +111,7 @@ def test_decoupled_weight_decay_with_zero_gradient():
     W0 = np.arange(6.0).reshape(2, 3)
     W = mg.Tensor(W0, requires_grad=True)
     opt = Muon([W], lr=0.1, weight_decay=0.5)
-    W.grad = np.zeros((2, 3))
+    W.grad = mg.backend.asarray(np.zeros((2, 3)))
     opt.step()
     np.testing.assert_allclose(W.numpy(), (1 - 0.1 * 0.5) * W0, rtol=1e-15)
 
@@ -153,13 +154,14 @@ def test_muon_converges_on_matrix_least_squares_with_a_decaying_step():
 def test_a_group_sent_to_adamw_after_construction_gets_its_adamw_part():
     W = mg.Tensor(np.ones((3, 2)), requires_grad=True)
     saved = Muon([{"params": [W], "use_muon": False}], adamw_lr=0.1)
-    W.grad = np.ones((3, 2))
+    W.grad = mg.backend.asarray(np.ones((3, 2)))
     saved.step()
     W2 = mg.Tensor(W.numpy(), requires_grad=True)  # the parameters as saved, with their state
     opt = Muon([W2], adamw_lr=0.1)
     assert opt.adamw is None
     opt.load_state_dict(saved.state_dict())  # the saved group says use_muon=False
-    W.grad, W2.grad = np.full((3, 2), 0.5), np.full((3, 2), 0.5)
+    W.grad = mg.backend.asarray(np.full((3, 2), 0.5))
+    W2.grad = mg.backend.asarray(np.full((3, 2), 0.5))
     saved.step()
     opt.step()
     np.testing.assert_array_equal(W2.numpy(), W.numpy())
@@ -169,7 +171,7 @@ def test_a_group_sent_to_adamw_after_construction_gets_its_adamw_part():
 def test_a_bad_adamw_lr_schedule_is_named_as_muon_s():
     b = mg.Tensor(np.ones(3), requires_grad=True)
     opt = Muon([b], adamw_lr=lambda t: -1.0)
-    b.grad = np.ones(3)
+    b.grad = mg.backend.asarray(np.ones(3))
     with pytest.raises(ValueError, match=r"Muon: invalid adamw_lr"):
         opt.step()
 
@@ -177,6 +179,6 @@ def test_a_bad_adamw_lr_schedule_is_named_as_muon_s():
 def test_a_matrix_with_no_rows_is_left_as_it_is():
     Z = mg.Tensor(np.ones((0, 3)), requires_grad=True)
     opt = Muon([Z])
-    Z.grad = np.ones((0, 3))
+    Z.grad = mg.backend.asarray(np.ones((0, 3)))
     opt.step()
     assert Z.shape == (0, 3)

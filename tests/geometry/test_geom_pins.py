@@ -134,7 +134,7 @@ def _shampoo_run(x0, grads, **kw):
     opt = Shampoo([x], **kw)
     out = []
     for g in grads:
-        x.grad = np.array(g, dtype=float)
+        x.grad = mg.backend.asarray(np.array(g, dtype=float))
         opt.step()
         out.append(x.numpy().copy())
     return out
@@ -191,7 +191,7 @@ def test_sophia_official_form_adds_eps_to_the_denominator_before_any_estimate():
     m1 = [0.0, 0.5e-12, 4e-12, -0.035]
     x = mg.Tensor(np.zeros(4), requires_grad=True)
     opt = Sophia([x], clip="official")
-    x.grad = np.array([m / 0.035 for m in m1])
+    x.grad = mg.backend.asarray(np.array([m / 0.035 for m in m1]))
     opt.step()
     lr, eps = 1e-4, 1e-12
     expected = [-lr * math.copysign(min(abs(m) / eps, 1.0), m) if m else 0.0 for m in m1]

@@ -13,29 +13,37 @@ NO_GPU = not mg.cupy_available()
 
 
 def test_default_backend_is_numpy():
-    assert mg.get_backend() == "numpy"
-    assert isinstance(Tensor([1.0]).data, np.ndarray)
+    """The default of a fresh interpreter (this session's may be another: ``--backend``)."""
+    env = {k: v for k, v in os.environ.items() if k != "MINIGRAD_BACKEND"}
+    code = ("import numpy as np, minigrad as mg; assert mg.get_backend() == 'numpy'; "
+            "assert isinstance(mg.Tensor([1.0]).data, np.ndarray); print('ok')")
+    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr
 
 
 def test_unknown_backend_is_a_clear_error():
+    before = mg.get_backend()  # numpy, or the session's --backend
     with pytest.raises(mg.BackendError, match="unknown backend 'jax'"):
         mg.set_backend("jax")
-    assert mg.get_backend() == "numpy"  # nothing changed
+    assert mg.get_backend() == before  # nothing changed
 
 
 @pytest.mark.skipif(not NO_GPU, reason="CuPy and a GPU are present on this machine")
 def test_asking_for_cupy_without_cupy_or_gpu_raises():
+    before = mg.get_backend()  # numpy, or the session's --backend
     with pytest.raises(mg.BackendError, match="cupy"):
         mg.set_backend("cupy")
-    assert mg.get_backend() == "numpy"  # no silent fallback, no half-changed state
+    assert mg.get_backend() == before  # no silent fallback, no half-changed state
 
 
 def test_context_manager_restores_the_previous_backend():
+    before = mg.get_backend()  # numpy, or the session's --backend
     with mg.use_backend("numpy"):
         assert mg.get_backend() == "numpy"
+    assert mg.get_backend() == before
     with mg.set_backend("numpy") as token:
-        assert token.previous == "numpy"
-    assert mg.get_backend() == "numpy"
+        assert token.previous == before
+    assert mg.get_backend() == before
 
 
 def test_use_backend_switches_only_inside_with(monkeypatch):
@@ -50,38 +58,41 @@ def test_use_backend_switches_only_inside_with(monkeypatch):
         switches.append(name)
         return real(name)
 
+    before = mg.get_backend()  # numpy, or the session's --backend
     monkeypatch.setattr(B, "set_backend", recording_set_backend)
     cm = mg.use_backend("numpy")  # no ``with``
-    assert switches == [] and mg.get_backend() == "numpy"
+    assert switches == [] and mg.get_backend() == before
     with cm as token:
-        assert switches == ["numpy"] and token.previous == "numpy"
+        assert switches == ["numpy"] and token.previous == before
         with cm:
             assert switches == ["numpy", "numpy"]
         assert switches == ["numpy", "numpy", "numpy"]  # the inner exit restored
-    assert switches == ["numpy", "numpy", "numpy", "numpy"]  # and the outer one
-    assert mg.get_backend() == "numpy"
+    assert switches == ["numpy", "numpy", "numpy", before]  # and the outer one
+    assert mg.get_backend() == before
 
 
 @pytest.mark.skipif(NO_GPU, reason="needs CuPy and a CUDA GPU (runs on the GPU machine)")
 def test_bare_use_backend_leaves_the_default_alone():  # pragma: no cover - GPU only
+    before = mg.get_backend()  # numpy, or the session's --backend
     mg.use_backend("cupy")
-    assert mg.get_backend() == "numpy"
+    assert mg.get_backend() == before
     with mg.use_backend("cupy"):
         assert mg.get_backend() == "cupy"
-    assert mg.get_backend() == "numpy"
+    assert mg.get_backend() == before
     token = mg.set_backend("cupy")  # set_backend switches for good ...
     try:
         assert mg.get_backend() == "cupy"
     finally:
         with token:  # ... and its token restores
             pass
-    assert mg.get_backend() == "numpy"
+    assert mg.get_backend() == before
 
 
 def test_use_backend_rejects_an_unknown_backend_at_once():
+    before = mg.get_backend()  # numpy, or the session's --backend
     with pytest.raises(mg.BackendError, match="unknown backend 'jax'"):
         mg.use_backend("jax")
-    assert mg.get_backend() == "numpy"
+    assert mg.get_backend() == before
 
 
 def test_environment_variable_sets_the_default():

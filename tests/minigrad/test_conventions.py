@@ -8,7 +8,7 @@ from minigrad import Tensor
 def _grad(f, x0):
     x = Tensor(np.asarray(x0, dtype=float), requires_grad=True)
     f(x).sum().backward()
-    return x.grad
+    return mg.to_numpy(x.grad)  # on the host, whatever the backend
 
 
 def test_relu_derivative_at_zero_is_zero():
@@ -22,7 +22,7 @@ def test_abs_derivative_at_zero_is_zero():
 def test_sign_has_zero_derivative():
     x = Tensor([1.0, -2.0], requires_grad=True)
     (mg.sign(x) * 3.0 + x).sum().backward()
-    assert np.array_equal(x.grad, [1.0, 1.0])
+    assert np.array_equal(mg.to_numpy(x.grad), [1.0, 1.0])
 
 
 def test_ties_in_max_and_min_share_the_gradient_evenly():
@@ -37,7 +37,8 @@ def test_ties_in_elementwise_maximum_split_evenly():
     a = Tensor([1.0, 2.0, 3.0], requires_grad=True)
     b = Tensor([1.0, 5.0, 0.0], requires_grad=True)
     mg.maximum(a, b).sum().backward()
-    assert np.array_equal(a.grad, [0.5, 0.0, 1.0]) and np.array_equal(b.grad, [0.5, 1.0, 0.0])
+    assert np.array_equal(mg.to_numpy(a.grad), [0.5, 0.0, 1.0]) and np.array_equal(
+        mg.to_numpy(b.grad), [0.5, 1.0, 0.0])
 
 
 def test_gradient_of_the_norm_at_zero_is_zero():
@@ -60,8 +61,8 @@ def test_power_with_respect_to_the_exponent_at_a_zero_base_is_zero():
     a = Tensor([0.0, 2.0], requires_grad=True)
     b = Tensor([2.0, 3.0], requires_grad=True)
     (a ** b).sum().backward()
-    assert np.array_equal(b.grad, [0.0, 8.0 * np.log(2.0)])
-    assert np.array_equal(a.grad, [0.0, 12.0])  # b a^(b-1)
+    assert np.array_equal(mg.to_numpy(b.grad), [0.0, 8.0 * np.log(2.0)])
+    assert np.array_equal(mg.to_numpy(a.grad), [0.0, 12.0])  # b a^(b-1)
 
 
 def test_clip_passes_the_gradient_at_its_bounds():

@@ -60,8 +60,7 @@ def _sym(a):
 
 
 def _same(got, want, exact=True):
-    got = got.data if isinstance(got, mg.Tensor) else got
-    want = np.asarray(want.data if isinstance(want, mg.Tensor) else want)
+    got, want = mg.to_numpy(got), mg.to_numpy(want)  # on the host, whatever the backend
     assert got.shape == want.shape and got.dtype == want.dtype, (got.shape, want.shape,
                                                                    got.dtype, want.dtype)
     if exact:
@@ -200,6 +199,7 @@ def _grads_cholesky(rng, batch, n):
 def _eigh_outputs(a, c, uplo="L"):
     """The eigenvalues and functions of the eigenvectors that do not depend on their signs."""
     w, v = L.eigh(a, UPLO=uplo)
+    c = mg.backend.asarray(c, backend=v.backend)  # a host constant on the backend of a
     return w, v * v, (v * c) @ mg.swapaxes(v, -1, -2)
 
 
@@ -212,6 +212,7 @@ def _grads_eigh(rng, batch, n):
 
 def _svd_outputs(a, c, full_matrices=False):
     u, s, vh = L.svd(a, full_matrices=full_matrices)
+    c = mg.backend.asarray(c, backend=u.backend)  # a host constant on the backend of a
     return s, u * u, vh * vh, (u * c) @ vh
 
 
@@ -361,16 +362,17 @@ def test_symmetric_gradient_against_symmetric_finite_differences(name, n, batch,
     differences along symmetric perturbations."""
     fn, make = SYMMETRIC[name]
     rng = np.random.default_rng(seed)
-    a, c = make(rng, batch, n), rng.standard_normal(n)
-    us = [rng.standard_normal(o.shape) for o in fn(mg.Tensor(a), c)]
+    dev = mg.backend.asarray  # points, directions and constants on the session's backend
+    a, c = make(rng, batch, n), dev(rng.standard_normal(n))
+    us = [dev(rng.standard_normal(o.shape)) for o in fn(mg.Tensor(a), c)]
     f = _scalar(fn, c, us)
     e, e2 = _sym_direction(rng, batch, n), _sym_direction(rng, batch, n)
-    g = mg.grad(f)(a)
+    g = mg.to_numpy(mg.grad(f)(dev(a)))
     np.testing.assert_array_equal(g, np.swapaxes(g, -1, -2))
     eps = 1e-6
-    _agree(np.sum(g * e), (f(a + eps * e).item() - f(a - eps * e).item()) / (2 * eps))
-    hv = mg.hvp(f, a, e).data
-    fd = (mg.grad(f)(a + eps * e) - mg.grad(f)(a - eps * e)) / (2 * eps)
+    _agree(np.sum(g * e), (f(dev(a + eps * e)).item() - f(dev(a - eps * e)).item()) / (2 * eps))
+    hv = mg.to_numpy(mg.hvp(f, dev(a), dev(e)))
+    fd = mg.to_numpy(mg.grad(f)(dev(a + eps * e)) - mg.grad(f)(dev(a - eps * e))) / (2 * eps)
     _agree(np.sum(hv * e2), np.sum(fd * e2))
 
 
@@ -381,12 +383,14 @@ def test_eigh_gradient_is_the_symmetric_one_not_that_of_one_triangle():
     rng = np.random.default_rng(3)
     a = _distinct_symmetric(rng, (), 3)
     f = lambda t: (L.eigh(t)[0] * mg.Tensor([1.0, 2.0, 3.0])).sum()  # noqa: E731
+    dev = mg.backend.asarray  # the points on the backend of the Tensor in f
     e = np.triu(rng.standard_normal((3, 3)), 1)
     eps = 1e-6
-    assert f(a + eps * e).item() == f(a).item() == f(a - eps * e).item()
-    g = mg.grad(f)(a)
+    assert f(dev(a + eps * e)).item() == f(dev(a)).item() == f(dev(a - eps * e)).item()
+    g = mg.to_numpy(mg.grad(f)(dev(a)))
     assert abs(np.sum(g * e)) > 1e-3
-    _agree(np.sum(g * (e + e.T)), (f(a + eps * e.T).item() - f(a - eps * e.T).item()) / (2 * eps))
+    _agree(np.sum(g * (e + e.T)),
+           (f(dev(a + eps * e.T)).item() - f(dev(a - eps * e.T)).item()) / (2 * eps))
 
 
 # --------------------------------------------------------------------------- closed forms
@@ -410,7 +414,8 @@ def test_inverse_hessian_vector_product_closed_form():
     (A^-1 E A^-1 C^T A^-1 + A^-1 C^T A^-1 E A^-1)^T."""
     rng = np.random.default_rng(6)
     a, e, c = _general(rng, (), 3), rng.standard_normal((3, 3)), rng.standard_normal((3, 3))
-    hv = mg.hvp(lambda t: (L.inv(t) * mg.Tensor(c)).sum(), a, e).data
+    dev = mg.backend.asarray  # the point and direction on the backend of mg.Tensor(c)
+    hv = mg.to_numpy(mg.hvp(lambda t: (L.inv(t) * mg.Tensor(c)).sum(), dev(a), dev(e)))
     ai = np.linalg.inv(a)
     np.testing.assert_allclose(hv, (ai @ e @ ai @ c.T @ ai + ai @ c.T @ ai @ e @ ai).T,
                                rtol=1e-10)
@@ -425,10 +430,12 @@ def test_solve_gradients_closed_form():
     """x = A^-1 b: the gradient of <c, x> is A^-T c for b and -(A^-T c) x^T for A."""
     rng = np.random.default_rng(7)
     a, b, c = _general(rng, (), 3), rng.standard_normal(3), rng.standard_normal(3)
-    ga, gb = mg.grad(lambda s, t: (L.solve(s, t) * mg.Tensor(c)).sum(), argnums=(0, 1))(a, b)
+    dev = mg.backend.asarray  # the point on the backend of mg.Tensor(c)
+    ga, gb = mg.grad(lambda s, t: (L.solve(s, t) * mg.Tensor(c)).sum(), argnums=(0, 1))(
+        dev(a), dev(b))
     y = np.linalg.inv(a).T @ c
-    np.testing.assert_allclose(gb, y, rtol=1e-12)
-    np.testing.assert_allclose(ga, -np.outer(y, np.linalg.inv(a) @ b), rtol=1e-12)
+    np.testing.assert_allclose(mg.to_numpy(gb), y, rtol=1e-12)
+    np.testing.assert_allclose(mg.to_numpy(ga), -np.outer(y, np.linalg.inv(a) @ b), rtol=1e-12)
 
 
 def test_matrix_norm_gradients_closed_forms():
@@ -459,7 +466,8 @@ def test_repeated_eigenvalues_functions_of_the_spectrum_get_the_right_gradient()
     def trace_expm_through_v(t):  # tr (V exp(W) V^T): the eigenvectors enter, the trace not
         w, v = L.eigh(t)
         return ((v * mg.exp(w)) @ v.T * mg.Tensor(np.eye(4))).sum()
-    np.testing.assert_allclose(mg.grad(trace_expm_through_v)(a), expm, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(mg.to_numpy(mg.grad(trace_expm_through_v)(mg.backend.asarray(a))),
+                               expm, rtol=1e-12, atol=1e-12)
     check_grads(lambda t: mg.exp(L.eigh(_sym(t))[0]).sum(), a, order=1)
     check_grads(lambda t: L.eigh(_sym(t))[0].sum(), a, order=2)
 
@@ -478,7 +486,8 @@ def test_repeated_eigenvalues_an_individual_eigenvector_gets_a_finite_gradient_w
     (and not elsewhere)."""
     a, _, _ = _degenerate()
     c = np.array([0.3, -1.2, 0.8, 2.0])
-    g = mg.grad(lambda t: ((L.eigh(t)[1][:, 1] * mg.Tensor(c)).sum()) ** 2)(a)
+    g = mg.to_numpy(mg.grad(lambda t: ((L.eigh(t)[1][:, 1] * mg.Tensor(c)).sum()) ** 2)(
+        mg.backend.asarray(a)))  # the point on the backend of mg.Tensor(c)
     assert np.isfinite(g).all()
     v = np.linalg.eigh(a).eigenvectors
     inner = v.T @ g @ v
@@ -509,7 +518,8 @@ def test_repeated_singular_values_nuclear_and_spectral_norms():
 # --------------------------------------------------------------------------- dtypes, errors, API
 FLOAT32 = {
     "inv": lambda t: L.inv(t).sum(),
-    "solve": lambda t: L.solve(t, np.ones(3, np.float32)).sum(),
+    "solve": lambda t: L.solve(t, mg.backend.asarray(np.ones(3, np.float32),
+                                                     backend=t.backend)).sum(),
     "det": lambda t: L.det(t),
     "slogdet": lambda t: L.slogdet(t).logabsdet,
     "cholesky": lambda t: L.cholesky(_sym(t)).sum(),
@@ -528,8 +538,9 @@ def test_float32_stays_float32(name):
     assert out.dtype == np.float32
     out.backward()
     assert x.grad.dtype == np.float32
-    want = mg.grad(FLOAT32[name])(a.astype(np.float64))  # float32 rounding, about 1e-7
-    np.testing.assert_allclose(x.grad, want, rtol=0, atol=1e-5 * np.abs(want).max())
+    want = mg.to_numpy(mg.grad(FLOAT32[name])(mg.backend.asarray(a.astype(np.float64))))
+    # float32 rounding, about 1e-7
+    np.testing.assert_allclose(mg.to_numpy(x.grad), want, rtol=0, atol=1e-5 * np.abs(want).max())
 
 
 @pytest.mark.parametrize("name", ["inv", "det", "slogdet", "cholesky", "eigh"])
@@ -565,9 +576,9 @@ def test_decomposition_errors():
     with pytest.raises(ValueError, match=r"full_matrices=True has no gradient .* \(3, 2\)"):
         L.svd(x)
     with mg.no_grad():  # without a gradient to record, NumPy's full decomposition
-        for got, want in zip(L.svd(x), np.linalg.svd(x.data)):
+        for got, want in zip(L.svd(x), np.linalg.svd(x.numpy())):
             _same(got, want)
-    for got, want in zip(L.svd(x.data), np.linalg.svd(x.data)):
+    for got, want in zip(L.svd(x.data), np.linalg.svd(x.numpy())):
         _same(got, want)
     with pytest.raises(np.linalg.LinAlgError):
         L.cholesky(-np.eye(2))

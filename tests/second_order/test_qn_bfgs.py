@@ -25,8 +25,8 @@ def rosen(x):
 
 
 def rosen_grad(x):
-    """The analytic gradient (an oracle independent of minigrad)."""
-    x = np.asarray(x, dtype=float)
+    """The analytic gradient (an oracle independent of minigrad), on the host."""
+    x = np.asarray(mg.to_numpy(x), dtype=float)
     g = np.zeros_like(x)
     g[:-1] = -400.0 * x[:-1] * (x[1:] - x[:-1] ** 2) - 2.0 * (1.0 - x[:-1])
     g[1:] += 200.0 * (x[1:] - x[:-1] ** 2)
@@ -84,9 +84,10 @@ class RecordingBFGS(InverseBFGS):
     def update(self, s, y):
         done = super().update(s, y)
         if done:
-            assert np.array_equal(self.H, self.H.T)
-            assert np.linalg.eigvalsh(self.H).min() > 0.0
-            np.testing.assert_allclose(self.H @ y, s, rtol=1e-6, atol=1e-12)
+            H, s, y = (mg.to_numpy(a) for a in (self.H, s, y))  # on the host
+            assert np.array_equal(H, H.T)
+            assert np.linalg.eigvalsh(H).min() > 0.0
+            np.testing.assert_allclose(H @ y, s, rtol=1e-6, atol=1e-12)
             RecordingBFGS.checked += 1
         return done
 
@@ -122,7 +123,8 @@ def test_two_loop_equals_the_dense_bfgs_matrix():
 def exact_line_search(A):
     """The exact step on f = 1/2 x^T A x - b^T x: alpha = -g^T p / p^T A p (closed form)."""
     def search(obj, x, p, f, g, alpha0):
-        alpha = -(g @ p) / (p @ A @ p)
+        A_ = mg.backend.asarray(A, backend=mg.backend.backend_name_of(x))  # on x's backend
+        alpha = -(g @ p) / (p @ A_ @ p)
         x_new = x + alpha * p
         f_new, g_new = obj.fg(x_new)
         return LineSearchResult(alpha, f_new, float(g_new @ p), 1, 1, 0, "exact", x_new, f_new,
@@ -140,12 +142,13 @@ def test_exact_line_search_terminates_in_at_most_n_iterations_with_H_n_equal_to_
     rng = np.random.default_rng(n)
     A = random_spd(rng, n, 2.0)
     b = rng.standard_normal(n)
-    res = bfgs(quadratic(A, b), rng.standard_normal(n), line_search=exact_line_search(A),
-               gtol=1e-8)
+    x0 = mg.backend.asarray(rng.standard_normal(n))  # on the backend of quadratic's Tensors
+    res = bfgs(quadratic(A, b), x0, line_search=exact_line_search(A), gtol=1e-8)
     assert res.success and res.nit <= n
-    np.testing.assert_allclose(res.x, np.linalg.solve(A, b), rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(mg.to_numpy(res.x), np.linalg.solve(A, b), rtol=1e-7, atol=1e-9)
     if res.nit == n:   # n conjugate steps: the quasi-Newton matrix is the inverse Hessian
-        np.testing.assert_allclose(res.hess_inv, np.linalg.inv(A), rtol=1e-6, atol=1e-8)
+        np.testing.assert_allclose(mg.to_numpy(res.hess_inv), np.linalg.inv(A), rtol=1e-6,
+                                   atol=1e-8)
 
 
 @pytest.mark.parametrize("n", [5, 10])
@@ -155,8 +158,9 @@ def test_companion_without_updates_it_is_steepest_descent_and_needs_more_than_n(
     rng = np.random.default_rng(n)
     A = random_spd(rng, n, 2.0)
     b = rng.standard_normal(n)
-    res = bfgs(quadratic(A, b), rng.standard_normal(n), line_search=exact_line_search(A),
-               gtol=1e-8, maxiter=n, skip_eps=1.0)
+    x0 = mg.backend.asarray(rng.standard_normal(n))  # on the backend of quadratic's Tensors
+    res = bfgs(quadratic(A, b), x0, line_search=exact_line_search(A), gtol=1e-8, maxiter=n,
+               skip_eps=1.0)
     assert not res.success and res.status == 1 and res.nskip == n
 
 
@@ -168,14 +172,14 @@ def test_lbfgs_with_enough_memory_reproduces_bfgs_on_a_quadratic(search):
     n = 12
     A = random_spd(rng, n, 3.0)
     b = rng.standard_normal(n)
-    x0 = rng.standard_normal(n)
+    x0 = mg.backend.asarray(rng.standard_normal(n))  # on the backend of quadratic's Tensors
     ls = exact_line_search(A) if search == "exact" else None
     runs = {}
     for name, solver, kw in (("bfgs", bfgs, {}), ("lbfgs", lbfgs, {"m": 100, "H0": "identity"}),
                              ("lbfgs_m2", lbfgs, {"m": 2, "H0": "identity"})):
         xs = []
         res = solver(quadratic(A, b), x0, line_search=ls, initial_step="unit",
-                     callback=lambda x: xs.append(np.array(x)), **kw)
+                     callback=lambda x: xs.append(mg.to_numpy(x)), **kw)  # copies, on the host
         runs[name] = (res, xs)
     (rb, xb), (rl, xl), (_, x2) = runs["bfgs"], runs["lbfgs"], runs["lbfgs_m2"]
     assert rb.success and rl.success and rb.nit == rl.nit
@@ -211,8 +215,8 @@ def test_skipped_updates_are_counted_by_the_relative_threshold():
 def test_stops_on_the_infinity_norm_of_the_gradient_at_gtol():
     res = bfgs(rosen, X0_2D, gtol=1e-3)
     assert res.success and np.abs(rosen_grad(res.x)).max() <= 1e-3
-    assert np.abs(res.jac).max() <= 1e-3
-    np.testing.assert_allclose(res.jac, rosen_grad(res.x), rtol=1e-10, atol=1e-12)
+    assert np.abs(mg.to_numpy(res.jac)).max() <= 1e-3
+    np.testing.assert_allclose(mg.to_numpy(res.jac), rosen_grad(res.x), rtol=1e-10, atol=1e-12)
 
 
 @pytest.mark.parametrize("solver", [bfgs, lbfgs])
@@ -238,44 +242,45 @@ def test_rosenbrock_2d_within_the_budget(method, max_nit, max_nfev):
     res = minimize(rosen, X0_2D, method=method, gtol=1e-5)
     assert res.success and res.status == 0
     assert res.nit <= max_nit and res.nfev <= max_nfev, (res.nit, res.nfev)
-    np.testing.assert_allclose(res.x, [1.0, 1.0], atol=1e-5)
+    np.testing.assert_allclose(mg.to_numpy(res.x), [1.0, 1.0], atol=1e-5)
     assert np.abs(rosen_grad(res.x)).max() <= 1e-5
 
 
 def test_rosenbrock_5d_bfgs_matches_or_beats_scipy():
     res = minimize(rosen, X0_5D, method="bfgs")
     assert res.success and res.nit <= 25 and res.nfev <= 30, (res.nit, res.nfev)
-    np.testing.assert_allclose(res.x, np.ones(5), atol=1e-5)
+    np.testing.assert_allclose(mg.to_numpy(res.x), np.ones(5), atol=1e-5)
 
 
 def test_rosenbrock_5d_lbfgs():
     res = minimize(rosen, X0_5D, method="l-bfgs")
     assert res.success and res.nit <= 30
-    np.testing.assert_allclose(res.x, np.ones(5), atol=1e-5)
+    np.testing.assert_allclose(mg.to_numpy(res.x), np.ones(5), atol=1e-5)
 
 
 @pytest.mark.parametrize("method", ["bfgs", "l-bfgs"])
 def test_companion_insufficient_budget_fails_the_same_check(method):
     res = minimize(rosen, X0_2D, method=method, maxiter=20)
-    assert not res.success and np.abs(res.x - 1.0).max() > 1e-5
+    assert not res.success and np.abs(mg.to_numpy(res.x) - 1.0).max() > 1e-5
 
 
 def test_companion_steepest_descent_with_the_same_line_search_misses_the_budget():
     """The broken variant (every update skipped: H = I, steepest descent) fails the 2-D budget."""
     res = bfgs(rosen, X0_2D, skip_eps=1.0, maxiter=40)
-    assert not res.success and np.abs(res.x - 1.0).max() > 1e-2
+    assert not res.success and np.abs(mg.to_numpy(res.x) - 1.0).max() > 1e-2
 
 
 def test_scaled_H0_of_eq_6_20_also_converges():
     res = bfgs(rosen, X0_5D, H0="scaled")
     assert res.success
-    np.testing.assert_allclose(res.x, np.ones(5), atol=1e-5)
+    np.testing.assert_allclose(mg.to_numpy(res.x), np.ones(5), atol=1e-5)
 
 
 # --------------------------------------------------------------------------- gradients given
 @pytest.mark.parametrize("solver", [bfgs, lbfgs])
 def test_jac_callable_and_jac_true_give_the_same_iterates_as_minigrad(solver):
     def f_np(x):
+        x = mg.to_numpy(x)  # on the host
         return float(np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2))
 
     auto = solver(rosen, X0_5D)
@@ -285,12 +290,12 @@ def test_jac_callable_and_jac_true_give_the_same_iterates_as_minigrad(solver):
     # to the rounding of two gradient codes: the same iteration count and the same answer to the
     # accuracy that gtol = 1e-5 gives (about 1e-7 here)
     assert both.success and both.nit == auto.nit
-    np.testing.assert_allclose(both.x, auto.x, atol=1e-6)
+    np.testing.assert_allclose(mg.to_numpy(both.x), mg.to_numpy(auto.x), atol=1e-6)
     # a separate jac: the Wolfe search takes the gradient only where it needs it, so its cubic
     # interpolation sees less and the path may differ a little
     assert sep.success and sep.nit <= auto.nit + 3
     for r in (sep, both):
-        np.testing.assert_allclose(r.x, np.ones(5), atol=1e-6)
+        np.testing.assert_allclose(mg.to_numpy(r.x), np.ones(5), atol=1e-6)
     assert both.nfev == both.njev == auto.nfev == auto.njev
     # a separate jac: f alone at trials that fail sufficient decrease, the gradient where needed
     assert sep.njev <= sep.nfev
@@ -313,7 +318,7 @@ def test_one_long_step_equals_the_functional_algorithm(cls, solver):
     opt = cls([x], max_iter=200)
     opt.step(_closure(x, rosen))
     assert opt.vstate["k"] == ref.nit
-    np.testing.assert_allclose(x.numpy(), ref.x, rtol=1e-12)
+    np.testing.assert_allclose(x.numpy(), mg.to_numpy(ref.x), rtol=1e-12)
 
 
 @pytest.mark.parametrize("cls", [BFGS, LBFGS])

@@ -116,19 +116,22 @@ def test_both_searches_along_random_quadratics_in_n_dimensions(seed, n, log_cond
         return 0.5 * (x @ (mg.Tensor(A) @ x)) - mg.Tensor(b) @ x
 
     x = rng.standard_normal(n) * 3
-    obj = Objective(fun, x)
-    f0, g0 = obj.fg(x)
-    np.testing.assert_allclose(g0, A @ x - b, rtol=1e-10, atol=1e-12)
-    p = -g0
+    xd = mg.backend.asarray(x)  # the search on the backend of fun's Tensors
+    obj = Objective(fun, xd)
+    f0, g0 = obj.fg(xd)
+    np.testing.assert_allclose(mg.to_numpy(g0), A @ x - b, rtol=1e-10, atol=1e-12)
+    pd = -g0
+    p = mg.to_numpy(pd)  # on the host, for the closed forms
     phi = lambda a: 0.5 * (x + a * p) @ A @ (x + a * p) - b @ (x + a * p)  # noqa: E731
     dphi = lambda a: (A @ (x + a * p) - b) @ p  # noqa: E731
-    res = line_search_wolfe(obj, x, p, f0, g0)
+    res = line_search_wolfe(obj, xd, pd, f0, g0)
     assert res.success and strong_wolfe_holds(phi, dphi, res.alpha)
-    np.testing.assert_allclose(res.x, x + res.alpha * p, rtol=0, atol=1e-12)
-    np.testing.assert_allclose(res.g, A @ res.x - b, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(mg.to_numpy(res.x), x + res.alpha * p, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(mg.to_numpy(res.g), A @ mg.to_numpy(res.x) - b, rtol=1e-10,
+                               atol=1e-10)
     assert res.f == pytest.approx(phi(res.alpha), rel=1e-12, abs=1e-12)
     assert res.nfev == res.njev            # minigrad gives f and the gradient together
-    res = line_search_armijo(obj, x, p, f0, g0)
+    res = line_search_armijo(obj, xd, pd, f0, g0)
     assert res.success and armijo_holds(phi, dphi, res.alpha) and res.njev == 0
 
 

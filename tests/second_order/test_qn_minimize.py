@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 
+import minigrad as mg
 from optimizers.minimize import METHODS, OptimizeResult, minimize
 
 
@@ -29,11 +30,12 @@ def test_every_method_minimises_the_sphere_and_returns_scipys_fields(method):
     for name in FIELDS:
         assert name in res and getattr(res, name) is res[name]
     assert res.success and res.status == 0, res.message
-    assert res.x.shape == (3,) and np.abs(res.x).max() < 1e-3
-    assert res.fun == pytest.approx(float(np.sum(res.x ** 2)), abs=1e-12)
+    x = mg.to_numpy(res.x)  # on the host
+    assert res.x.shape == (3,) and np.abs(x).max() < 1e-3
+    assert res.fun == pytest.approx(float(np.sum(x ** 2)), abs=1e-12)
     assert res.nfev >= res.nit > 0
     if method in ("bfgs", "l-bfgs", "newton"):
-        np.testing.assert_allclose(res.jac, 2 * res.x, atol=1e-12)
+        np.testing.assert_allclose(mg.to_numpy(res.jac), 2 * x, atol=1e-12)
         assert res.njev > 0
     else:
         assert res.jac is None and res.njev == 0
@@ -44,13 +46,13 @@ def test_newton_comes_from_the_second_order_newton_module():
 
     a = minimize(rosen, [-1.2, 1.0], method="newton")
     b = minimize_newton(rosen, [-1.2, 1.0])
-    assert a.success and a.nit == b.nit and np.array_equal(a.x, b.x)
+    assert a.success and a.nit == b.nit and np.array_equal(mg.to_numpy(a.x), mg.to_numpy(b.x))
 
 
 def test_options_as_keywords_or_a_dict_and_scipy_spellings():
     a = minimize(rosen, [-1.2, 1.0], method="L-BFGS-B", options={"gtol": 1e-6})
     b = minimize(rosen, [-1.2, 1.0], method="lbfgs", gtol=1e-6)
-    assert a.nit == b.nit and np.array_equal(a.x, b.x)
+    assert a.nit == b.nit and np.array_equal(mg.to_numpy(a.x), mg.to_numpy(b.x))
     c = minimize(rosen, [-1.2, 1.0], method="Nelder-Mead", options={"xatol": 1e-8, "disp": True})
     assert c.success
     with pytest.raises(ValueError, match="twice"):
@@ -60,7 +62,8 @@ def test_options_as_keywords_or_a_dict_and_scipy_spellings():
 def test_callback_sees_every_iterate():
     seen = []
     res = minimize(rosen, [-1.2, 1.0], method="bfgs", callback=lambda xk: seen.append(xk))
-    assert len(seen) == res.nit and np.array_equal(seen[-1], res.x)
+    assert len(seen) == res.nit and np.array_equal(mg.to_numpy(seen[-1]),
+                                                     mg.to_numpy(res.x))
 
 
 def test_an_unknown_method_is_a_clear_error():
@@ -98,7 +101,7 @@ def test_jac_for_a_zero_order_method_is_an_error():
 def test_a_number_x0_is_a_vector_of_one_entry_and_integers_become_floats():
     res = minimize(lambda x: ((x - 3.0) ** 2).sum(), 0, method="bfgs")
     assert res.x.shape == (1,) and res.x.dtype == np.float64
-    assert res.x[0] == pytest.approx(3.0)
+    assert float(res.x[0]) == pytest.approx(3.0)
 
 
 def test_the_input_is_not_modified():

@@ -22,8 +22,9 @@ def trajectories(fun, x0, lr, steps, seeds, estimator="two-point"):
     out = []
     for seed in seeds:
         xs = [np.array(x0, dtype=float)]
-        zo_gd(fun, x0, lr=lr, tau=1e-3, estimator=estimator, maxiter=steps, seed=seed,
-              callback=lambda x: xs.append(np.array(x)))
+        # the run on the session's backend, the iterates copied to the host
+        zo_gd(fun, mg.backend.asarray(x0), lr=lr, tau=1e-3, estimator=estimator, maxiter=steps,
+              seed=seed, callback=lambda x: xs.append(mg.to_numpy(x)))
         out.append(xs)
     return np.array(out)          # (seeds, steps + 1, n)
 
@@ -107,4 +108,4 @@ def test_the_optimizer_class_follows_the_same_iterates():
         opt.step(closure)
     ref = zo_gd(lambda v: (v * v).sum(), [1.0, -2.0, 0.5], lr=0.05, tau=1e-4,
                 estimator="gaussian-symmetric", maxiter=25, seed=3)
-    np.testing.assert_allclose(x.numpy(), ref.x, rtol=1e-12)
+    np.testing.assert_allclose(x.numpy(), mg.to_numpy(ref.x), rtol=1e-12)

@@ -34,8 +34,8 @@ X0 = np.array([1.0, -2.0, 0.5])
 
 
 def quad(x):
-    """f(x) = sum_i (i + 1) x_i^2."""
-    return (x * x * np.array([1.0, 2.0, 3.0])).sum()
+    """f(x) = sum_i (i + 1) x_i^2 (the weights on x's backend)."""
+    return (x * x * mg.backend.asarray(np.array([1.0, 2.0, 3.0]), backend=x.backend)).sum()
 
 
 def test_zo_gd_defaults_are_the_documented_ones():
@@ -44,18 +44,18 @@ def test_zo_gd_defaults_are_the_documented_ones():
     two evaluations per two-point step plus the final one."""
     default = zo_gd(quad, X0)
     written = zo_gd(quad, X0, **DOCUMENTED)
-    np.testing.assert_array_equal(default.x, written.x)
+    np.testing.assert_array_equal(mg.to_numpy(default.x), mg.to_numpy(written.x))
     assert default.fun == written.fun
     assert (default.nit, default.status, default.nfev) == (1000, 1, 2 * 1000 + 1)
     other = zo_gd(quad, X0, **dict(DOCUMENTED, seed=1))
-    assert not np.array_equal(other.x, written.x)
+    assert not np.array_equal(mg.to_numpy(other.x), mg.to_numpy(written.x))
 
 
 def test_minimize_zo_gd_defaults_are_the_documented_ones():
     """minimize(method="zo-gd") passes no defaults of its own: the same run as above."""
     default = minimize(quad, X0, method="zo-gd")
     written = zo_gd(quad, X0, **DOCUMENTED)
-    np.testing.assert_array_equal(default.x, written.x)
+    np.testing.assert_array_equal(mg.to_numpy(default.x), mg.to_numpy(written.x))
     assert default.nit == 1000
 
 
@@ -72,7 +72,7 @@ def test_zero_order_gd_optimizer_defaults_are_the_documented_ones():
             assert (g["lr"], g["tau"], g["estimator"]) == (1e-3, 1e-4, "two-point")
         for _ in range(5):
             opt.step(lambda: quad(x))
-        runs.append(x.data.copy())
+        runs.append(x.numpy())  # a copy, on the host
     np.testing.assert_array_equal(runs[0], runs[1])
     assert not np.array_equal(runs[1], runs[2])
 
@@ -154,7 +154,7 @@ def test_zo_gd_reports_a_nonfinite_value_met_at_the_last_iterate():
     differences are exact on a quadratic, up to rounding; the probes 3 +- 1e-4 stay inside the
     radius), lr = 2: x1 = (-9, 0), where f = inf. maxiter = 1, so the loop ends there."""
     res = zo_gd(_blowup, [3.0, 0.0], lr=2.0, estimator="coordinate", maxiter=1, ftarget=0.0)
-    np.testing.assert_allclose(res.x, [-9.0, 0.0], rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(mg.to_numpy(res.x), [-9.0, 0.0], rtol=1e-9, atol=1e-9)
     assert res.nit == 1
     assert res.fun == math.inf
     assert res.status == 3 and not res.success
@@ -213,7 +213,7 @@ def test_zero_order_optimizer_defaults_are_the_documented_ones(name, documented)
         x = mg.Tensor(X0.copy(), requires_grad=True)
         opt = cls([x], **kw)
         losses = [float(opt.step(lambda: quad(x))) for _ in range(3)]
-        runs.append((x.data.copy(), losses))
+        runs.append((x.numpy(), losses))  # a copy, on the host
     np.testing.assert_array_equal(runs[0][0], runs[1][0])
     assert runs[0][1] == runs[1][1]
     assert not (np.array_equal(runs[2][0], runs[1][0]) and runs[2][1] == runs[1][1])
