@@ -71,9 +71,12 @@ def peak_bandwidth(backend: str):
         return None
     import cupy  # pragma: no cover - GPU only
 
-    attrs = cupy.cuda.Device().attributes  # pragma: no cover
-    clock_khz = attrs["MemoryClockRate"]  # pragma: no cover
-    bus_bits = attrs["GlobalMemoryBusWidth"]  # pragma: no cover
+    try:  # pragma: no cover
+        attrs = cupy.cuda.Device().attributes
+        clock_khz = attrs["MemoryClockRate"]
+        bus_bits = attrs["GlobalMemoryBusWidth"]
+    except (KeyError, AttributeError, RuntimeError):  # pragma: no cover
+        return None
     return 2.0 * clock_khz * 1e3 * bus_bits / 8.0  # pragma: no cover (double data rate)
 
 

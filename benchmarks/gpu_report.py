@@ -46,8 +46,9 @@ def measured_section(backend: str, work: pathlib.Path) -> str:
               f"| experiment | NumPy | {backend} | same verdict | {backend} seconds |",
               "|---|---|---|---|---|"]
     for name in sorted(set(dev) | set(cpu)):
-        a, b = cpu.get(name, ("missing", None)), dev.get(name, ("missing", None))
-        lines.append(f"| {name} | {a[0]} | {b[0]} | {'yes' if a[0] == b[0] else 'NO'} | "
+        a, b = cpu.get(name, ("not finished", None)), dev.get(name, ("not finished", None))
+        same = ("-" if "not finished" in (a[0], b[0]) else "yes" if a[0] == b[0] else "NO")
+        lines.append(f"| {name} | {a[0]} | {b[0]} | {same} | "
                      f"{b[1] if b[1] is not None else '-'} |")
     lines += ["", "**Transfers per step** (`bench_transfers.py`, strict backend), summary:", "",
               "```"] + _tail(work / "transfers.txt", 1) + ["```", "", END]

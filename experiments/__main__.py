@@ -118,7 +118,9 @@ def _run(args, experiments) -> int:
         bar.update(1)
         seconds = summary.get("seconds")
         took = f"({seconds:.1f} s)  " if seconds is not None else ""
-        bar.write(f"{summary['name']}: {summary.get('verdict', '?')}  {took}"
+        size = summary.get("size", "default")
+        shown = summary["name"] if size == "default" else f"{summary['name']} (size {size})"
+        bar.write(f"{shown}: {summary.get('verdict', '?')}  {took}"
                   f"{summary.get('summary', '')}")
         if summary.get("verdict") == "ERROR":
             bar.write(summary["traceback"])

@@ -451,8 +451,9 @@ def run(out_dir, *, quick: bool = False, seed: int = 0, backend: str = "numpy",
     else:
         runs = optimizer_runs(quick=quick, seed=seed)
     save_traces(runs, out_dir, stem="opt")
-    save_ns(out_dir, newton_schulz_errors(quick=quick, seed=seed),
-            timings(seed, repeats=2 if quick else 5))
+    ns_quick = quick or size == "large"  # the large size keeps the quick Newton-Schulz part
+    save_ns(out_dir, newton_schulz_errors(quick=ns_quick, seed=seed),
+            timings(seed, repeats=2 if ns_quick else 5))
     draw(out_dir)
     data, timing = load_ns(out_dir)
     return verdict(analyse(load_traces(out_dir, stem="opt"), data), timing)

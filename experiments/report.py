@@ -21,6 +21,7 @@ def collect(out_dir) -> list:
     for path in sorted(pathlib.Path(out_dir).glob("*/verdict.json")):
         v = json.loads(path.read_text())
         v.setdefault("name", path.parent.name)
+        v["folder"] = path.parent.name  # NAME, or NAME-large for a --size large run
         rows.append(v)
     return rows
 
@@ -36,9 +37,11 @@ def write_report(out_dir) -> pathlib.Path:
              "| --- | --- | --- | --- | --- | --- |"]
     for v in rows:
         fig = v.get("figure")
-        fig_cell = f"[{fig}]({v['name']}/{fig})" if fig else ""
+        fig_cell = f"[{fig}]({v['folder']}/{fig})" if fig else ""
+        size = v.get("size", "default")
+        name = v["name"] if size == "default" else f"{v['name']} (size {size})"
         lines.append("| " + " | ".join(_cell(c) for c in (
-            v["name"], v.get("claim"), v.get("bound"), v.get("measured", v.get("summary")),
+            name, v.get("claim"), v.get("bound"), v.get("measured", v.get("summary")),
             f"**{v.get('verdict', '?')}**")) + f" | {fig_cell} |")
     counts = {k: sum(v.get("verdict") == k for v in rows)
               for k in ("PASS", "FAIL", "INFO", "ERROR")}

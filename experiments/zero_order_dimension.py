@@ -76,7 +76,7 @@ def make_problem(n: int, seed: int):
     lam_b = mg.backend.asarray(lam, dtype=q.dtype, backend=q.backend)
 
     def fun(x):
-        a = getattr(x, "data", x)  # zo_gd passes a Tensor; arrays work too
+        a = x.data if isinstance(x, mg.Tensor) else x  # zo_gd passes a Tensor; arrays work too
         return 0.5 * float((lam_b * a * a).sum())
 
     f0 = q.value(q.x0)

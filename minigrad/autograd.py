@@ -143,7 +143,9 @@ def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool, handed: set) -> Non
     if leaf._grad is None:
         owner = _owner_id(gd)
         flags = getattr(gd, "flags", None)
-        if (create_graph or flags is None or not flags.writeable or owner in handed
+        # some CuPy versions' flags have no ``writeable`` (their arrays are always writeable)
+        if (create_graph or flags is None or not getattr(flags, "writeable", True)
+                or owner in handed
                 or gd.dtype != leaf.data.dtype or gd.base is not None and not (
                     flags.c_contiguous or flags.f_contiguous)):
             gd = B.get_array_module(gd).array(gd, dtype=leaf.data.dtype, copy=True)

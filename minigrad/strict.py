@@ -17,7 +17,13 @@ where device code usually goes wrong:
 * **the only ways to the host** are :meth:`ndarray.get` and the backend's ``to_numpy``; the
   implicit ones (``.item()``, ``float(a)``, ``int(a)``, ``bool(a)``, ``a.tolist()``,
   ``format(a)``, ``repr(a)``) work, as in CuPy, but each is **counted** as a device-to-host
-  transfer (a synchronisation on a GPU): :func:`count_transfers` measures them;
+  transfer (a synchronisation on a GPU): :func:`count_transfers` measures them, and also the
+  operations whose result's size depends on the data, which CuPy must synchronise to size
+  (boolean-mask indexing, ``nonzero``, ``argwhere``, ``unique``, one-argument ``where``,
+  ``bincount`` without ``minlength``; kind ``"sync"``);
+* **linear algebra raises as NumPy does** (``LinAlgError``), where CuPy by default returns
+  NaN or inf for a singular or non-positive-definite matrix: code must not rely on the
+  exception to detect one on a GPU;
 * **its own random stream.** ``strict.random.default_rng(seed)`` draws other numbers than
   ``numpy.random.default_rng(seed)``, as CuPy's generator does: code that must give the same
   draws on every backend draws on the host (``minigrad.backend.host_rng``) and moves them.
@@ -31,7 +37,7 @@ Use it like the others: ``minigrad.set_backend("strict")``, ``MINIGRAD_BACKEND=s
 """
 from __future__ import annotations
 
-import builtins
+import builtins  # this module defines any, all, sum, ...: the builtins are named in full
 import collections
 import sys
 import types
@@ -126,8 +132,19 @@ def _call(func, name: str, args, kwargs):
     return _wrap(r)
 
 
+#: functions whose result's size depends on the data: CuPy synchronises to size it
+_SYNCING = frozenset(("nonzero", "argwhere", "flatnonzero", "unique"))
+
+
+def _syncs(name: str, args, kwargs) -> bool:
+    return (name in _SYNCING or (name == "where" and len(args) == 1 and not kwargs)
+            or (name == "bincount" and kwargs.get("minlength") is None and len(args) < 3))
+
+
 def _device_function(func, name: str):
     def f(*args, **kwargs):
+        if _syncs(name, args, kwargs):
+            _transfer("sync")
         return _call(func, name, args, kwargs)
     f.__name__ = f.__qualname__ = name
     f.__doc__ = f"``{name}`` on strict-backend arrays (NumPy's, on the device's terms)."
@@ -146,7 +163,22 @@ _METHODS = frozenset(
     "all any argmax argmin argsort astype clip conj copy cumprod cumsum diagonal dot fill "
     "flatten max mean min nonzero prod ravel repeat reshape round sort squeeze std sum swapaxes "
     "take trace transpose var view".split())
-_PLAIN = frozenset("shape dtype ndim size itemsize nbytes strides flags".split())
+_PLAIN = frozenset("shape dtype ndim size itemsize nbytes strides".split())
+
+
+class _Flags:
+    """``a.flags`` as CuPy 13 has them: ``c_contiguous``, ``f_contiguous``, ``owndata`` (no
+    ``writeable``: code that reads it fails here as it fails on such a CuPy)."""
+
+    __slots__ = ("c_contiguous", "f_contiguous", "owndata")
+
+    def __init__(self, a):
+        self.c_contiguous = a.flags.c_contiguous
+        self.f_contiguous = a.flags.f_contiguous
+        self.owndata = a.flags.owndata
+
+    def __getitem__(self, name):
+        return getattr(self, name.lower())
 
 
 class ndarray:
@@ -234,6 +266,10 @@ class ndarray:
     def device(self):
         return "strict"
 
+    @property
+    def flags(self):
+        return _Flags(self._a)
+
     def __array_namespace__(self, api_version=None):
         """This module (the array-API way to find an array's functions)."""
         return sys.modules[__name__]
@@ -243,6 +279,8 @@ class ndarray:
             return getattr(self._a, name)
         if name in _METHODS:
             method = getattr(self._a, name)
+            if name == "nonzero":
+                _transfer("sync")
             return lambda *args, **kwargs: _call(method, f"ndarray.{name}", args, kwargs)
         raise AttributeError(f"strict-backend arrays have no attribute {name!r} (the strict "
                              f"backend offers the part of CuPy's ndarray the project uses)")
@@ -255,12 +293,15 @@ class ndarray:
             yield ndarray(self._a[i:i + 1].reshape(self._a.shape[1:]))
 
     def __getitem__(self, key):
-        return _wrap(self._a[_index(key)])
+        key = _index(key)
+        if _has_mask(key):  # the result's size depends on the data: CuPy synchronises
+            _transfer("sync")
+        return _wrap(self._a[key])
 
     def __setitem__(self, key, value):
         key = _index(key)
         v = _unwrap(value, "ndarray.__setitem__")
-        _refuse_duplicates(key, v)
+        _refuse_duplicates(self._a.shape, key, v)
         self._a[key] = v
 
     def __copy__(self):
@@ -284,16 +325,30 @@ def _index(key):
     return key
 
 
-def _refuse_duplicates(key, value) -> None:
+def _has_mask(key) -> bool:
     keys = key if type(key) is tuple else (key,)
-    for k in keys:
-        if (isinstance(k, (_np.ndarray, list)) and _np.asarray(k).dtype.kind in "iu"
-                and _np.ndim(value) > 0):
-            flat = _np.asarray(k).ravel()
-            if _np.unique(flat).size != flat.size:
-                raise ValueError(
-                    "ndarray.__setitem__ with repeated indices: which write wins is undefined on "
-                    "a GPU (CuPy); accumulate with minigrad.backend.scatter_add instead")
+    return builtins.any(isinstance(k, _np.ndarray) and k.dtype == bool and k.ndim > 0 for k in keys)
+
+
+def _refuse_duplicates(shape, key, value) -> None:
+    """Raise when an assignment with integer index arrays writes one element twice (with
+    values that are not one scalar): the index arrays taken together, negatives wrapped."""
+    if _np.ndim(value) == 0:
+        return
+    keys = key if type(key) is tuple else (key,)
+    plain = not builtins.any(k is Ellipsis or k is None for k in keys)
+    arrays = [(axis, _np.asarray(k)) for axis, k in enumerate(keys)
+              if isinstance(k, (_np.ndarray, list)) and _np.asarray(k).dtype.kind in "iu"]
+    if not arrays or (not plain and len(arrays) > 1):
+        return
+    cols = _np.broadcast_arrays(*[a for _, a in arrays])
+    if plain:  # the axes are known: wrap negative indices
+        cols = [c % shape[axis] for (axis, _), c in zip(arrays, cols)]
+    rows = _np.stack([c.ravel() for c in cols], axis=1)
+    if _np.unique(rows, axis=0).shape[0] != rows.shape[0]:
+        raise ValueError(
+            "ndarray.__setitem__ with repeated indices: which write wins is undefined on a GPU "
+            "(CuPy); accumulate with minigrad.backend.scatter_add instead")
 
 
 def _binary(name):
@@ -401,7 +456,7 @@ _FUNCTIONS = (
     "ptp quantile rad2deg ravel reciprocal remainder repeat reshape rint roll rollaxis rot90 "
     "round searchsorted sign signbit sin sinc sinh sort split sqrt square squeeze stack std "
     "subtract sum swapaxes take take_along_axis tan tanh tensordot tile trace transpose tri tril "
-    "triu true_divide trunc unique var vdot vstack where zeros zeros_like").split()
+    "triu true_divide trunc unique var vdot vstack where zeros zeros_like float_power").split()
 
 #: names CuPy re-exports from NumPy (types, constants, dtype helpers): the same objects here
 _FROM_NUMPY = (
@@ -470,3 +525,14 @@ cuda = types.SimpleNamespace(Device=_Device, Stream=_Stream)
 def __getattr__(name):
     raise AttributeError(f"the strict backend has no {name!r}: it offers the part of CuPy's "
                          f"API that the project uses (see minigrad.strict)")
+
+
+def _register() -> None:
+    """The backend module knows this module as soon as it is imported (also by a direct
+    ``import minigrad.strict``), so that its arrays are recognised everywhere."""
+    from minigrad import backend  # noqa: PLC0415 (minigrad.backend imports this module lazily)
+
+    backend._strict = sys.modules[__name__]
+
+
+_register()

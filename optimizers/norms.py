@@ -75,13 +75,13 @@ def _is_zero(x) -> bool:
     return not bool(xp.any(x))
 
 
-
 def _minus_inverse(n):
     r""":math:`-1/n` for a norm :math:`n > 0` and 0 for :math:`n = 0`, as a 0-d array of ``n``'s
     dtype computed on the device (no host synchronisation to test :math:`n = 0`)."""
     xp = B.get_array_module(n)
     zero = n == 0
     return xp.where(zero, xp.zeros((), n.dtype), -1.0 / xp.where(zero, xp.ones((), n.dtype), n))
+
 
 class Norm:
     """A norm with its dual norm and LMO. Subclasses implement ``__call__``, ``dual``, ``lmo``."""
@@ -208,8 +208,8 @@ class L1(Norm):
         if flat.size == 0:
             return [xp.zeros_like(g) for g in gs]
         j = xp.argmax(xp.abs(flat))  # j* = argmax_j |g_j| (the first on ties), on the device
-        hit = (xp.arange(flat.size) == j) & (flat != 0)  # e_j* (nothing for g = 0)
-        d = xp.where(hit, -xp.sign(flat), xp.zeros((), flat.dtype))  # LMO(g) = -sign(g_j*) e_j*
+        d = xp.zeros_like(flat)
+        d[j] = 0.0 - xp.sign(flat[j])  # LMO(g) = -sign(g_j*) e_j*  (+0 for g = 0)
         out, start = [], 0
         for g in gs:
             out.append(d[start:start + g.size].reshape(g.shape).astype(g.dtype, copy=False))

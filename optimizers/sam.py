@@ -32,7 +32,9 @@ class SAM(Wrapper):
     The norm is taken over all parameters together.
 
     Two gradients per step, so ``step(closure)`` is required: the closure recomputes the loss
-    and the gradients at the current parameters and returns the loss. The step calls it at
+    and the gradients at the current parameters and returns the loss. It is called twice also
+    when the gradient is exactly zero: :math:`\hat\epsilon` is then 0 (the test of the norm stays
+    on the device), so the second gradient is taken at :math:`w` itself. The step calls it at
     :math:`w` (its loss is returned), moves to :math:`w + \hat\epsilon`, calls it again, restores
     :math:`w` exactly (from a copy) and lets the base optimizer step with the second gradient.
 
@@ -69,7 +71,7 @@ class SAM(Wrapper):
         if not items or self.rho == 0.0:
             return []
         if q != 1.0:
-            denom = xp.power(total, 1.0 / p_norm)                     # (||h||_q^q)^{1/p}
+            denom = xp.float_power(total, 1.0 / p_norm)               # (||h||_q^q)^{1/p}
             ratio = _ratio(xp, self.rho, denom)                       # rho / denom (0 if g = 0)
         out = []
         for p, xp, T, h in items:

@@ -7,6 +7,9 @@ import math
 import numpy as np
 import pytest
 
+from minigrad import to_numpy
+from minigrad.backend import asarray
+
 from experiments import geometry, zero_order_network
 import exp_testkit as kit
 from experiments.trace import load_traces
@@ -180,12 +183,13 @@ def test_rotated_matrix_regression_keeps_the_problem_up_to_a_basis():
     probs = geometry.make_problems(seed=3)
     al, rot = probs["aligned"], probs["rotated"]
     assert rot.f_star == pytest.approx(al.f_star, abs=1e-20)
-    np.testing.assert_allclose(np.linalg.eigvalsh(rot.X.T @ rot.X),
-                               np.linalg.eigvalsh(al.X.T @ al.X), rtol=1e-10)
-    assert np.linalg.norm(rot.grad(rot.x_star)) < 1e-12          # W* Q is the minimiser
+    A, A_rot = to_numpy(al.X), to_numpy(rot.X)                    # the data, on the host
+    np.testing.assert_allclose(np.linalg.eigvalsh(A_rot.T @ A_rot),
+                               np.linalg.eigvalsh(A.T @ A), rtol=1e-10)
+    assert np.linalg.norm(to_numpy(rot.grad(rot.x_star))) < 1e-12  # W* Q is the minimiser
     assert rot.value(rot.x_star) == pytest.approx(0.0, abs=1e-20)
     W = np.random.default_rng(0).standard_normal(al.shape)
-    Q = np.linalg.lstsq(al.X, rot.X, rcond=None)[0]               # A Q = A_rot
+    Q = np.linalg.lstsq(A, A_rot, rcond=None)[0]                  # A Q = A_rot
     np.testing.assert_allclose(Q @ Q.T, np.eye(al.shape[1]), atol=1e-10)
     assert rot.value(W @ Q) == pytest.approx(al.value(W), rel=1e-12)
 
@@ -197,7 +201,7 @@ def test_equivariant_and_coordinatewise_steps_under_rotation():
 
     probs = geometry.make_problems(seed=1)
     al, rot = probs["aligned"], probs["rotated"]
-    Q = np.linalg.lstsq(al.X, rot.X, rcond=None)[0]
+    Q = np.linalg.lstsq(to_numpy(al.X), to_numpy(rot.X), rcond=None)[0]
     W0 = np.random.default_rng(2).standard_normal(al.shape)
 
     def one_step(prob, W, method):
@@ -205,7 +209,7 @@ def test_equivariant_and_coordinatewise_steps_under_rotation():
         opt = geometry.make_optimizer(method, 0.05)([x])
         prob.f(x).backward()
         opt.step()
-        return x.data
+        return x.numpy()
 
     for method in ("Muon", "Shampoo", "spectral", "NGD"):
         np.testing.assert_allclose(one_step(rot, W0 @ Q, method), one_step(al, W0, method) @ Q,
@@ -219,7 +223,7 @@ def test_network_oracle_equals_the_problem_and_counts_as_evaluations():
     f = zero_order_network.make_oracle(p)
     rng = np.random.default_rng(1)
     for _ in range(3):
-        x = p.x0 + 0.5 * rng.standard_normal(p.dim)
+        x = p.x0 + asarray(0.5 * rng.standard_normal(p.dim), dtype=p.dtype, backend=p.backend)
         assert f(x) == pytest.approx(p.value(x), rel=1e-12)
     assert p.f_star == 0.0 and p.value(p.x_star) == pytest.approx(0.0, abs=1e-30)
     tr = zero_order_network.zo_run(p, f, 0.01, 40, seed=0)

@@ -66,3 +66,18 @@ def test_geometrys_large_code_path_runs_on_its_shape(tmp_path, monkeypatch):
     assert {t.meta["peak_lr"] for t in traces} == set(G.GRID[True])   # the coarse grid
     assert G._shape_of(traces) == "8x16"
     assert v["size"] == "large" and v["verdict"] in ("PASS", "FAIL") and v["measured"]
+
+
+def test_the_report_links_a_large_run_to_its_own_figure(tmp_path):
+    from experiments.report import write_report
+
+    for folder, size in (("second-order", "default"), ("second-order-large", "large")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "verdict.json").write_text(json.dumps(
+            {"name": "second-order", "size": size, "verdict": "PASS", "claim": "c",
+             "figure": "second_order.png"}))
+    text = write_report(tmp_path).read_text()
+    assert "| second-order | c |" in text
+    assert "| second-order (size large) | c |" in text
+    assert "(second-order-large/second_order.png)" in text
+    assert "(second-order/second_order.png)" in text

@@ -5,6 +5,8 @@ import numpy as np
 import pytest
 from exp_testkit import session_backend
 
+import minigrad as mg
+
 from experiments import zero_order_dimension as zod
 from experiments.__main__ import run_one
 from experiments.trace import load_traces
@@ -43,7 +45,7 @@ def test_draw_uses_the_saved_traces_only(quick_run, monkeypatch):
 
 def test_the_oracle_is_the_problems_objective():
     q, fun = zod.make_problem(7, seed=3)
-    x = np.random.default_rng(0).standard_normal(7)
+    x = mg.backend.asarray(np.random.default_rng(0).standard_normal(7), backend=q.backend)
     assert fun(x) == pytest.approx(q.value(x), rel=1e-12)
 
 

@@ -16,11 +16,12 @@ def dev(x, dtype=None):
 
 
 def test_selectable_like_the_other_backends():
+    before = B.get_backend()  # numpy, or the session's --backend
     with mg.use_backend("strict"):
         t = mg.Tensor([1.0, 2.0], requires_grad=True)
         assert t.backend == "strict" and type(t.data) is S.ndarray
         assert B.get_array_module(t.data) is S
-    assert B.get_backend() == "numpy"
+    assert B.get_backend() == before
     assert "strict" in B.BACKENDS
 
 
@@ -167,3 +168,48 @@ def test_gradients_on_strict_equal_numpys():
             assert c.total == 0
             grads[name] = B.to_numpy(w.grad)
     assert np.array_equal(grads["numpy"], grads["strict"])
+
+
+def test_repeated_elements_are_found_across_index_arrays_and_negative_indices():
+    a = dev(np.zeros((2, 2)))
+    a[[0, 0, 1], [0, 1, 1]] = dev([1.0, 2.0, 3.0])            # three different elements: fine
+    assert np.array_equal(a.get(), [[1.0, 2.0], [0.0, 3.0]])
+    b = dev(np.zeros(3))
+    with pytest.raises(ValueError, match="repeated indices"):
+        b[[-1, 2]] = dev([1.0, 2.0])                         # -1 is 2
+    b[[0, 0]] = 5.0                                          # one scalar: every write agrees
+    assert b.get()[0] == 5.0
+
+
+def test_data_dependent_sizes_are_counted_as_synchronisations():
+    a = dev([1.0, -2.0, 3.0])
+    for way in (lambda: a[a > 0], lambda: S.nonzero(a), lambda: a.nonzero(),
+                lambda: S.where(a > 0), lambda: S.unique(a),
+                lambda: S.bincount(S.asarray(np.array([0, 2])))):
+        with S.count_transfers() as c:
+            way()
+        assert c.by_kind == {"sync": 1}
+    with S.count_transfers() as c:
+        S.where(a > 0, a, 0.0)
+        S.bincount(S.asarray(np.array([0, 2])), minlength=4)
+    assert c.total == 0
+
+
+def test_flags_are_cupys():
+    f = dev(np.zeros((2, 3))).flags
+    assert f.c_contiguous and not f.f_contiguous and f.owndata and f["C_CONTIGUOUS"]
+    with pytest.raises(AttributeError):
+        f.writeable  # noqa: B018
+
+
+def test_a_direct_import_is_enough_to_be_recognised():
+    import subprocess
+    import sys
+
+    code = ("import numpy as np; import minigrad.strict as S; import minigrad as mg; "
+            "a = S.asarray(np.array([1.0, 2.0])); "
+            "assert mg.backend.backend_name_of(a) == 'strict'; "
+            "assert mg.to_numpy(a).tolist() == [1.0, 2.0]; "
+            "assert mg.Tensor(a).backend == 'numpy'; print('ok')")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr

@@ -25,6 +25,13 @@ def test_a_method_that_needs_scalars_makes_its_stated_transfers(case):
         assert got["item"] == evaluations
 
 
+@pytest.mark.parametrize("case", T.MATRIX_CASES, ids=[c[0] for c in T.MATRIX_CASES])
+def test_a_matrix_step_makes_its_stated_transfers(case):
+    name, make, expected, why = case
+    got = T.matrix_step_transfers(make)
+    assert got == expected, f"{name}: {got} in one step; expected {expected} ({why})"
+
+
 def test_the_count_sees_a_transfer_in_a_step():
     """The check can fail: an optimizer that reads one value on the host is counted."""
     import optimizers as O

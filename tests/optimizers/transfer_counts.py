@@ -108,6 +108,41 @@ def registry_step_transfers(spec, problem, stepper, backend: str = "strict") -> 
         return c.by_kind
 
 
+#: the matrix geometry: (name, factory, transfers of one step, why) on a 3 x 4 parameter
+MATRIX_CASES = [
+    ("SteepestDescent(spectral)", lambda ps: O.SteepestDescent(ps, lr=0.1, norm="spectral"),
+     {"bool": 1, "int": 1}, "the LMO's test for G = 0 and the numerical rank of G's SVD"),
+    ("SteepestDescent(nuclear)", lambda ps: O.SteepestDescent(ps, lr=0.1, norm="nuclear"),
+     {"bool": 1}, "the LMO's test for G = 0"),
+    ("Muon", lambda ps: O.Muon(ps, lr=0.1), {}, "no host decision in a step"),
+    ("Shampoo", lambda ps: O.Shampoo(ps, lr=0.1), {"to_numpy": 1},
+     "the finiteness check of the non-finite policy"),
+    ("Adam", lambda ps: O.Adam(ps, lr=0.1), {}, "no host decision in a step"),
+]
+W0 = np.arange(12.0).reshape(3, 4) / 7.0 - 0.5
+TARGET = np.cos(np.arange(12.0)).reshape(3, 4)
+
+
+def matrix_step_transfers(make, backend: str = "strict") -> dict:
+    """The transfers of the second step of ``make([W])`` on ||W - T||_F^2 (W a 3 x 4 matrix)."""
+    with mg.use_backend(backend):
+        W = mg.Tensor(W0, requires_grad=True)
+        T = mg.Tensor(TARGET)
+        opt = make([W])
+
+        def closure():
+            opt.zero_grad()
+            loss = ((W - T) * (W - T)).sum()
+            loss.backward()
+            return loss
+        closure()
+        opt.step()
+        closure()
+        with S.count_transfers() as c:
+            opt.step()
+        return c.by_kind
+
+
 #: registered optimizers that make transfers in a step, and why (every other one makes none)
 REGISTRY_NONZERO = {
     "Shampoo": ({"to_numpy": 1}, "the finiteness check of the non-finite policy"),
