@@ -204,34 +204,6 @@ class ndarray:
         _transfer("get")
         return _np.array(self._a, order=order, copy=True)
 
-    def item(self, *args):
-        _transfer("item")
-        return self._a.item(*args)
-
-    def tolist(self):
-        _transfer("tolist")
-        return self._a.tolist()
-
-    def __float__(self):
-        _transfer("float")
-        return float(self._a)
-
-    def __int__(self):
-        _transfer("int")
-        return int(self._a)
-
-    def __index__(self):
-        _transfer("index")
-        return self._a.__index__()
-
-    def __complex__(self):
-        _transfer("complex")
-        return complex(self._a)
-
-    def __bool__(self):
-        _transfer("bool")
-        return bool(self._a)
-
     def __format__(self, spec):
         _transfer("format")
         return format(self._a if self._a.ndim else self._a.item(), spec)
@@ -239,10 +211,6 @@ class ndarray:
     def __repr__(self):
         _transfer("repr")
         return "strict." + repr(self._a)
-
-    def __str__(self):
-        _transfer("str")
-        return str(self._a)
 
     # -- attributes and methods
     @property
@@ -351,18 +319,22 @@ def _refuse_duplicates(shape, key, value) -> None:
             "(CuPy); accumulate with minigrad.backend.scatter_add instead")
 
 
+def _operand(other, name: str):
+    """The NumPy value of the other operand, or None when the operator should defer."""
+    t = type(other)
+    if t is ndarray:
+        return other._a
+    if t is _np.ndarray:
+        raise _mix_error(f"ndarray.{name}")
+    return other if isinstance(other, (int, float, complex, _np.generic)) else None
+
+
 def _binary(name):
     op = getattr(_np.ndarray, name)
 
     def method(self, other):
-        t = type(other)
-        if t is ndarray:
-            other = other._a
-        elif t is _np.ndarray:
-            raise _mix_error(f"ndarray.{name}")
-        elif not isinstance(other, (int, float, complex, _np.generic)):
-            return NotImplemented
-        return _wrap(op(self._a, other))
+        value = _operand(other, name)
+        return NotImplemented if value is None else _wrap(op(self._a, value))
     method.__name__ = name
     return method
 
@@ -371,14 +343,10 @@ def _inplace(name):
     op = getattr(_np.ndarray, name)
 
     def method(self, other):
-        t = type(other)
-        if t is ndarray:
-            other = other._a
-        elif t is _np.ndarray:
-            raise _mix_error(f"ndarray.{name}")
-        elif not isinstance(other, (int, float, complex, _np.generic)):
+        value = _operand(other, name)
+        if value is None:
             return NotImplemented
-        op(self._a, other)
+        op(self._a, value)
         return self
     method.__name__ = name
     return method
@@ -401,6 +369,25 @@ for _name in ("add sub mul truediv floordiv mod pow matmul and or xor lshift rsh
         setattr(ndarray, f"__i{_name}__", _inplace(f"__i{_name}__"))
 for _name in ("neg", "pos", "abs", "invert"):
     setattr(ndarray, f"__{_name}__", _unary(f"__{_name}__"))
+
+
+def _counted(kind: str, name: str, convert):
+    """A conversion to a host value, counted as a transfer of ``kind``."""
+    def method(self, *args):
+        _transfer(kind)
+        return convert(self._a, *args)
+    method.__name__ = name
+    return method
+
+
+# the implicit ways to the host: they work (as in CuPy) and each one is counted
+for _kind, _name, _convert in (
+        ("item", "item", lambda a, *args: a.item(*args)),
+        ("tolist", "tolist", lambda a: a.tolist()), ("float", "__float__", float),
+        ("int", "__int__", int),
+        ("index", "__index__", lambda a: a.__index__()), ("complex", "__complex__", complex),
+        ("bool", "__bool__", bool), ("str", "__str__", str)):
+    setattr(ndarray, _name, _counted(_kind, _name, _convert))
 
 
 # ---------------------------------------------------------------------------- the module

@@ -4,6 +4,7 @@ import math
 import numpy as np
 import pytest
 
+import minigrad as mg
 import optimizers
 from experiments.runner import run
 from problems import LogisticRegression, Quadratic
@@ -11,12 +12,12 @@ from problems import LogisticRegression, Quadratic
 
 def test_gd_trace_matches_a_hand_written_gd_loop():
     p = Quadratic(dim=5, mu=0.5, L=2.0, seed=3)
-    A, b = p.A, p.b
-    x = p.x0.copy()
+    A, b, x_star = mg.to_numpy(p.A), mg.to_numpy(p.b), mg.to_numpy(p.x_star)  # on the host
+    x = mg.to_numpy(p.x0).copy()
     expected_gap, expected_dist = [], []
     for _ in range(11):  # x_{k+1} = x_k - (1/L)(A x_k - b), written out
         expected_gap.append(0.5 * x @ A @ x - b @ x - p.f_star)
-        expected_dist.append(float(np.sum((x - p.x_star) ** 2)))
+        expected_dist.append(float(np.sum((x - x_star) ** 2)))
         x = x - (A @ x - b) / p.L
     tr = run(p, lambda ps: optimizers.SGD(ps, lr=1.0 / p.L), steps=10, label="GD")
     assert len(tr) == 11 and tr.label == "GD"

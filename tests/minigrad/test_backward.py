@@ -168,4 +168,6 @@ def test_leaf_gradients_never_share_memory():
     assert np.array_equal(seed, [1.0, 1.0])
     W = Tensor(np.ones((3, 2)), requires_grad=True)
     (Tensor(np.ones((4, 2))) @ W.T).sum().backward()  # the linear-layer layout
-    assert W.grad.shape == (3, 2) and W.grad.flags.writeable and np.all(mg.to_numpy(W.grad) == 4.0)
+    assert W.grad.shape == (3, 2) and np.all(mg.to_numpy(W.grad) == 4.0)
+    W.grad[...] = W.grad * 2.0                         # writeable: an in-place write goes through
+    assert np.all(mg.to_numpy(W.grad) == 8.0)
