@@ -47,8 +47,7 @@ def main() -> int:
     first_order = [r for r in rows[:n_vector] if r[0] not in T.REGISTRY_NONZERO]
     print(f"\nregistered first-order and geometry optimizers with 0 transfers per step: "
           f"{sum(r[1] == 0 for r in first_order)} of {len(first_order)} (the others: Shampoo 1, "
-          f"its non-finite check; quasi-Newton with a fixed step; on matrices the spectral and "
-          f"nuclear steepest descent 2 and 1, their LMOs' host tests)")
+          f"its non-finite check, and quasi-Newton with a fixed step)")
     return 0
 
 

@@ -448,9 +448,7 @@ _FUNCTIONS = (
 #: names CuPy re-exports from NumPy (types, constants, dtype helpers): the same objects here
 _FROM_NUMPY = (
     "bool_ int8 int16 int32 int64 uint8 uint16 uint32 uint64 float16 float32 float64 complex64 "
-    "complex128 intp dtype generic number integer signedinteger unsignedinteger floating "
-    "complexfloating inexact finfo iinfo result_type issubdtype can_cast promote_types "
-    "e pi inf nan newaxis").split()
+    "complex128 dtype finfo iinfo result_type issubdtype can_cast e pi inf nan newaxis").split()
 
 for _name in _FUNCTIONS:
     globals()[_name] = _device_function(getattr(_np, _name), _name)

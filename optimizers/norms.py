@@ -70,11 +70,6 @@ def inner(a, b):
     return xp.vdot(a.reshape(-1), b.reshape(-1))
 
 
-def _is_zero(x) -> bool:
-    xp = B.get_array_module(x)
-    return not bool(xp.any(x))
-
-
 def _minus_inverse(n):
     r""":math:`-1/n` for a norm :math:`n > 0` and 0 for :math:`n = 0`, as a 0-d array of ``n``'s
     dtype computed on the device (no host synchronisation to test :math:`n = 0`)."""
@@ -240,11 +235,19 @@ _POLAR_ITERATIONS = {"newton_schulz": _ns.newton_schulz_quintic, "cubic": _ns.ne
                      "polar_express": _ns.polar_express}
 
 
-def _numerical_rank(S, g) -> int:
-    """The number of singular values above ``max(m, n) * eps * sigma_max`` (as matrix_rank)."""
+def _rank_mask(S, g):
+    r"""1 for the first :math:`r` singular values, 0 for the rest, where :math:`r \ge 1` is the
+    numerical rank (the singular values above ``max(m, n) * eps * sigma_max``, as matrix_rank
+    counts them); ``S`` is sorted, so the mask is a prefix. Computed on the device."""
     xp = B.get_array_module(S)
     tol = S[0] * (max(g.shape) * float(xp.finfo(g.dtype).eps))
-    return max(1, int(xp.count_nonzero(S > tol)))
+    return ((S > tol) | (xp.arange(S.shape[0]) == 0)).astype(S.dtype)
+
+
+def _unless_zero(g, d):
+    """``d``, or ``g * 0`` where ``G = 0`` (the LMO of the zero matrix), chosen on the device."""
+    xp = B.get_array_module(g)
+    return xp.where(xp.any(g), d, g * 0.0)
 
 
 def _svd(g):
@@ -287,13 +290,14 @@ class Spectral(Norm):
 
     def lmo(self, g):
         self.check(g)
-        if _is_zero(g):
+        if g.size == 0:
             return g * 0.0
         if self.polar == "svd":
             U, S, Vt = _svd(g)  # G = U Sigma V^T (reduced)
-            r = _numerical_rank(S, g)
-            return -(U[:, :r] @ Vt[:r, :])  # LMO(G) = -U V^T
-        return -_POLAR_ITERATIONS[self.polar](g, steps=self.steps)  # -U V^T without an SVD
+            d = -((U * _rank_mask(S, g)) @ Vt)  # LMO(G) = -U V^T  (U, V^T cut at the rank)
+        else:
+            d = -_POLAR_ITERATIONS[self.polar](g, steps=self.steps)  # -U V^T without an SVD
+        return _unless_zero(g, d)
 
     def __repr__(self):
         return f"Spectral(polar={self.polar!r}, steps={self.steps})"
@@ -319,10 +323,10 @@ class Nuclear(Norm):
 
     def lmo(self, g):
         self.check(g)
-        if _is_zero(g):
+        if g.size == 0:
             return g * 0.0
         U, _, Vt = _svd(g)
-        return -(U[:, :1] @ Vt[:1, :])  # LMO(G) = -u_1 v_1^T
+        return _unless_zero(g, -(U[:, :1] @ Vt[:1, :]))  # LMO(G) = -u_1 v_1^T
 
 
 NORMS = {"l1": L1, "l2": L2, "linf": LInf, "frobenius": Frobenius, "spectral": Spectral,

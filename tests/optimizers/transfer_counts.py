@@ -111,9 +111,12 @@ def registry_step_transfers(spec, problem, stepper, backend: str = "strict") -> 
 #: the matrix geometry: (name, factory, transfers of one step, why) on a 3 x 4 parameter
 MATRIX_CASES = [
     ("SteepestDescent(spectral)", lambda ps: O.SteepestDescent(ps, lr=0.1, norm="spectral"),
-     {"bool": 1, "int": 1}, "the LMO's test for G = 0 and the numerical rank of G's SVD"),
+     {}, "no host decision: the rank cut and the test for G = 0 are masks on the device"),
+    ("SteepestDescent(spectral, newton_schulz)",
+     lambda ps: O.SteepestDescent(ps, lr=0.1, norm=O.norms.Spectral("newton_schulz")), {},
+     "no host decision in a step"),
     ("SteepestDescent(nuclear)", lambda ps: O.SteepestDescent(ps, lr=0.1, norm="nuclear"),
-     {"bool": 1}, "the LMO's test for G = 0"),
+     {}, "no host decision: the test for G = 0 is a mask on the device"),
     ("Muon", lambda ps: O.Muon(ps, lr=0.1), {}, "no host decision in a step"),
     ("Shampoo", lambda ps: O.Shampoo(ps, lr=0.1), {"to_numpy": 1},
      "the finiteness check of the non-finite policy"),
