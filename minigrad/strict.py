@@ -115,7 +115,7 @@ def _wrap(r):
     t = type(r)
     if t is _np.ndarray:
         return ndarray(r)
-    if isinstance(r, _np.generic):
+    if t is _np.float64 or t is _np.float32 or isinstance(r, _np.generic):
         return ndarray(_np.asarray(r))
     if t is tuple or t is list or isinstance(r, tuple):  # namedtuples become plain tuples
         return (list if t is list else tuple)(_wrap(v) for v in r)
@@ -123,10 +123,11 @@ def _wrap(r):
 
 
 def _call(func, name: str, args, kwargs):
+    a = [x._a if type(x) is ndarray else _unwrap(x, name) for x in args]
+    if not kwargs:  # the common case, kept short: this is every device operation's path
+        return _wrap(func(*a))
     out = kwargs.get("out")
-    a = _unwrap(args, name)
-    k = {key: _unwrap(v, name) for key, v in kwargs.items()}
-    r = func(*a, **k)
+    r = func(*a, **{key: _unwrap(v, name) for key, v in kwargs.items()})
     if out is not None and type(out) is ndarray and r is out._a:
         return out
     return _wrap(r)
@@ -242,14 +243,7 @@ class ndarray:
         """This module (the array-API way to find an array's functions)."""
         return sys.modules[__name__]
 
-    def __getattr__(self, name):
-        if name in _PLAIN:
-            return getattr(self._a, name)
-        if name in _METHODS:
-            method = getattr(self._a, name)
-            if name == "nonzero":
-                _transfer("sync")
-            return lambda *args, **kwargs: _call(method, f"ndarray.{name}", args, kwargs)
+    def __getattr__(self, name):  # what the class does not define (see the loops below)
         raise AttributeError(f"strict-backend arrays have no attribute {name!r} (the strict "
                              f"backend offers the part of CuPy's ndarray the project uses)")
 
@@ -333,6 +327,8 @@ def _binary(name):
     op = getattr(_np.ndarray, name)
 
     def method(self, other):
+        if type(other) is ndarray:  # the common case first
+            return _wrap(op(self._a, other._a))
         value = _operand(other, name)
         return NotImplemented if value is None else _wrap(op(self._a, value))
     method.__name__ = name
@@ -369,6 +365,25 @@ for _name in ("add sub mul truediv floordiv mod pow matmul and or xor lshift rsh
         setattr(ndarray, f"__i{_name}__", _inplace(f"__i{_name}__"))
 for _name in ("neg", "pos", "abs", "invert"):
     setattr(ndarray, f"__{_name}__", _unary(f"__{_name}__"))
+
+
+def _plain(name: str):
+    return property(lambda self: getattr(self._a, name), doc=f"NumPy's ``{name}``.")
+
+
+def _method(name: str):
+    def method(self, *args, **kwargs):
+        if name == "nonzero":  # the result's size depends on the data: CuPy synchronises
+            _transfer("sync")
+        return _call(getattr(self._a, name), f"ndarray.{name}", args, kwargs)
+    method.__name__ = name
+    return method
+
+
+for _name in _PLAIN:
+    setattr(ndarray, _name, _plain(_name))
+for _name in _METHODS:
+    setattr(ndarray, _name, _method(_name))
 
 
 def _counted(kind: str, name: str, convert):
