@@ -34,6 +34,11 @@ Methods (case-insensitive; SciPy's spellings are accepted where they exist):
 The result (:class:`OptimizeResult`) has SciPy's fields ``x, fun, jac, nit, nfev, njev, status,
 success, message`` (and method-specific extras such as ``nskip`` or ``hess_inv``).
 
+SciPy's option names ``maxcor`` (L-BFGS's memory ``m``) and ``maxfun`` (``maxfev``) are accepted;
+an unknown option is a ``ValueError`` that lists the method's options; ``bounds`` and
+``constraints`` are refused (every method is unconstrained); an exception raised by ``f``
+propagates unchanged, with its traceback.
+
 Counting conventions
 --------------------
 * ``nfev`` counts evaluations of f and ``njev`` evaluations of its gradient. With minigrad
@@ -52,6 +57,8 @@ Counting conventions
 from __future__ import annotations
 
 import importlib
+import inspect
+import math
 import numbers
 
 from minigrad import backend as B
@@ -128,17 +135,73 @@ def _resolve(method) -> str:
     return key
 
 
+#: SciPy's option names, as this project's solvers call them (per method)
+SCIPY_OPTIONS = {"l-bfgs": {"maxcor": "m", "maxfun": "maxfev"},
+                 **{k: {"maxfun": "maxfev"} for k in ("nelder-mead", "cma-es", "one-plus-one",
+                                                      "ga")}}
+
+
+def _options(key: str, solver, opts: dict) -> dict:
+    """``opts`` with SciPy's names translated, checked against the solver's signature: an
+    unknown option is a ``ValueError`` that lists the known ones (never a TypeError from inside
+    the run, which would hide an error of f itself)."""
+    for scipy_name, ours in SCIPY_OPTIONS.get(key, {}).items():
+        if scipy_name in opts:
+            if ours in opts:
+                raise ValueError(f"minimize: {scipy_name!r} and {ours!r} name the same option "
+                                 f"of {key!r}; give one")
+            opts[ours] = opts.pop(scipy_name)
+    params = inspect.signature(solver).parameters
+    known = [n for n in params if n not in ("fun", "f", "x0", "args")]
+    unknown = sorted(set(opts) - set(known))
+    if unknown:
+        raise ValueError(f"minimize: method {key!r} got unknown option(s) {unknown}; its options: "
+                         f"{sorted(set(known) - {'jac', 'callback'})}")
+    return opts
+
+
+class _Watched:
+    """``f`` watched for non-finite values (the value-only methods): ``first`` is the evaluation
+    at which the first one came, or None."""
+
+    def __init__(self, f):
+        self.f, self.calls, self.first = f, 0, None
+
+    def __call__(self, x, *args):
+        value = self.f(x, *args)
+        self.calls += 1
+        try:
+            v = float(getattr(value, "data", value))
+        except (TypeError, ValueError):  # not a scalar: the solver's own check names it
+            return value
+        if self.first is None and not math.isfinite(v):
+            self.first = self.calls
+        return value
+
+
 def minimize(f, x0, method: str = "bfgs", jac=None, args=(), callback=None, options=None,
-             **kwargs) -> OptimizeResult:
+             bounds=None, constraints=(), **kwargs) -> OptimizeResult:
     r"""Minimise the scalar function ``f`` from ``x0`` with ``method`` (see the module docstring).
 
     ``f(x, *args)`` returns a scalar (a one-element minigrad Tensor, or a number); with
     ``jac=None`` gradient methods differentiate it with minigrad. Options are keyword arguments
-    or a dict ``options`` (SciPy's style); ``callback(xk)`` is called after each iteration where the
-    method supports it. Raises ``ValueError`` for an unknown method or option, an ``x0`` that is
-    not a vector, or an ``f`` that does not return a scalar.
+    or a dict ``options`` (SciPy's style; SciPy's names ``maxcor`` and ``maxfun`` are accepted
+    where SciPy has them); ``callback(xk)`` is called after each iteration where the method
+    supports it. ``bounds`` and ``constraints`` are not supported (every method here is
+    unconstrained) and are refused. An exception raised by ``f`` propagates unchanged.
+
+    A value-only method that meets a non-finite value of ``f`` ends with status 3
+    (:attr:`Status.NONFINITE`), never with success, whatever it did next.
+
+    Raises ``ValueError`` for an unknown method or option, an ``x0`` that is not a vector, or an
+    ``f`` that does not return a scalar.
     """
     key = _resolve(method)
+    if bounds is not None or (constraints is not None and len(constraints)):
+        what = "bounds" if bounds is not None else "constraints"
+        raise ValueError(f"minimize: {what} are not supported: every method here, {key!r} "
+                         f"included, is unconstrained (SciPy's L-BFGS-B bounds, SLSQP and "
+                         f"trust-constr constraints have no counterpart in this project)")
     opts = dict(options or {})
     clash = set(opts) & set(kwargs)
     if clash:
@@ -156,12 +219,14 @@ def minimize(f, x0, method: str = "bfgs", jac=None, args=(), callback=None, opti
         opts["jac"] = jac
     if callback is not None:
         opts["callback"] = callback
-    try:
-        return solver(f, x, args=args, **opts)
-    except TypeError as exc:
-        if "unexpected keyword argument" in str(exc):
-            raise ValueError(f"minimize: method {key!r} got an unknown option: {exc}") from None
-        raise
+    opts = _options(key, solver, opts)
+    watched = _Watched(f) if key in GRADIENT_FREE else None
+    res = solver(watched or f, x, args=args, **opts)
+    if watched is not None and watched.first is not None and res.status != STATUS_NONFINITE:
+        res.message = (f"a non-finite value of f was met (first at evaluation {watched.first}); "
+                       f"the method went on and stopped with: {res.message}")
+        res.status, res.success = STATUS_NONFINITE, False
+    return res
 
 
 def _check_real(name, key, value, lo=None, lo_open=False):

@@ -1,0 +1,81 @@
+"""minimize as SciPy users expect it: SciPy's option names, unknown options and unsupported
+arguments named, the user's exceptions untouched, and one status for non-finite values."""
+import traceback
+
+import numpy as np
+import pytest
+
+from optimizers.minimize import GRADIENT_FREE, METHODS, Status, minimize
+
+
+def sphere(x):
+    return ((x - 1.0) ** 2).sum()
+
+
+def rosen(x):
+    return (100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2).sum()
+
+
+@pytest.mark.parametrize("method", sorted(METHODS))
+def test_an_exception_in_f_propagates_unchanged_with_its_traceback(method):
+    def f(x):
+        raise TypeError("f() got an unexpected keyword argument 'inside_f'")  # looks like an option
+
+    with pytest.raises(TypeError, match="inside_f") as info:
+        minimize(f, [1.0, 2.0], method=method)
+    frames = [fr.name for fr in traceback.extract_tb(info.value.__traceback__)]
+    assert "f" in frames
+
+
+@pytest.mark.parametrize("method", ["bfgs", "nelder-mead", "cma-es"])
+def test_an_unknown_option_is_named_with_the_known_ones(method):
+    with pytest.raises(ValueError, match=r"unknown option\(s\) \['no_such'\].*its options"):
+        minimize(sphere, [0.0, 0.0], method=method, no_such=1)
+
+
+def test_scipys_maxcor_is_the_lbfgs_memory():
+    a = minimize(rosen, [-1.2, 1.0], method="L-BFGS-B", maxcor=3)
+    b = minimize(rosen, [-1.2, 1.0], method="l-bfgs", m=3)
+    c = minimize(rosen, [-1.2, 1.0], method="l-bfgs", m=10)
+    assert np.array_equal(a.x, b.x) and a.nfev == b.nfev and a.nit == b.nit
+    assert (a.nfev, a.nit) != (c.nfev, c.nit)                       # the memory did change
+    with pytest.raises(ValueError, match="'maxcor' and 'm' name the same option"):
+        minimize(rosen, [-1.2, 1.0], method="l-bfgs", maxcor=3, m=3)
+
+
+def test_scipys_maxfun_is_the_evaluation_budget():
+    a = minimize(rosen, [-1.2, 1.0], method="nelder-mead", maxfun=50)
+    b = minimize(rosen, [-1.2, 1.0], method="nelder-mead", maxfev=50)
+    assert a.nfev == b.nfev <= 51 and np.array_equal(a.x, b.x) and a.status == Status.MAXITER
+
+
+@pytest.mark.parametrize("method", sorted(METHODS) + ["L-BFGS-B"])
+def test_bounds_and_constraints_are_refused(method):
+    with pytest.raises(ValueError, match="bounds are not supported"):
+        minimize(sphere, [0.0, 0.0], method=method, bounds=[(0, 1), (0, 1)])
+    with pytest.raises(ValueError, match="constraints are not supported"):
+        minimize(sphere, [0.0, 0.0], method=method, constraints=[{"type": "eq"}])
+
+
+def _nan_from(k, f):
+    calls = [0]
+
+    def g(x):
+        calls[0] += 1
+        return float("nan") if calls[0] >= k else float(f(x))
+    return g
+
+
+@pytest.mark.parametrize("method", sorted(GRADIENT_FREE))
+def test_a_non_finite_value_is_one_status_never_success(method):
+    opts = {"maxiter": 200} if method == "zo-gd" else {"maxfev": 400}
+    res = minimize(_nan_from(6, sphere), [-1.2, 1.0], method=method, **opts)
+    assert res.status == Status.NONFINITE and not res.success
+    assert "non-finite" in res.message
+
+
+@pytest.mark.parametrize("method", sorted(GRADIENT_FREE - {"zo-gd"}))
+def test_a_finite_run_keeps_its_status(method):
+    """The control: without a non-finite value the status is the method's own."""
+    res = minimize(lambda x: float(sphere(x)), [-1.2, 1.0], method=method, maxfev=400)
+    assert res.status != Status.NONFINITE and "non-finite" not in res.message
