@@ -34,7 +34,8 @@ Methods (case-insensitive; SciPy's spellings are accepted where they exist):
 The result (:class:`OptimizeResult`) has SciPy's fields ``x, fun, jac, nit, nfev, njev, status,
 success, message`` (and method-specific extras such as ``nskip`` or ``hess_inv``).
 
-SciPy's option names ``maxcor`` (L-BFGS's memory ``m``) and ``maxfun`` (``maxfev``) are accepted;
+SciPy's option names ``maxcor`` (L-BFGS's memory ``m``) and, for the value-only methods,
+``maxfun`` (``maxfev``) are accepted;
 an unknown option is a ``ValueError`` that lists the method's options; ``bounds`` and
 ``constraints`` are refused (every method is unconstrained); an exception raised by ``f``
 propagates unchanged, with its traceback.
@@ -136,7 +137,7 @@ def _resolve(method) -> str:
 
 
 #: SciPy's option names, as this project's solvers call them (per method)
-SCIPY_OPTIONS = {"l-bfgs": {"maxcor": "m", "maxfun": "maxfev"},
+SCIPY_OPTIONS = {"l-bfgs": {"maxcor": "m"},
                  **{k: {"maxfun": "maxfev"} for k in ("nelder-mead", "cma-es", "one-plus-one",
                                                       "ga")}}
 
@@ -152,6 +153,8 @@ def _options(key: str, solver, opts: dict) -> dict:
                                  f"of {key!r}; give one")
             opts[ours] = opts.pop(scipy_name)
     params = inspect.signature(solver).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return opts  # the solver takes any keyword: it checks them itself
     known = [n for n in params if n not in ("fun", "f", "x0", "args")]
     unknown = sorted(set(opts) - set(known))
     if unknown:
@@ -161,22 +164,20 @@ def _options(key: str, solver, opts: dict) -> dict:
 
 
 class _Watched:
-    """``f`` watched for non-finite values (the value-only methods): ``first`` is the evaluation
-    at which the first one came, or None."""
+    """``f`` watched for non-finite values (the value-only methods): the objective
+    (:class:`optimizers.objective.Objective`) shows it each value it read (``see``), so nothing
+    is read twice; ``first`` is the evaluation that gave the first non-finite value, or None."""
 
     def __init__(self, f):
-        self.f, self.calls, self.first = f, 0, None
+        self.f, self.seen, self.first = f, 0, None
 
     def __call__(self, x, *args):
-        value = self.f(x, *args)
-        self.calls += 1
-        try:
-            v = float(getattr(value, "data", value))
-        except (TypeError, ValueError):  # not a scalar: the solver's own check names it
-            return value
-        if self.first is None and not math.isfinite(v):
-            self.first = self.calls
-        return value
+        return self.f(x, *args)
+
+    def see(self, value: float) -> None:
+        self.seen += 1
+        if self.first is None and not math.isfinite(value):
+            self.first = self.seen
 
 
 def minimize(f, x0, method: str = "bfgs", jac=None, args=(), callback=None, options=None,
@@ -185,19 +186,23 @@ def minimize(f, x0, method: str = "bfgs", jac=None, args=(), callback=None, opti
 
     ``f(x, *args)`` returns a scalar (a one-element minigrad Tensor, or a number); with
     ``jac=None`` gradient methods differentiate it with minigrad. Options are keyword arguments
-    or a dict ``options`` (SciPy's style; SciPy's names ``maxcor`` and ``maxfun`` are accepted
-    where SciPy has them); ``callback(xk)`` is called after each iteration where the method
+    or a dict ``options`` (SciPy's style; SciPy's ``maxcor`` for L-BFGS and ``maxfun`` for the
+    value-only methods are accepted); ``callback(xk)`` is called after each iteration where the method
     supports it. ``bounds`` and ``constraints`` are not supported (every method here is
     unconstrained) and are refused. An exception raised by ``f`` propagates unchanged.
 
-    A value-only method that meets a non-finite value of ``f`` ends with status 3
-    (:attr:`Status.NONFINITE`), never with success, whatever it did next.
+    A value-only method that meets a non-finite value of ``f`` (NaN or an infinity) ends with
+    status 3 (:attr:`Status.NONFINITE`), never with success, whatever it did next: a barrier
+    that returns ``inf`` outside a domain is reported so too; return a large finite value there
+    instead.
 
     Raises ``ValueError`` for an unknown method or option, an ``x0`` that is not a vector, or an
     ``f`` that does not return a scalar.
     """
     key = _resolve(method)
-    if bounds is not None or (constraints is not None and len(constraints)):
+    no_constraints = constraints is None or (
+        isinstance(constraints, (tuple, list, dict)) and len(constraints) == 0)
+    if bounds is not None or not no_constraints:
         what = "bounds" if bounds is not None else "constraints"
         raise ValueError(f"minimize: {what} are not supported: every method here, {key!r} "
                          f"included, is unconstrained (SciPy's L-BFGS-B bounds, SLSQP and "
@@ -220,7 +225,7 @@ def minimize(f, x0, method: str = "bfgs", jac=None, args=(), callback=None, opti
     if callback is not None:
         opts["callback"] = callback
     opts = _options(key, solver, opts)
-    watched = _Watched(f) if key in GRADIENT_FREE else None
+    watched = _Watched(f) if key in GRADIENT_FREE and callable(f) else None
     res = solver(watched or f, x, args=args, **opts)
     if watched is not None and watched.first is not None and res.status != STATUS_NONFINITE:
         res.message = (f"a non-finite value of f was met (first at evaluation {watched.first}); "

@@ -238,16 +238,21 @@ _POLAR_ITERATIONS = {"newton_schulz": _ns.newton_schulz_quintic, "cubic": _ns.ne
 def _rank_mask(S, g):
     r"""1 for the first :math:`r` singular values, 0 for the rest, where :math:`r \ge 1` is the
     numerical rank (the singular values above ``max(m, n) * eps * sigma_max``, as matrix_rank
-    counts them); ``S`` is sorted, so the mask is a prefix. Computed on the device."""
+    counts them); ``S`` is sorted, so the mask is a prefix. Computed on the device.
+
+    ``(U * mask) @ V^T`` equals ``U[:, :r] @ V^T[:r]`` exactly at full rank; for
+    :math:`1 < r < \min(m, n)` the product also sums the zeroed terms, which BLAS may group
+    differently: the entries (at most 1 in size) then agree to a few units in the last place."""
     xp = B.get_array_module(S)
     tol = S[0] * (max(g.shape) * float(xp.finfo(g.dtype).eps))
     return ((S > tol) | (xp.arange(S.shape[0]) == 0)).astype(S.dtype)
 
 
 def _unless_zero(g, d):
-    """``d``, or ``g * 0`` where ``G = 0`` (the LMO of the zero matrix), chosen on the device."""
+    """``d``, or ``G`` itself where ``G = 0`` (the LMO of the zero matrix is 0), chosen on the
+    device."""
     xp = B.get_array_module(g)
-    return xp.where(xp.any(g), d, g * 0.0)
+    return xp.where(xp.any(g), d, g)
 
 
 def _svd(g):

@@ -107,7 +107,11 @@ class Objective:
             out = self.fun(xs, *self.args)[0]
         else:
             out = self.fun(xs, *self.args)
-        return self._scalar(out)
+        value = self._scalar(out)
+        see = getattr(self.fun, "see", None)  # a watcher of the values (minimize's value-only runs)
+        if see is not None:
+            see(value)
+        return value
 
     def fg(self, x):
         """``(f(x), gradient at x)`` (counted in ``nfev`` and ``njev``)."""

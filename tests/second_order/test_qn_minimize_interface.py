@@ -81,3 +81,41 @@ def test_a_finite_run_keeps_its_status(method):
     """The control: without a non-finite value the status is the method's own."""
     res = minimize(lambda x: float(sphere(x)), [-1.2, 1.0], method=method, maxfev=400)
     assert res.status != Status.NONFINITE and "non-finite" not in res.message
+
+
+@pytest.mark.parametrize("wrap", [np.float64, np.array, lambda v: np.array([v])],
+                         ids=["float64", "0-d array", "(1,) array"])
+def test_every_kind_of_scalar_is_watched(wrap):
+    g = _nan_from(6, sphere)
+    res = minimize(lambda x: wrap(g(x)), [-1.2, 1.0], method="nelder-mead", maxfev=300)
+    assert res.status == Status.NONFINITE and not res.success
+
+
+def test_the_watch_reads_nothing_twice():
+    """The watch adds no device-to-host read: minimize makes the transfers the solver makes
+    alone (one value read per evaluation)."""
+    import minigrad as mg
+    from minigrad import strict as S
+    from optimizers.zero_order.nelder_mead import nelder_mead
+
+    with mg.use_backend("strict"):
+        with S.count_transfers() as watched:
+            res = minimize(sphere, [-1.2, 1.0], method="nelder-mead", maxfev=60)
+        with S.count_transfers() as alone:
+            nelder_mead(sphere, mg.backend.asarray(np.array([-1.2, 1.0])), maxfev=60)
+    assert watched.by_kind == alone.by_kind and watched.by_kind["item"] == res.nfev
+
+
+def test_scipy_names_only_where_the_method_has_the_option(capsys):
+    with pytest.raises(ValueError, match=r"unknown option\(s\) \['maxfun'\]"):
+        minimize(rosen, [-1.2, 1.0], method="l-bfgs", maxfun=100)
+
+
+def test_a_constraint_object_and_a_non_callable_f_are_named():
+    class Constraint:  # like SciPy's NonlinearConstraint: no len()
+        pass
+
+    with pytest.raises(ValueError, match="constraints are not supported"):
+        minimize(sphere, [0.0], method="bfgs", constraints=Constraint())
+    with pytest.raises(TypeError, match="f must be callable; got int"):
+        minimize(3, [0.0], method="nelder-mead")
