@@ -187,8 +187,8 @@ def minimize(f, x0, method: str = "bfgs", jac=None, args=(), callback=None, opti
     ``f(x, *args)`` returns a scalar (a one-element minigrad Tensor, or a number); with
     ``jac=None`` gradient methods differentiate it with minigrad. Options are keyword arguments
     or a dict ``options`` (SciPy's style; SciPy's ``maxcor`` for L-BFGS and ``maxfun`` for the
-    value-only methods are accepted); ``callback(xk)`` is called after each iteration where the method
-    supports it. ``bounds`` and ``constraints`` are not supported (every method here is
+    value-only methods are accepted); ``callback(xk)`` is called after each iteration where the
+    method supports it. ``bounds`` and ``constraints`` are not supported (every method here is
     unconstrained) and are refused. An exception raised by ``f`` propagates unchanged.
 
     A value-only method that meets a non-finite value of ``f`` (NaN or an infinity) ends with
