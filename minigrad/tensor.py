@@ -158,7 +158,7 @@ class Tensor:
 
     @property
     def backend(self) -> str:
-        """"numpy" or "cupy": where ``data`` lives."""
+        """"numpy", "strict" or "cupy": where ``data`` lives."""
         return B.backend_name_of(self.data)
 
     def __len__(self) -> int:
@@ -210,7 +210,7 @@ class Tensor:
         return self
 
     def to(self, backend: str) -> "Tensor":
-        """A copy of this tensor as a leaf on ``backend`` ("numpy" or "cupy")."""
+        """A copy of this tensor as a leaf on ``backend`` ("numpy", "strict" or "cupy")."""
         data = B.asarray(self.data, backend=backend)
         return leaf(data.copy() if data is self.data else data, self.requires_grad)
 

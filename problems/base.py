@@ -122,7 +122,7 @@ class Problem:
 
     @property
     def backend(self) -> str:
-        """"numpy" or "cupy": where the problem's data live."""
+        """"numpy", "strict" or "cupy": where the problem's data live."""
         return B.backend_name_of(self.x0)
 
     @property
@@ -271,7 +271,7 @@ class Problem:
 
     # ------------------------------------------------------------------ backends
     def to(self, backend: str, dtype=None) -> Problem:
-        """A copy of the problem whose arrays live on ``backend`` ("numpy" or "cupy"), cast to
+        """A copy of the problem whose arrays live on ``backend`` ("numpy", "strict" or "cupy"), cast to
         ``dtype`` (floating arrays only) when given."""
         new = copy.copy(self)
         new.__dict__ = {k: _move(v, backend, dtype) for k, v in vars(self).items()}
