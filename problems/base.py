@@ -271,8 +271,8 @@ class Problem:
 
     # ------------------------------------------------------------------ backends
     def to(self, backend: str, dtype=None) -> Problem:
-        """A copy of the problem whose arrays live on ``backend`` ("numpy", "strict" or "cupy"), cast to
-        ``dtype`` (floating arrays only) when given."""
+        """A copy of the problem whose arrays live on ``backend`` ("numpy", "strict" or "cupy"),
+        cast to ``dtype`` (floating arrays only) when given."""
         new = copy.copy(self)
         new.__dict__ = {k: _move(v, backend, dtype) for k, v in vars(self).items()}
         return new
