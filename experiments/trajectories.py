@@ -172,7 +172,8 @@ def batched_value_and_grad(problem, points):
     r"""``(f(p_i), \nabla f(p_i))`` for every row :math:`p_i` of ``points`` (shape ``(N, 2)``),
     in one vectorised evaluation: the problem's objective on the last axis (``_f_batched``, the
     form behind ``problem.values``), differentiated through :math:`\sum_i f(p_i)`."""
-    X = mg.Tensor(points, requires_grad=True)
+    with mg.use_backend(mg.backend.backend_name_of(points)):  # the points' backend, not the default
+        X = mg.Tensor(points, requires_grad=True)
     values = problem._f_batched(X)
     mg.sum(values).backward()
     return values.data, X.grad

@@ -9,6 +9,9 @@
   cores (OpenBLAS threads spin while they wait, which slows a busy machine down severalfold).
   The variables must be set before NumPy is first imported, so they come first in this file;
   a value already in the environment is kept.
+* A run with ``--backend`` deselects the tests marked ``host_only``: their subject (the site,
+  the packaging, source scans, the command line's wiring, which runs experiments on the backend
+  its own flag names) does not depend on the suite's backend, and the default run has them.
 * The tests that use an experiment's quick run (the module-scoped ``quick_run`` / ``quick_runs``
   fixtures of ``tests/experiments``) are marked ``slow``. Under xdist the tests of one file run
   on one worker (``--dist loadfile`` in the pytest options), so each module's experiments run
@@ -57,6 +60,11 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if QUICK_RUN_FIXTURES & set(item.fixturenames):
             item.add_marker(pytest.mark.slow)
+    if config.getoption("--backend") is not None:  # the host_only tests do not depend on it
+        host_only = [item for item in items if item.get_closest_marker("host_only")]
+        if host_only:
+            config.hook.pytest_deselected(items=host_only)
+            items[:] = [item for item in items if not item.get_closest_marker("host_only")]
 
 
 @pytest.fixture

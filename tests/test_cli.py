@@ -6,6 +6,10 @@ import pytest
 
 from experiments.__main__ import main
 
+#: the command line's wiring: experiments run on the backend their ``--backend`` flag names (numpy
+#: by default), whatever the suite's backend, so a run with ``pytest --backend`` leaves these out
+pytestmark = pytest.mark.host_only
+
 
 @pytest.mark.slow
 def test_python_m_experiments_exits_zero():

@@ -5,6 +5,8 @@ import pathlib
 
 import pytest
 
+pytestmark = pytest.mark.host_only  # source scans: no array backend involved
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 SCANNED = ["minigrad", "optimizers", "schedules", "problems"]
 BACKEND_MODULE = ROOT / "minigrad" / "backend.py"

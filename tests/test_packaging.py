@@ -5,6 +5,8 @@ import pathlib
 import pytest
 import setuptools
 
+pytestmark = pytest.mark.host_only  # the distribution's files: no array backend involved
+
 tomllib = pytest.importorskip("tomllib")  # Python 3.11+
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]

@@ -1,7 +1,10 @@
 """Traces round-trip through .npz; figures can be redrawn from saved traces."""
 import numpy as np
+import pytest
 
 from experiments.trace import Trace, load_traces, save_traces
+
+pytestmark = pytest.mark.host_only  # traces are host NumPy arrays on every backend
 
 
 def test_trace_round_trip(tmp_path):

@@ -2,7 +2,11 @@
 ``@register(...)``; no list of machinery modules is kept."""
 import pathlib
 
+import pytest
+
 from experiments import registry
+
+pytestmark = pytest.mark.host_only  # a source scan of experiments/
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
