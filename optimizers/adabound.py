@@ -26,6 +26,15 @@ class AdaBound(Adam):
     :math:`\eta^*` follows a schedule of ``lr``: :math:`\eta^* = ` ``final_lr`` :math:`\cdot
     \alpha_t / \alpha_0`; the paper's extra :math:`1/\sqrt t` factor is left out, as there.
 
+    Where :math:`\epsilon` goes: here it is added to the root of the bias-corrected
+    :math:`\hat v` (Adam's denominator :math:`\sqrt{\hat v_t} + \epsilon`). The authors' code
+    adds it to the root of the raw :math:`v` and puts :math:`\sqrt{1 - \beta_2^t}` into the step
+    size, :math:`\alpha\sqrt{1 - \beta_2^t} / ((1 - \beta_1^t)(\sqrt{v_t} + \epsilon))`, which
+    is the formula above with :math:`\epsilon / \sqrt{1 - \beta_2^t}` in place of
+    :math:`\epsilon`: the same step where :math:`\sqrt{\hat v} \gg \epsilon`, and an
+    :math:`\epsilon` up to :math:`1/\sqrt{1 - \beta_2}` (31.6 for :math:`\beta_2 = 0.999`) times
+    larger in the first steps there.
+
     Defaults (the authors'): ``lr=1e-3``, ``final_lr=0.1``, ``gamma=1e-3``, ``betas=(0.9,
     0.999)``, ``eps=1e-8``, ``weight_decay=0`` (coupled).
     """

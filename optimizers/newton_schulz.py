@@ -28,6 +28,10 @@ with :math:`p_t(x) = a_tx + b_tx^3 + c_tx^5`. Dividing by the Frobenius norm put
   degree-5 odd polynomial that is optimal in the minimax sense on the current interval
   :math:`[\ell_t, u_t]` holding the singular values, so the composition is the best possible
   for its degree (:func:`polar_express`, coefficients from :func:`polar_express_coefficients`).
+  Two tables are offered (``polar_express(..., table=)``): by default
+  :data:`POLAR_EXPRESS_COEFFICIENTS`, the five rows of the authors' generator with safety
+  :math:`2\cdot10^{-2}` (the table modded-nanogpt ships), and ``table="paper"``,
+  :data:`POLAR_EXPRESS_PAPER_COEFFICIENTS`, the eight rows of the paper's Algorithm 1.
 
 Wide and tall inputs both work: the iteration runs on the orientation with the smaller Gram
 matrix :math:`XX^\top` (a tall :math:`G` is transposed and the result transposed back). Leading
@@ -41,7 +45,8 @@ from minigrad import backend as B
 
 __all__ = ["MUON_QUINTIC", "CUBIC", "odd_polynomial_iteration", "newton_schulz_cubic",
            "newton_schulz_quintic", "polar_express", "optimal_odd_quintic",
-           "polar_express_coefficients", "POLAR_EXPRESS_COEFFICIENTS", "polar_factor_svd",
+           "polar_express_coefficients", "POLAR_EXPRESS_COEFFICIENTS",
+           "POLAR_EXPRESS_PAPER_ROWS", "POLAR_EXPRESS_PAPER_COEFFICIENTS", "polar_factor_svd",
            "normalize"]
 
 #: Newton–Schulz's cubic :math:`p(x) = \tfrac32x - \tfrac12x^3`
@@ -118,17 +123,42 @@ def newton_schulz_quintic(G, steps: int = 5, coefficients=MUON_QUINTIC, eps: flo
     return odd_polynomial_iteration(G, [tuple(coefficients)] * steps, eps=eps)
 
 
-def polar_express(G, steps: int = 5, coefficients=None, safety: float = 0.01, eps: float = 1e-7):
+def polar_express(G, steps: int = 5, coefficients=None, safety: float = 0.01, eps: float = 1e-7,
+                  table: str | None = None):
     r"""Polar Express (Amsel et al. 2025): step :math:`t` applies the optimal odd quintic
     :math:`p_t` for the interval of the current singular values.
 
-    ``coefficients`` defaults to :data:`POLAR_EXPRESS_COEFFICIENTS` (the paper's published table:
-    :math:`\ell = 10^{-3}`, five steps, safety :math:`2\cdot10^{-2}`, cushion 0.02); past its end the
-    last row is repeated, as in the authors' code. The input is divided by
-    :math:`1.01\,\|G\|_F` (``safety=0.01``, the authors' margin for rounding).
+    The coefficient table is ``coefficients`` (rows ``(a, b, c)``) or one of two named tables,
+    ``table=``:
+
+    * ``"generator"`` (the default, also when ``table`` is ``None``):
+      :data:`POLAR_EXPRESS_COEFFICIENTS`, five rows from :func:`polar_express_coefficients` with
+      :math:`\ell = 10^{-3}`, safety :math:`2\cdot10^{-2}` and cushion 0.02 — the table of the
+      authors' later generator that modded-nanogpt ships, not the one printed in the paper;
+    * ``"paper"``: :data:`POLAR_EXPRESS_PAPER_COEFFICIENTS`, the eight rows of the paper's
+      Algorithm 1 with its safety factor 1.01 applied to all but the last. Row by row the first
+      five differ from the default's by 3.5 % to 6.2 % (largest relative difference of a
+      coefficient).
+
+    Past the end of the table the last row is repeated, as in the authors' code. The paper's
+    table ends in the limit quintic :math:`(15x - 10x^3 + 3x^5)/8`, whose fixed point is 1, so
+    more steps converge to :math:`UV^\top` (eight reach it to rounding for normalised singular
+    values above :math:`10^{-3}`); the default's last row maps 1 to
+    :math:`a + b + c \approx 1.06`, so five steps give singular values in
+    :math:`[0.8589, 1.1411]` and more steps do not converge. The input is
+    divided by :math:`1.01\,\|G\|_F` (``safety=0.01``, the authors' margin for rounding, the
+    same in both tables' sources).
     """
     _check_steps(steps)
-    rows = list(POLAR_EXPRESS_COEFFICIENTS if coefficients is None else coefficients)
+    if table is not None and coefficients is not None:
+        raise ValueError("polar_express: give coefficients= or table=, not both")
+    if coefficients is None:
+        name = "generator" if table is None else table
+        if name not in _TABLES:
+            raise ValueError(f"polar_express: invalid table={table!r}; expected one of "
+                             f"{sorted(_TABLES)}")
+        coefficients = _TABLES[name]
+    rows = list(coefficients)
     rows = rows[:steps] + [rows[-1]] * (steps - len(rows))
     return odd_polynomial_iteration(G, rows, safety=safety, eps=eps)
 
@@ -223,8 +253,11 @@ def polar_express_coefficients(l: float = 1e-3, num_iters: int = 5, safety: floa
        optimal polynomial equioscillates about 1), with :math:`\ell_{t+1} \le u_{t+1}` enforced.
 
     With the defaults (:math:`\ell = 10^{-3}`, five steps, :math:`s = 2\cdot10^{-2}`,
-    :math:`\kappa = 0.02`) this reproduces the paper's published table, whose first row is
-    ``(8.156554524902461, -22.48329292557795, 15.878769915207462)``, to about :math:`3\cdot10^{-14}`.
+    :math:`\kappa = 0.02`) this reproduces, to about :math:`3\cdot10^{-14}`, the five-row table
+    that modded-nanogpt ships (the authors' generator run with safety :math:`2\cdot10^{-2}`),
+    whose first row is ``(8.156554524902461, -22.48329292557795, 15.878769915207462)``. The
+    table printed in the paper's Algorithm 1 is another one:
+    :data:`POLAR_EXPRESS_PAPER_COEFFICIENTS`.
     """
     if not (isinstance(num_iters, int) and not isinstance(num_iters, bool) and num_iters >= 1):
         raise ValueError(f"polar_express_coefficients: invalid num_iters={num_iters!r}; expected "
@@ -250,5 +283,26 @@ def polar_express_coefficients(l: float = 1e-3, num_iters: int = 5, safety: floa
     return rows
 
 
-#: The default Polar Express table (l = 1e-3, 5 steps, safety 2e-2, cushion 0.02)
+#: The default Polar Express table: the authors' generator with l = 1e-3, 5 steps, safety 2e-2,
+#: cushion 0.02 (the table modded-nanogpt ships)
 POLAR_EXPRESS_COEFFICIENTS = tuple(polar_express_coefficients())
+
+#: The eight rows (a, b, c) printed in Amsel, Persson, Musco & Gower (2025), Algorithm 1 (the
+#: degree-5 listing), before its safety factor; the last row is the limit 15/8, -10/8, 3/8
+POLAR_EXPRESS_PAPER_ROWS = (
+    (8.28721201814563, -23.595886519098837, 17.300387312530933),
+    (4.107059111542203, -2.9478499167379106, 0.5448431082926601),
+    (3.9486908534822946, -2.908902115962949, 0.5518191394370137),
+    (3.3184196573706015, -2.488488024314874, 0.51004894012372),
+    (2.300652019954817, -1.6689039845747493, 0.4188073119525673),
+    (1.891301407787398, -1.2679958271945868, 0.37680408948524835),
+    (1.8750014808534479, -1.2500016453999487, 0.3750001645474248),
+    (1.875, -1.25, 0.375),
+)
+
+#: The table Algorithm 1 applies: p(x) <- p(x / 1.01) on every row but the last
+POLAR_EXPRESS_PAPER_COEFFICIENTS = tuple(
+    (a / 1.01, b / 1.01 ** 3, c / 1.01 ** 5) for a, b, c in POLAR_EXPRESS_PAPER_ROWS[:-1]
+) + POLAR_EXPRESS_PAPER_ROWS[-1:]
+
+_TABLES = {"generator": POLAR_EXPRESS_COEFFICIENTS, "paper": POLAR_EXPRESS_PAPER_COEFFICIENTS}

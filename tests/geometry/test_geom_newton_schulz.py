@@ -1,8 +1,9 @@
 """Polar factors without an SVD: cubic Newton–Schulz, Muon's quintic, Polar Express.
 
 Oracles: NumPy's SVD (U V^T and the singular values of the input), scalar evaluation of the odd
-polynomials on a dense grid, and the Polar Express table published by Amsel et al. (2025) (the
-Muon code listing of the paper, also in modded-nanogpt).
+polynomials on a dense grid, and the five-row Polar Express table that modded-nanogpt ships
+(the generator of Amsel et al. 2025 run with safety 2e-2; the paper's own Algorithm 1 table is
+another one, tested in test_polar_express_tables.py).
 """
 import numpy as np
 import pytest
@@ -10,7 +11,7 @@ import pytest
 import minigrad as mg
 from optimizers import newton_schulz as ns
 
-PUBLISHED = [  # Amsel et al. 2025: l = 1e-3, 5 iterations, safety 2e-2, cushion 0.02
+PUBLISHED = [  # modded-nanogpt: l = 1e-3, 5 iterations, safety 2e-2, cushion 0.02
     (8.156554524902461, -22.48329292557795, 15.878769915207462),
     (4.042929935166739, -2.808917465908714, 0.5000178451051316),
     (3.8916678022926607, -2.772484153217685, 0.5060648178503393),

@@ -9,11 +9,9 @@ first on the path (the checkout need not contain this folder)::
     cd CHECKOUT && PYTHONPATH=CHECKOUT python TREE/tests/parity/record_trajectories.py \\
         --out TREE/tests/parity/trajectories.npz
 
-where ``TREE`` is the working tree that holds this script; for a checkout in ``/tmp/snap``
-pinned into ``/work/main``: ``cd /tmp/snap && PYTHONPATH=/tmp/snap python
-/work/main/tests/parity/record_trajectories.py --out /work/main/tests/parity/trajectories.npz``.
-The script prints where ``minigrad`` and ``optimizers`` were imported from: check that it is
-the checkout.
+where ``TREE`` is the working tree that holds this script (both as absolute paths). The
+script prints where ``minigrad`` and ``optimizers`` were imported from: check that it is the
+checkout.
 """
 from __future__ import annotations
 
