@@ -8,37 +8,56 @@ methods (docs/lectures.md sections 5 and 7).
 >>> res.success, res.nit <= 40
 (True, True)
 
-The gradient comes from minigrad when ``jac`` is not given (``f`` is written with minigrad ops on
-a Tensor); ``jac=True`` means ``f`` returns ``(value, gradient)`` and a callable ``jac`` returns the
-gradient. Zero-order methods never ask for a gradient.
+What ``f`` receives (as SciPy gives it, wherever SciPy gives it an array):
+
+* the value-only methods (``"nelder-mead"``, ``"cma-es"``, ``"one-plus-one"``, ``"ga"``,
+  ``"zo-gd"``) and the gradient methods with ``jac=True`` or a callable ``jac`` call ``f`` with
+  a backend array of ``x0``'s shape (NumPy, CuPy or strict): an objective written with NumPy
+  (``float(np.sum(x ** 2))``) works there, and so does one written with minigrad ops (its
+  Tensor result is read as a number);
+* the gradient methods with ``jac=None`` call ``f`` with a minigrad Tensor: minigrad
+  differentiates it, so it must be written with minigrad ops (``jac=True`` means ``f`` returns
+  ``(value, gradient)``; a callable ``jac`` returns the gradient). A gradient, Hessian or
+  Hessian-vector product of the wrong shape is a ``ValueError`` that names its shape.
 
 Methods (case-insensitive; SciPy's spellings are accepted where they exist):
 
-* ``"bfgs"``: :func:`optimizers.second_order.bfgs.bfgs` (gtol, maxiter, H0, c1, c2, skip_eps,
-  initial_step);
+* ``"bfgs"``: :func:`optimizers.second_order.bfgs.bfgs` (gtol, ftol, maxiter, H0, c1, c2,
+  skip_eps, initial_step);
 * ``"l-bfgs"`` (also ``"lbfgs"``, ``"L-BFGS-B"``): :func:`optimizers.second_order.lbfgs.lbfgs`
-  (m, gtol, maxiter, H0, c1, c2, skip_eps, initial_step);
-* ``"newton"``: :func:`optimizers.second_order.newton.minimize_newton` (line_search, solver,
-  gtol, maxiter, ...);
+  (m, gtol, ftol, maxiter, H0, c1, c2, skip_eps, initial_step);
+* ``"newton"``: :func:`optimizers.second_order.newton.minimize_newton`, the lecture's damped
+  Newton (line_search, solver, modification, gtol, gtol_rel, xtol, ftol, maxiter, ...;
+  ``line_search="strong_wolfe"`` is its robust form);
+* ``"newton-cg"`` (also ``"Newton-CG"``): :func:`optimizers.second_order.newton_cg.
+  minimize_newton_cg`, Newton-CG as N&W Algorithm 7.1 and SciPy run it;
 * ``"zo-gd"``: :func:`optimizers.zero_order.zo_gd.zo_gd` (lr, tau, estimator, maxiter, seed,
   ftarget);
 * ``"nelder-mead"``: :func:`optimizers.zero_order.nelder_mead.nelder_mead` (xatol, fatol,
   adaptive, maxiter, maxfev);
 * ``"cma-es"``: :func:`optimizers.zero_order.cmaes.cmaes` (sigma0, popsize, maxfev, ftarget,
-  seed);
+  seed, active, ...);
 * ``"one-plus-one"``: :func:`optimizers.zero_order.evolution.one_plus_one_es` (sigma0, maxfev,
   ftarget, seed);
 * ``"ga"``: :func:`optimizers.zero_order.genetic.genetic_algorithm` (popsize, maxgen, maxfev,
   ftarget, seed, ...).
 
-The result (:class:`OptimizeResult`) has SciPy's fields ``x, fun, jac, nit, nfev, njev, status,
-success, message`` (and method-specific extras such as ``nskip`` or ``hess_inv``).
+The result (:class:`OptimizeResult`) has SciPy's fields ``x, fun, jac, nit, nfev, njev, nhev,
+status, success, message`` (``jac`` None and ``njev = nhev = 0`` for the value-only methods;
+``hess_inv`` for BFGS, an operator for L-BFGS; ``allvecs`` with ``return_all=True``) and
+method-specific extras such as ``nskip``.
 
-SciPy's option names ``maxcor`` (L-BFGS's memory ``m``) and, for the value-only methods,
-``maxfun`` (``maxfev``) are accepted;
-an unknown option is a ``ValueError`` that lists the method's options; ``bounds`` and
-``constraints`` are refused (every method is unconstrained); an exception raised by ``f``
-propagates unchanged, with its traceback.
+SciPy's option names are accepted: ``maxcor`` (L-BFGS's memory ``m``), ``maxfun``
+(``maxfev``) for the value-only methods, ``gtol``, ``xatol``/``fatol`` (Nelder–Mead),
+``disp`` (print the outcome) and ``return_all`` (the iterates in ``allvecs``, the start
+first) for every method. An unknown option is a ``ValueError`` that lists the method's
+options; ``bounds`` and ``constraints`` are refused (every method is unconstrained); an
+exception raised by ``f`` (or by ``callback``) propagates unchanged, with its traceback.
+
+``callback`` is called after each iteration as SciPy calls it (:mod:`optimizers.callbacks`):
+``callback(intermediate_result)`` when its only parameter has that name (an
+:class:`OptimizeResult` with ``x`` and ``fun``), else ``callback(xk)``; both get a copy of the
+iterate.
 
 Counting conventions
 --------------------
@@ -52,8 +71,10 @@ Counting conventions
   Nelder-Mead (as SciPy), generations for CMA-ES and the GA, trials for the (1+1)-ES.
 * ``status``: a code of :class:`optimizers.results.Status`, the table shared with the line
   searches (SciPy's numbering): 0 success; 1 iteration or evaluation budget spent; 2 the line
-  search failed (no acceptable step: usually rounding at the solution); 3 a non-finite f or
-  gradient was met (reported, never claimed as success).
+  search failed or could make no more progress (usually rounding at the solution); 3 a
+  non-finite value was met (f, its gradient, Hessian or Newton direction at an iterate; for the
+  value-only methods any evaluation), reported the same way by every method and never claimed
+  as success.
 """
 from __future__ import annotations
 
@@ -64,6 +85,7 @@ import numbers
 
 from minigrad import backend as B
 from minigrad.tensor import Tensor
+from optimizers.callbacks import IterationCallback
 from optimizers.results import OptimizeResult, Status
 
 __all__ = ["OptimizeResult", "Status", "minimize", "METHODS", "as_vector"]
@@ -108,6 +130,7 @@ METHODS = {
     "bfgs": ("optimizers.second_order.bfgs", "bfgs"),
     "l-bfgs": ("optimizers.second_order.lbfgs", "lbfgs"),
     "newton": ("optimizers.second_order.newton", "minimize_newton"),
+    "newton-cg": ("optimizers.second_order.newton_cg", "minimize_newton_cg"),
     "zo-gd": ("optimizers.zero_order.zo_gd", "zo_gd"),
     "nelder-mead": ("optimizers.zero_order.nelder_mead", "nelder_mead"),
     "cma-es": ("optimizers.zero_order.cmaes", "cmaes"),
@@ -120,7 +143,8 @@ ALIASES = {
     "nelder_mead": "nelder-mead", "nm": "nelder-mead", "cmaes": "cma-es", "cma_es": "cma-es",
     "cma": "cma-es", "(1+1)-es": "one-plus-one", "1+1-es": "one-plus-one",
     "one_plus_one": "one-plus-one", "genetic": "ga", "genetic-algorithm": "ga",
-    "newton-damped": "newton", "damped-newton": "newton",
+    "newton-damped": "newton", "damped-newton": "newton", "newton_cg": "newton-cg",
+    "newtoncg": "newton-cg",
 }
 GRADIENT_FREE = {"zo-gd", "nelder-mead", "cma-es", "one-plus-one", "ga"}
 
@@ -184,12 +208,13 @@ def minimize(f, x0, method: str = "bfgs", jac=None, args=(), callback=None, opti
              bounds=None, constraints=(), **kwargs) -> OptimizeResult:
     r"""Minimise the scalar function ``f`` from ``x0`` with ``method`` (see the module docstring).
 
-    ``f(x, *args)`` returns a scalar (a one-element minigrad Tensor, or a number); with
-    ``jac=None`` gradient methods differentiate it with minigrad. Options are keyword arguments
-    or a dict ``options`` (SciPy's style; SciPy's ``maxcor`` for L-BFGS and ``maxfun`` for the
-    value-only methods are accepted); ``callback(xk)`` is called after each iteration where the
-    method supports it. ``bounds`` and ``constraints`` are not supported (every method here is
-    unconstrained) and are refused. An exception raised by ``f`` propagates unchanged.
+    ``f(x, *args)`` returns a scalar (a one-element minigrad Tensor or array, or a number); with
+    ``jac=None`` gradient methods differentiate it with minigrad (``x`` is then a Tensor; a
+    backend array otherwise: the module docstring). Options are keyword arguments or a dict
+    ``options`` (SciPy's style and names, module docstring); ``callback`` is called after each
+    iteration, in SciPy's two forms; ``disp=True`` prints the outcome; ``return_all=True`` adds
+    the iterates (``allvecs``). ``bounds`` and ``constraints`` are not supported (every method
+    here is unconstrained) and are refused. An exception raised by ``f`` propagates unchanged.
 
     A value-only method that meets a non-finite value of ``f`` (NaN or an infinity) ends with
     status 3 (:attr:`Status.NONFINITE`), never with success, whatever it did next: a barrier
@@ -213,7 +238,8 @@ def minimize(f, x0, method: str = "bfgs", jac=None, args=(), callback=None, opti
         raise ValueError(f"minimize: options given twice (in options= and as keywords): "
                          f"{sorted(clash)}")
     opts.update(kwargs)
-    opts.pop("disp", None)  # SciPy's printing switch: nothing is printed here
+    disp = bool(opts.pop("disp", False))  # SciPy's printing switch: the outcome, printed
+    return_all = bool(opts.pop("return_all", False))  # SciPy's allvecs: every iterate
     if key in GRADIENT_FREE and jac is not None:
         raise ValueError(f"minimize: method {key!r} uses function values only; jac must be "
                          f"None")
@@ -222,8 +248,11 @@ def minimize(f, x0, method: str = "bfgs", jac=None, args=(), callback=None, opti
     solver = getattr(importlib.import_module(module), fname)
     if key not in GRADIENT_FREE:
         opts["jac"] = jac
-    if callback is not None:
-        opts["callback"] = callback
+    notify = None
+    if callback is not None or return_all:
+        notify = IterationCallback(callback, record=return_all)
+        notify.start(x)
+        opts["callback"] = notify
     opts = _options(key, solver, opts)
     watched = _Watched(f) if key in GRADIENT_FREE and callable(f) else None
     res = solver(watched or f, x, args=args, **opts)
@@ -231,7 +260,25 @@ def minimize(f, x0, method: str = "bfgs", jac=None, args=(), callback=None, opti
         res.message = (f"a non-finite value of f was met (first at evaluation {watched.first}); "
                        f"the method went on and stopped with: {res.message}")
         res.status, res.success = STATUS_NONFINITE, False
+    res.setdefault("nhev", 0)
+    if return_all:
+        res["allvecs"] = notify.allvecs
+    if disp:
+        print(_report(key, res))
     return res
+
+
+def _report(key: str, res) -> str:
+    """What ``disp=True`` prints (SciPy's summary of a run)."""
+    lines = [("" if res.success else "Warning: ") + str(res.message),
+             f"         Current function value: {res.fun!r}",
+             f"         Iterations: {res.nit}",
+             f"         Function evaluations: {res.nfev}"]
+    if key not in GRADIENT_FREE:
+        lines.append(f"         Gradient evaluations: {res.njev}")
+    if res.get("nhev"):
+        lines.append(f"         Hessian evaluations: {res.nhev}")
+    return "\n".join(lines)
 
 
 def _check_real(name, key, value, lo=None, lo_open=False):

@@ -20,7 +20,25 @@ from optimizers.results import LineSearchResult
 from optimizers.scalar_search import finite
 from optimizers.wolfe import strong_wolfe
 
-__all__ = ["Objective", "line_search_wolfe", "line_search_armijo"]
+__all__ = ["Objective", "line_search_wolfe", "line_search_armijo", "derivative_array"]
+
+
+def derivative_array(owner: str, what: str, value, shapes, like):
+    """``value`` (an array or a minigrad Tensor returned by ``jac``, ``hess`` or ``hessp``) as an
+    array of ``like``'s backend and dtype, checked: its shape must be one of ``shapes`` (the
+    first is the one named), else a ``ValueError`` that names both: ``what`` says who returned
+    it, e.g. ``"jac"`` gives "jac returned shape (3,), expected (2,)"."""
+    if isinstance(value, Tensor):
+        value = value.data
+    try:
+        arr = B.get_array_module(like).asarray(value, dtype=like.dtype)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{owner}: {what} must return an array of shape {tuple(shapes[0])}; "
+                         f"got {type(value).__name__} ({exc})") from None
+    if tuple(arr.shape) not in [tuple(s) for s in shapes]:
+        raise ValueError(f"{owner}: {what} returned shape {tuple(arr.shape)}, expected "
+                         f"{tuple(shapes[0])}")
+    return arr
 
 
 # --------------------------------------------------------------------------- the objective
@@ -41,17 +59,27 @@ class Objective:
     each trial, so ``nfev == njev``. Evaluations of f alone (:meth:`f`, e.g. by zero-order
     methods) count in ``nfev`` only; with minigrad they run under ``no_grad()`` (a forward pass).
 
+    ``values_only=True`` (the zero-order methods): ``fun`` receives the point as a backend array,
+    as SciPy gives it (not a Tensor: nothing is differentiated), and may return a number, a
+    one-element array or a one-element Tensor; :meth:`fg` and :meth:`g` are not available.
+
     The optimizers work on flat vectors; the objective reshapes to ``x0``'s shape before each
-    call. Values are Python floats; gradients flat arrays of the backend of ``x0``.
+    call. Values are Python floats; gradients flat arrays of the backend of ``x0``. A gradient
+    of the wrong shape is a ``ValueError`` naming both shapes.
     """
 
-    def __init__(self, fun, x0, jac=None, args=(), name: str = "minimize"):
+    def __init__(self, fun, x0, jac=None, args=(), name: str = "minimize",
+                 values_only: bool = False):
         if not callable(fun):
             raise TypeError(f"{name}: f must be callable; got {type(fun).__name__}")
         self.fun, self.args, self.name = fun, tuple(args), name
         self.shape = tuple(x0.shape)
         self.size = int(x0.size)
-        if jac is None:
+        if values_only:
+            if jac is not None:
+                raise ValueError(f"{name} uses function values only; jac must be None")
+            self.mode = "values"
+        elif jac is None:
             self.mode = "autodiff"
         elif jac is True:
             self.mode = "combined"
@@ -67,7 +95,7 @@ class Objective:
     @property
     def combined(self) -> bool:
         """True when f and the gradient come from one call."""
-        return self.mode != "separate"
+        return self.mode in ("autodiff", "combined")
 
     def _shaped(self, x):
         return x.reshape(self.shape)
@@ -84,15 +112,8 @@ class Objective:
             raise ValueError(f"{self.name}: f must return a scalar (a number or a one-element "
                              f"Tensor/array); got {type(value).__name__}") from None
 
-    def _flat_grad(self, g, like):
-        if isinstance(g, Tensor):
-            g = g.data
-        xp = B.get_array_module(like)
-        g = xp.asarray(g, dtype=like.dtype)
-        if g.size != self.size:
-            raise ValueError(f"{self.name}: the gradient has {g.size} entries but x has "
-                             f"{self.size}")
-        return g.reshape(-1)
+    def _flat_grad(self, g, like, what="jac"):
+        return derivative_array(self.name, what, g, (self.shape, (self.size,)), like).reshape(-1)
 
     def f(self, x) -> float:
         """f(x) alone (counted in ``nfev``)."""
@@ -105,7 +126,7 @@ class Objective:
                 out = self.fun(t, *self.args)
         elif self.mode == "combined":
             out = self.fun(xs, *self.args)[0]
-        else:
+        else:                                              # "separate", "values": the array
             out = self.fun(xs, *self.args)
         value = self._scalar(out)
         see = getattr(self.fun, "see", None)  # a watcher of the values (minimize's value-only runs)
@@ -115,15 +136,17 @@ class Objective:
 
     def fg(self, x):
         """``(f(x), gradient at x)`` (counted in ``nfev`` and ``njev``)."""
+        if self.mode == "values":
+            raise TypeError(f"{self.name}: a value-only objective has no gradient")
         self.nfev += 1
         self.njev += 1
         xs = self._shaped(x)
         if self.mode == "autodiff":
             value, g = value_and_grad(lambda t: self._checked(self.fun(t, *self.args)))(xs)
-            return self._scalar(value), self._flat_grad(g, x)
+            return self._scalar(value), self._flat_grad(g, x, "minigrad")
         if self.mode == "combined":
             value, g = self.fun(xs, *self.args)
-            return self._scalar(value), self._flat_grad(g, x)
+            return self._scalar(value), self._flat_grad(g, x, "the gradient of f (jac=True)")
         value = self._scalar(self.fun(xs, *self.args))
         return value, self._flat_grad(self.jac(xs, *self.args), x)
 
@@ -132,6 +155,8 @@ class Objective:
         separate mode only ``njev`` grows)."""
         if self.combined:
             return self.fg(x)[1]
+        if self.mode == "values":
+            raise TypeError(f"{self.name}: a value-only objective has no gradient")
         self.njev += 1
         return self._flat_grad(self.jac(self._shaped(x), *self.args), x)
 

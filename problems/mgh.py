@@ -145,6 +145,15 @@ class _MGHProblem(_TestFunction):
         r = self._residuals(x)
         return mg.sum(r * r, axis=-1)
 
+    def solved(self, f: float, atol: float = 1e-8, rtol: float = 1e-8) -> bool:
+        r"""Whether the value ``f`` reaches the published minimum: :math:`f - f^* \le
+        \texttt{atol} + \max(\texttt{rtol}, \texttt{f\_star\_rtol})\,|f^*|` (a lower value
+        counts too: another minimiser). ``f_star_rtol`` widens the test to the digits MGH
+        print. False when MGH give no minimum at this size, or ``f`` is not finite."""
+        if self.f_star is None or not math.isfinite(f):
+            return False
+        return f - self.f_star <= atol + max(rtol, self.f_star_rtol) * abs(self.f_star)
+
     def __repr__(self) -> str:
         return (f"{type(self).__name__}(number={self.number}, n={self.n}, m={self.m}, "
                 f"f_star={self._f_star}, backend={self.backend!r})")

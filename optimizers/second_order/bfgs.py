@@ -50,8 +50,10 @@ import math
 
 from minigrad import backend as B
 from optimizers import _validate as V
+from optimizers.callbacks import as_iteration_callback
 from optimizers.objective import Objective, line_search_wolfe
 from optimizers.vector_optimizer import VectorOptimizer
+from optimizers.second_order.termination import decrease_below
 from optimizers.wolfe import check_wolfe_constants
 from optimizers.minimize import (STATUS_LINESEARCH, STATUS_MAXITER, STATUS_NONFINITE,
                                  STATUS_SUCCESS, OptimizeResult, _check_real, as_vector)
@@ -163,16 +165,21 @@ def _search(obj, x, f, g, p, alpha0, approx, memo, line_search, retry):
 
 def quasi_newton_iterations(obj, x, f, g, approx, memo: dict, n_iter: int, gtol: float,
                             line_search=None, lr=1.0, initial_step="interpolate", retry=False,
-                            callback=None):
+                            callback=None, ftol=0.0):
     r"""Up to ``n_iter`` iterations of N&W Algorithm 6.1 (and 7.5) from :math:`x_k` = ``x``
     with :math:`f_k` = ``f``, :math:`\nabla f_k` = ``g``: the one loop of :func:`quasi_newton`
     and of :class:`QuasiNewtonOptimizer`.
 
     .. math::
         &\textbf{stop if } f_k \text{ or } \nabla f_k \text{ is not finite, or }
-            \|\nabla f_k\|_\infty \le \texttt{gtol} \\
+            \|\nabla f_k\|_\infty \le \texttt{gtol}
+            \text{ (or the relative decrease is below } \texttt{ftol}) \\
         &s_{k-1} = x_k - x_{k-1},\ y_{k-1} = \nabla f_k - \nabla f_{k-1}:\ \text{update } H \\
         &p_k = -H_k\nabla f_k, \quad x_{k+1} = x_k + \alpha_k p_k
+
+    With ``ftol > 0`` a step of the line search whose relative decrease
+    :math:`0 \le f_{k-1} - f_k \le \texttt{ftol}\max(|f_{k-1}|, |f_k|)` is small ends the run
+    too (status 0; :mod:`optimizers.second_order.termination`).
 
     The pair of an iteration updates :math:`H` at the start of the next one (after its stopping
     tests), from ``memo``, which keeps :math:`x_{k-1}, \nabla f_{k-1}, f_{k-1}` (``x_prev``,
@@ -190,6 +197,9 @@ def quasi_newton_iterations(obj, x, f, g, approx, memo: dict, n_iter: int, gtol:
         status = _stop(f, g, gtol, xp)
         if status is not None:
             return x, f, g, status, None
+        if it > 0 and line_search is not None and decrease_below(memo["f_prev"], f, ftol):
+            memo["stop"] = "ftol"                        # 0 <= f_{k-1} - f_k <= ftol max|f|
+            return x, f, g, STATUS_SUCCESS, None
         if it >= n_iter:
             return x, f, g, STATUS_MAXITER, None
         if "x_prev" in memo:
@@ -218,17 +228,18 @@ def quasi_newton_iterations(obj, x, f, g, approx, memo: dict, n_iter: int, gtol:
         memo["k"] = k + 1
         it += 1
         if callback is not None:
-            callback(x.reshape(obj.shape))
+            callback(x.reshape(obj.shape), f)
 
 
 _MESSAGES = {STATUS_SUCCESS: "the gradient norm is below gtol",
+             "ftol": "the relative decrease of f is below ftol",
              STATUS_MAXITER: "maxiter iterations were reached",
              STATUS_NONFINITE: "a non-finite value of f or of its gradient was met"}
 
 
 def quasi_newton(obj: Objective, x, approx, gtol=1e-5, maxiter=None, c1=1e-4, c2=0.9,
                  line_search=None, callback=None, name="bfgs",
-                 initial_step="interpolate") -> OptimizeResult:
+                 initial_step="interpolate", ftol=1e-12) -> OptimizeResult:
     r"""N&W Algorithm 6.1 (and 7.5) by :func:`quasi_newton_iterations`, shared by BFGS and
     L-BFGS; ``approx`` provides ``direction(g)`` (:math:`p_k = -H_k\nabla f_k`), ``update(s, y)``,
     ``reset()`` and counters. A failed line search is retried once from :math:`H = I`; when that
@@ -241,6 +252,7 @@ def quasi_newton(obj: Objective, x, approx, gtol=1e-5, maxiter=None, c1=1e-4, c2
     """
     maxiter = 200 * x.size if maxiter is None else int(maxiter)
     gtol = _check_real(name, "gtol", gtol, lo=0.0)
+    ftol = _check_real(name, "ftol", ftol, lo=0.0)
     c1, c2 = check_wolfe_constants(c1, c2, name)
     if initial_step not in INITIAL_STEPS:
         raise ValueError(f"{name}: initial_step must be one of {INITIAL_STEPS}; got "
@@ -253,7 +265,8 @@ def quasi_newton(obj: Objective, x, approx, gtol=1e-5, maxiter=None, c1=1e-4, c2
     memo: dict = {}
     x, f, g, status, ls = quasi_newton_iterations(
         obj, x, f, g, approx, memo, maxiter, gtol, line_search=line_search,
-        initial_step=initial_step, retry=True, callback=callback)
+        initial_step=initial_step, retry=True, callback=as_iteration_callback(callback),
+        ftol=ftol)
     if status == STATUS_LINESEARCH:
         if ls.alpha > 0.0 and ls.f < f:                  # keep the best point found
             if ls.g is None:
@@ -261,7 +274,7 @@ def quasi_newton(obj: Objective, x, approx, gtol=1e-5, maxiter=None, c1=1e-4, c2
             x, f, g = ls.x, ls.f, ls.g
         message = f"the line search failed: {ls.message}"
     else:
-        message = _MESSAGES[status]
+        message = _MESSAGES[memo.get("stop", status)]
         if "x_prev" in memo:                             # the pair of the last step: H_{k+1}
             approx.update(x - memo["x_prev"], g - memo["g_prev"])
     return OptimizeResult(x=x.reshape(obj.shape), fun=f, jac=g.reshape(obj.shape),
@@ -272,7 +285,7 @@ def quasi_newton(obj: Objective, x, approx, gtol=1e-5, maxiter=None, c1=1e-4, c2
 
 def bfgs(fun, x0, jac=None, args=(), gtol=1e-5, maxiter=None, H0="identity", c1=1e-4, c2=0.9,
          skip_eps=1e-8, initial_step="interpolate", line_search=None,
-         callback=None) -> OptimizeResult:
+         callback=None, ftol=1e-12) -> OptimizeResult:
     r"""Minimise ``fun`` by BFGS (N&W Algorithm 6.1, module docstring) from ``x0``.
 
     ``jac``: None (minigrad), True (``fun`` returns ``(f, g)``) or a callable (see
@@ -290,7 +303,7 @@ def bfgs(fun, x0, jac=None, args=(), gtol=1e-5, maxiter=None, H0="identity", c1=
     approx = InverseBFGS(x.size, x, H0=H0, skip_eps=skip_eps)
     res = quasi_newton(obj, x, approx, gtol=gtol, maxiter=maxiter, c1=c1, c2=c2,
                        line_search=line_search, callback=callback, name="bfgs",
-                       initial_step=initial_step)
+                       initial_step=initial_step, ftol=ftol)
     res["hess_inv"] = approx.H
     return res
 

@@ -39,7 +39,7 @@ from optimizers.minimize import OptimizeResult, as_vector
 from optimizers.second_order.bfgs import QuasiNewtonOptimizer, curvature_ok, quasi_newton
 from optimizers import _validate as V
 
-__all__ = ["lbfgs", "two_loop", "LimitedMemoryBFGS", "LBFGS"]
+__all__ = ["lbfgs", "two_loop", "LimitedMemoryBFGS", "InverseHessianProduct", "LBFGS"]
 
 H0_CHOICES = ("scaled", "identity")
 
@@ -103,17 +103,39 @@ class LimitedMemoryBFGS:
         return True
 
 
+class InverseHessianProduct:
+    r"""The result's ``hess_inv``: :math:`H_k` of the last pairs as an operator (SciPy's
+    ``LbfgsInvHessProduct``): ``H @ v`` (or ``H.dot(v)``) is :func:`two_loop` of ``v``, and
+    :meth:`todense` the :math:`n\times n` matrix (:math:`n` products: for small problems)."""
+
+    def __init__(self, pairs, gamma: float, n: int, like):
+        self.pairs, self.gamma = list(pairs), gamma
+        self.shape = (n, n)
+        self._like = like
+
+    def dot(self, v):
+        return two_loop(v, self.pairs, self.gamma)       # H_k v
+
+    __matmul__ = dot
+
+    def todense(self):
+        xp = B.get_array_module(self._like)
+        eye = xp.eye(self.shape[0], dtype=self._like.dtype)
+        return xp.stack([self.dot(eye[i]) for i in range(self.shape[0])], axis=1)
+
+
 def lbfgs(fun, x0, jac=None, args=(), m=10, gtol=1e-5, maxiter=None, H0="scaled", c1=1e-4,
           c2=0.9, skip_eps=1e-8, initial_step="unit", line_search=None,
-          callback=None) -> OptimizeResult:
+          callback=None, ftol=1e-12) -> OptimizeResult:
     r"""Minimise ``fun`` by L-BFGS (N&W Algorithm 7.5, module docstring) from ``x0``.
 
     ``jac``: None (minigrad), True (``fun`` returns ``(f, g)``) or a callable.
     ``initial_step="unit"`` (default: with the scaling of eq. 7.20 the direction is well scaled and
     N&W Algorithm 7.5 tries :math:`\alpha = 1` first) or ``"interpolate"`` (N&W eq. 3.60, BFGS's
     default). Returns an
-    :class:`~optimizers.minimize.OptimizeResult` with ``nskip`` (pairs not stored) and
-    ``nls_fail`` besides SciPy's fields.
+    :class:`~optimizers.minimize.OptimizeResult` with ``hess_inv`` (an
+    :class:`InverseHessianProduct`), ``nskip`` (pairs not stored) and ``nls_fail`` besides
+    SciPy's fields.
     """
     m = V.integer("lbfgs", "m", m, lo=1)
     if H0 not in H0_CHOICES:
@@ -122,9 +144,11 @@ def lbfgs(fun, x0, jac=None, args=(), m=10, gtol=1e-5, maxiter=None, H0="scaled"
     x = as_vector(x0, "lbfgs")
     obj = Objective(fun, x, jac=jac, args=args, name="lbfgs")
     approx = LimitedMemoryBFGS(m=m, H0=H0, skip_eps=skip_eps)
-    return quasi_newton(obj, x, approx, gtol=gtol, maxiter=maxiter, c1=c1, c2=c2,
-                        line_search=line_search, callback=callback, name="lbfgs",
-                        initial_step=initial_step)
+    res = quasi_newton(obj, x, approx, gtol=gtol, maxiter=maxiter, c1=c1, c2=c2,
+                       line_search=line_search, callback=callback, name="lbfgs",
+                       initial_step=initial_step, ftol=ftol)
+    res["hess_inv"] = InverseHessianProduct(approx.pairs, approx.gamma, x.size, x)
+    return res
 
 
 class LBFGS(QuasiNewtonOptimizer):

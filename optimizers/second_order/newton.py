@@ -1,4 +1,4 @@
-r"""Newton's method: pure, damped (Armijo backtracking) and Newton-CG (L1).
+r"""Newton's method: pure, damped (Armijo backtracking or strong Wolfe) and Newton-CG (L1).
 
 Lecture L1 (Merkulov 2024, "second-order methods"; docs/lectures.md section 4):
 
@@ -13,7 +13,8 @@ convergence on strongly convex functions). Here the line search is Armijo backtr
 :math:`\alpha \leftarrow \rho\alpha` from :math:`\alpha = 1` until
 :math:`f(x_k + \alpha d_k) \le f(x_k) + c_1\alpha\nabla f(x_k)^\top d_k`.
 
-The Newton direction :math:`d_k` solves :math:`\nabla^2 f(x_k)\,d_k = -\nabla f(x_k)`:
+The Newton direction :math:`d_k` solves :math:`\nabla^2 f(x_k)\,d_k = -\nabla f(x_k)`
+(:mod:`optimizers.second_order.newton_directions`):
 
 * ``solver="dense"``: the Hessian from :func:`minigrad.hessian` (``n`` reverse passes over a
   recorded gradient) and a symmetric eigendecomposition
@@ -21,15 +22,32 @@ The Newton direction :math:`d_k` solves :math:`\nabla^2 f(x_k)\,d_k = -\nabla f(
 * ``solver="cg"`` (Newton-CG, N&W Algorithm 7.1): conjugate gradients on the Newton system with
   Hessian-vector products only (:func:`minigrad.hvp`, reverse over reverse; no :math:`n\times n`
   matrix), stopped at the residual :math:`\|r\| \le \eta_k\|\nabla f\|` with the forcing term
-  :math:`\eta_k = \min(0.5, \|\nabla f(x_k)\|)` (quadratic convergence of the outer iteration).
+  :math:`\eta_k = \min(0.5, \|\nabla f(x_k)\|)` (quadratic convergence of the outer iteration;
+  ``forcing="superlinear"``: Algorithm 7.1's :math:`\min(0.5, \sqrt{\|\nabla f(x_k)\|})`).
 
 Negative curvature (a Hessian that is not positive definite, away from a minimum) is handled and
 reported: the dense solver replaces each eigenvalue by :math:`\max(|\lambda_i|, \delta)` with
 :math:`\delta` = ``min_curvature`` :math:`\cdot\max(1, \max_i|\lambda_i|)` (the eigenvalue
-modification of N&W section 3.4: a descent direction that still uses the curvature's size);
-CG stops at the first direction :math:`p` with :math:`p^\top\nabla^2 f\,p \le 0` and returns the
-iterate so far (or :math:`-\nabla f` if that happens at once), as N&W Algorithm 7.1. Every
-iteration where it happened is listed in the result's ``negative_curvature``.
+modification of N&W section 3.4: a descent direction that still uses the curvature's size;
+``modification="shift"`` adds :math:`\delta - \lambda_{\min}` to every eigenvalue instead,
+``"none"`` keeps them); CG stops at the first direction :math:`p` with
+:math:`p^\top\nabla^2 f\,p \le 0` and returns the iterate so far (or :math:`-\nabla f` if that
+happens at once), as N&W Algorithm 7.1. Every iteration where it happened is listed in the
+result's ``negative_curvature``.
+
+:func:`minimize_newton` has three step rules: ``line_search="armijo"`` (the default, the
+lecture's damped Newton: backtracking from :math:`\alpha = 1`, trials of f alone, then f and the
+gradient at the accepted point), ``"strong_wolfe"`` (the robust form: the strong Wolfe search of
+BFGS, whose trials give f and the gradient together, so that the accepted one is not evaluated
+again; it may also lengthen the step) and ``None`` (pure Newton). Its stopping tests
+(:mod:`optimizers.second_order.termination`) always end a run with a status: the gradient
+(absolute ``gtol`` and relative ``gtol_rel``), a full Newton step below ``xtol``, a relative
+decrease below ``ftol``, and a line search that can no longer decrease f. Its ``min_curvature``
+defaults to :math:`10^{-14}` (the optimizer :class:`Newton` keeps :math:`10^{-8}`): a
+:math:`\delta` of :math:`10^{-8}\max|\lambda|` raised every curvature below it and so capped the
+condition number of the Hessian at :math:`10^8`; on Brown's badly scaled function (a positive
+definite Hessian with condition :math:`2.5\cdot10^{11}`) that shrank every step 2,500-fold and
+the run ended at maxiter with :math:`f = 2\cdot10^{11}`.
 
 Two interfaces:
 
@@ -47,62 +65,38 @@ from minigrad import backend as B
 from minigrad import ops
 from minigrad.autograd import vjp_of
 from minigrad.functional import hessian, hvp, value_and_grad
-from minigrad.solvers import conjugate_gradient
 from minigrad.tensor import Tensor, enable_grad, no_grad
 from optimizers import _validate as V
 from optimizers.base import Optimizer
 from optimizers.armijo import armijo_backtracking
+from optimizers.callbacks import as_iteration_callback
 from optimizers.minimize import (STATUS_LINESEARCH, STATUS_MAXITER, STATUS_NONFINITE,
                                  STATUS_SUCCESS, OptimizeResult, as_vector)
+from optimizers.objective import derivative_array, line_search_wolfe
+from optimizers.second_order import termination as T
+from optimizers.second_order.newton_directions import (FORCINGS, MODIFICATIONS,
+                                                        cg_newton_direction, forcing_tolerance,
+                                                        modified_direction, newton_direction)
+from optimizers.wolfe import check_wolfe_constants
 
-__all__ = ["Newton", "minimize_newton", "newton_direction", "cg_newton_direction"]
-
-
-# --------------------------------------------------------------------------- directions
-def newton_direction(H, g, min_curvature: float = 1e-8):
-    r"""The dense Newton direction :math:`d = -[\nabla^2 f]^{-1}\nabla f` through
-    :math:`\nabla^2 f = Q\Lambda Q^\top`; eigenvalues below
-    :math:`\delta = \texttt{min\_curvature}\cdot\max(1, \max|\lambda|)` are replaced by
-    :math:`\max(|\lambda_i|, \delta)`. Returns ``(d, negative_curvature: bool, lambda_min)``."""
-    xp = B.get_array_module(H)
-    lam, Q = xp.linalg.eigh(H)  # H = Q diag(lambda) Q^T
-    lam_min = float(lam[0])
-    delta = min_curvature * max(1.0, float(xp.abs(lam).max()))
-    negative = lam_min <= 0.0
-    if lam_min < delta:  # not (safely) positive definite: modify the eigenvalues
-        lam = xp.maximum(xp.abs(lam), delta)  # lambda_i <- max(|lambda_i|, delta)
-    d = -(Q @ ((Q.T @ g) / lam))  # d = -Q Lambda^{-1} Q^T g
-    return d, negative, lam_min
-
-
-def cg_newton_direction(hessp, g, tol: float, max_iter: int):
-    r"""Truncated conjugate gradients for :math:`\nabla^2 f\,d = -\nabla f` (N&W Algorithm 7.1):
-    :func:`minigrad.solvers.conjugate_gradient` with :math:`b = -\nabla f`.
-
-    ``hessp(v)`` returns :math:`\nabla^2 f\,v`. Stops when :math:`\|r_j\| \le` ``tol``, after
-    ``max_iter`` products, or at negative curvature (:math:`p_j^\top\nabla^2 f p_j \le 0`: returns
-    :math:`z_j`, or :math:`-\nabla f` when :math:`j = 0`). Returns ``(d, negative_curvature,
-    n_products)``."""
-    d, negative, n_products = conjugate_gradient(hessp, -g, tol, max_iter)
-    if negative and n_products == 1:                      # at once: the steepest descent step
-        d = -g
-    return d, negative, n_products
+__all__ = ["Newton", "minimize_newton", "newton_direction", "cg_newton_direction",
+           "modified_direction", "forcing_tolerance"]
 
 
 # --------------------------------------------------------------------------- oracles
 class _FunctionOracle:
     """f, its gradient, Hessian and Hessian-vector products of ``fun(x, *args)``, counted."""
 
-    def __init__(self, fun, shape, jac, hess, hessp, args):
-        self.fun, self.shape, self.args = fun, shape, tuple(args)
+    def __init__(self, fun, shape, jac, hess, hessp, args, name="minimize(method='newton')"):
+        self.fun, self.shape, self.args, self.name = fun, shape, tuple(args), name
         self.jac, self.hess_fn, self.hessp_fn = jac, hess, hessp
         self.nfev = self.njev = self.nhev = 0
 
     def _f_tensor(self, t):
         out = self.fun(t.reshape(self.shape) if t.shape != self.shape else t, *self.args)
         if not isinstance(out, Tensor) or out.size != 1:
-            raise ValueError("minimize(method='newton'): with jac=None, f must return a scalar "
-                             "minigrad Tensor written with minigrad ops")
+            raise ValueError(f"{self.name}: with jac=None, f must return a scalar minigrad "
+                             f"Tensor written with minigrad ops")
         return out.reshape(())
 
     def f(self, x) -> float:
@@ -114,6 +108,15 @@ class _FunctionOracle:
         out = out[0] if self.jac is True else out
         return float(out.item() if hasattr(out, "item") else out)
 
+    @property
+    def combined(self) -> bool:
+        """True when f and the gradient come from one call (minigrad, or ``jac=True``)."""
+        return self.jac is None or self.jac is True
+
+    def _grad(self, g, x, what):
+        n = x.size
+        return derivative_array(self.name, what, g, (self.shape, (n,)), x).reshape(-1)
+
     def fg(self, x):
         self.nfev += 1
         self.njev += 1
@@ -123,24 +126,33 @@ class _FunctionOracle:
             return float(value.item() if hasattr(value, "item") else value), g.reshape(-1)
         if self.jac is True:
             value, g = self.fun(xs, *self.args)
+            what = "the gradient of f (jac=True)"
         else:
             value, g = self.fun(xs, *self.args), self.jac(xs, *self.args)
-        g = g.data if isinstance(g, Tensor) else g
+            what = "jac"
         value = value.item() if hasattr(value, "item") else value
-        return float(value), B.get_array_module(x).asarray(g, dtype=x.dtype).reshape(-1)
+        return float(value), self._grad(g, x, what)
+
+    def g(self, x):
+        """The gradient alone (a combined call when f and the gradient come together)."""
+        if self.combined:
+            return self.fg(x)[1]
+        self.njev += 1
+        return self._grad(self.jac(x.reshape(self.shape), *self.args), x, "jac")
 
     def hess(self, x):
         self.nhev += 1
         if self.hess_fn is not None:
             H = self.hess_fn(x.reshape(self.shape), *self.args)
-            return B.get_array_module(x).asarray(getattr(H, "data", H), dtype=x.dtype)
+            return derivative_array(self.name, "hess", H, ((x.size, x.size),), x)
         return hessian(self._f_tensor, x)  # minigrad.hessian: n reverse passes
 
     def hvp(self, x, v):
         self.nhev += 1
         if self.hessp_fn is not None:
             Hv = self.hessp_fn(x.reshape(self.shape), v.reshape(self.shape), *self.args)
-            return B.get_array_module(x).asarray(getattr(Hv, "data", Hv), dtype=x.dtype).reshape(-1)
+            return derivative_array(self.name, "hessp", Hv, (self.shape, (x.size,)),
+                                    x).reshape(-1)
         if self.hess_fn is not None:
             return self.hess(x) @ v
         return hvp(self._f_tensor, x, v)  # minigrad.hvp: reverse over reverse
@@ -303,61 +315,199 @@ _MESSAGES = {STATUS_SUCCESS: "Optimization terminated successfully (gradient nor
              STATUS_LINESEARCH: "The Armijo line search found no decrease along the Newton "
                                 "direction.",
              STATUS_NONFINITE: "A non-finite value of f or of its gradient was met."}
+_LS_MESSAGES = {"armijo": _MESSAGES[STATUS_LINESEARCH],
+                "strong_wolfe": "The strong Wolfe line search found no acceptable step along "
+                                "the Newton direction."}
+_MINIMIZE_LINE_SEARCHES = ("armijo", "strong_wolfe", None)
+_EPS = 2.220446049250313e-16
+
+
+class _Step:
+    """What one iteration of :func:`minimize_newton` did: the new point, the step ``alpha``,
+    whether it was a full step along an unmodified Hessian, and a stopping ``status`` (or None)."""
+
+    __slots__ = ("x", "f", "g", "alpha", "full", "negative", "status", "message")
+
+    def __init__(self, x, f, g, alpha, full=False, negative=False, status=None, message=None):
+        self.x, self.f, self.g, self.alpha, self.full = x, f, g, alpha, full
+        self.negative, self.status, self.message = negative, status, message
+
+
+def _direction(oracle, x, g, opts):
+    r"""``(d_k, negative_curvature, modified)`` at :math:`x_k`, or a :class:`_Step` that stops
+    the run when the Hessian (or the direction) is not finite."""
+    xp = B.get_array_module(x)
+    if opts["solver"] == "dense":
+        H = oracle.hess(x)  # grad^2 f(x_k)
+        if not bool(xp.all(xp.isfinite(H))):
+            return _Step(x, None, g, 0.0, status=STATUS_NONFINITE,
+                         message="The Hessian has non-finite entries.")
+        d, lam_min, modified = modified_direction(H, g, opts["min_curvature"],
+                                                  opts["modification"])  # solve H d = -g
+        negative = lam_min <= 0.0
+    else:
+        gnorm = float(xp.linalg.norm(g))
+        tol = opts["cg_tol"] if opts["cg_tol"] is not None else \
+            forcing_tolerance(gnorm, opts["forcing"])       # eps_k = eta_k ||grad f_k||
+        d, negative, _ = cg_newton_direction(lambda v: oracle.hvp(x, v), g, tol,
+                                             opts["cg_max_iter"] or 2 * x.size,
+                                             opts["scale_descent"])
+        modified = negative
+    if not bool(xp.all(xp.isfinite(d))):
+        what = "the Hessian is singular" if opts["solver"] == "dense" else \
+            "a Hessian-vector product is not finite"
+        return _Step(x, None, g, 0.0, negative=negative, status=STATUS_NONFINITE,
+                     message=f"The Newton direction is not finite: {what}.")
+    return d, negative, modified
+
+
+def _minimize_step(oracle, x, f, g, opts) -> _Step:
+    """One iteration of :func:`minimize_newton` from (x, f, g): the direction, then the step
+    (pure, Armijo or Wolfe)."""
+    xp = B.get_array_module(x)
+    got = _direction(oracle, x, g, opts)
+    if isinstance(got, _Step):
+        return got
+    d, negative, modified = got
+    lr = opts["lr"]
+    if opts["line_search"] is None:  # pure Newton: x_{k+1} = x_k + lr d_k
+        x_new = x + lr * d
+        f_new, g_new = oracle.fg(x_new)
+        status = None if math.isfinite(f_new) else STATUS_NONFINITE
+        return _Step(x_new, f_new, g_new, lr, full=not modified, negative=negative,
+                     status=status)
+    derphi0 = float(xp.vdot(g, d))  # grad f_k^T d_k < 0
+    if opts["line_search"] == "strong_wolfe":
+        ls = line_search_wolfe(oracle, x, d, f, g, alpha0=lr, c1=opts["c1"], c2=opts["c2"])
+        if ls.alpha == 0.0:
+            return _Step(x, f, g, 0.0, negative=negative, status=STATUS_LINESEARCH,
+                         message=_LS_MESSAGES["strong_wolfe"])
+        g_new = ls.g if ls.g is not None else oracle.g(ls.x)
+        status = None if ls.success else STATUS_LINESEARCH
+        return _Step(ls.x, ls.f, g_new, ls.alpha, full=ls.alpha == lr and not modified,
+                     negative=negative, status=status,
+                     message=None if ls.success else _LS_MESSAGES["strong_wolfe"])
+    # below alpha = min_i eps |x_i| / |d_i| no coordinate of x + alpha d moves: stop there
+    ratios = xp.abs(x) / xp.where(d != 0.0, xp.abs(d), 1.0)
+    floor = _EPS * float(xp.where(d != 0.0, ratios, math.inf).min())
+    res = armijo_backtracking(lambda a: oracle.f(x + a * d), f, derphi0, alpha0=lr,
+                              c1=opts["c1"], rho=opts["rho"], interpolation=False,
+                              maxiter=opts["max_backtracks"],
+                              alpha_min=max(1e-20, floor))  # alpha_k by Armijo
+    if res.alpha == 0.0:
+        return _Step(x, f, g, 0.0, negative=negative, status=STATUS_LINESEARCH,
+                     message=_LS_MESSAGES["armijo"])
+    x_new = x + res.alpha * d  # x_{k+1} = x_k + alpha_k d_k
+    f_new, g_new = oracle.fg(x_new)
+    return _Step(x_new, f_new, g_new, res.alpha, full=res.alpha == lr and not modified,
+                 negative=negative, status=None if res.success else STATUS_LINESEARCH,
+                 message=None if res.success else _LS_MESSAGES["armijo"])
+
+
+def _check_minimize_options(name, line_search, modification, forcing, c1, c2, scale_descent):
+    if line_search not in _MINIMIZE_LINE_SEARCHES:
+        raise ValueError(f"{name}: invalid line_search={line_search!r}; expected 'armijo' "
+                         f"(damped Newton), 'strong_wolfe' or None (pure Newton)")
+    out = dict(modification=V.choice(name, "modification", modification, MODIFICATIONS),
+               forcing=V.choice(name, "forcing", forcing, FORCINGS),
+               scale_descent=V.flag(name, "scale_descent", scale_descent))
+    if line_search == "strong_wolfe":
+        out["c1"], out["c2"] = check_wolfe_constants(c1, c2, name)
+    else:
+        out["c2"] = V.real(name, "c2", c2, lo=0.0, hi=1.0, lo_open=True, hi_open=True)
+    return out
 
 
 def minimize_newton(f, x0, jac=None, hess=None, hessp=None, args=(), callback=None,
                     line_search="armijo", solver="dense", gtol=1e-8, maxiter=100, lr=1.0,
-                    c1=1e-4, rho=0.5, min_curvature=1e-8, max_backtracks=60, cg_tol=None,
-                    cg_max_iter=None) -> OptimizeResult:
+                    c1=1e-4, rho=0.5, min_curvature=1e-14, max_backtracks=60, cg_tol=None,
+                    cg_max_iter=None, gtol_rel=1e-10, xtol=1e-8, ftol=2.220446049250313e-9,
+                    c2=0.9, modification="flip", forcing="quadratic",
+                    scale_descent=False) -> OptimizeResult:
     r"""Newton's method on ``f(x, *args)`` from ``x0`` (a vector), SciPy-style.
 
-    ``line_search="armijo"`` (damped Newton, default) or ``None`` (pure Newton, step ``lr``);
-    ``solver="dense"`` (Hessian) or ``"cg"`` (Newton-CG, Hessian-vector products). Derivatives:
-    with ``jac=None`` all come from minigrad (``f`` written with minigrad ops); with ``jac``
-    (``True`` or a callable, SciPy's conventions) give ``hess(x)`` for the dense solver or
-    ``hessp(x, v)`` (or ``hess``) for CG. Stops when :math:`\|\nabla f(x_k)\|_2 \le` ``gtol``.
+    ``line_search="armijo"`` (damped Newton, default: backtracking by ``rho`` from ``lr``,
+    trials of f alone), ``"strong_wolfe"`` (the strong Wolfe search of BFGS from ``lr``, constants
+    ``c1``/``c2``; trials give f and the gradient together, so the accepted one is not evaluated
+    again) or ``None`` (pure Newton, step ``lr``); ``solver="dense"`` (Hessian) or ``"cg"``
+    (Newton-CG, Hessian-vector products; forcing term ``forcing``, ``"quadratic"`` or
+    ``"superlinear"``, unless ``cg_tol`` fixes the residual; ``scale_descent`` scales the
+    steepest descent fallback at negative curvature). ``modification``: what the dense solver does
+    with curvature below ``min_curvature`` (``"flip"``, ``"shift"`` or ``"none"``,
+    :mod:`optimizers.second_order.newton_directions`). Derivatives: with ``jac=None`` all come
+    from minigrad (``f`` written with minigrad ops); with ``jac`` (``True`` or a callable,
+    SciPy's conventions) give ``hess(x)`` for the dense solver or ``hessp(x, v)`` (or ``hess``)
+    for CG; a derivative of the wrong shape is a ``ValueError`` naming its shape.
 
-    Result fields: SciPy's (``x, fun, jac, nit, nfev, njev, status, success, message``) plus
-    ``nhev`` (Hessians or Hessian-vector products), ``negative_curvature`` (iterations where the
-    Hessian was not positive definite) and ``alphas`` (the step of each iteration). ``status``
-    (:class:`~optimizers.results.Status`): 0 converged, 1 ``maxiter`` reached, 2 the line search
-    found no decrease, 3 non-finite values.
+    Stopping (:mod:`optimizers.second_order.termination`): :math:`\|\nabla f(x_k)\|_2 \le`
+    ``gtol`` (status 0); ``maxiter`` iterations (status 1); a non-finite f, gradient, Hessian or
+    direction (status 3); with a line search also the relative gradient below ``gtol_rel``, a
+    full Newton step below ``xtol`` (relative, coordinate by coordinate) or a relative decrease
+    of f below ``ftol`` after a full step (status 0), and a line search that finds no step, can
+    no longer decrease f or makes only a step below ``xtol`` (status 2). Pure Newton stops on
+    ``gtol`` alone; ``gtol_rel = xtol = ftol = 0`` is that test alone for every form.
+
+    Result fields: SciPy's (``x, fun, jac, nit, nfev, njev, nhev, status, success, message``)
+    plus ``negative_curvature`` (iterations where the Hessian was not positive definite) and
+    ``alphas`` (the step of each iteration). ``callback`` is called after each iteration, in
+    SciPy's two forms (:mod:`optimizers.callbacks`).
     """
-    name = "minimize(method='newton')"
-    opts = _check_options(name, lr, line_search, solver, c1, rho, min_curvature, max_backtracks,
-                          cg_tol, cg_max_iter)
-    gtol = V.real(name, "gtol", gtol, lo=0.0)
-    maxiter = V.integer(name, "maxiter", maxiter, lo=0)
+    return _run("minimize(method='newton')", f, x0, jac, hess, hessp, args, callback,
+                dict(line_search=line_search, solver=solver, gtol=gtol, maxiter=maxiter, lr=lr,
+                     c1=c1, rho=rho, min_curvature=min_curvature, max_backtracks=max_backtracks,
+                     cg_tol=cg_tol, cg_max_iter=cg_max_iter, gtol_rel=gtol_rel, xtol=xtol,
+                     ftol=ftol, c2=c2, modification=modification, forcing=forcing,
+                     scale_descent=scale_descent))
+
+
+def _run(name, f, x0, jac, hess, hessp, args, callback, options) -> OptimizeResult:
+    """The loop of :func:`minimize_newton` (and of Newton-CG's entry point), for ``name``."""
+    o = options
+    line_search, solver = o["line_search"], o["solver"]
+    opts = _check_options(name, o["lr"], line_search if line_search != "strong_wolfe" else
+                          "armijo", solver, o["c1"], o["rho"], o["min_curvature"],
+                          o["max_backtracks"], o["cg_tol"], o["cg_max_iter"])
+    opts.update(_check_minimize_options(name, line_search, o["modification"], o["forcing"],
+                                        o["c1"], o["c2"], o["scale_descent"]))
+    opts["line_search"] = line_search
+    tol = T.check_tolerances(name, o["gtol"], o["gtol_rel"], o["xtol"], o["ftol"])
+    pure = T.Tolerances(tol.gtol, 0.0, 0.0, 0.0)  # pure Newton: the gradient test alone
+    searched = line_search is not None
+    maxiter = V.integer(name, "maxiter", o["maxiter"], lo=0)
+    notify = as_iteration_callback(callback)
     shape = tuple(x0.shape) if B.is_array(x0) or isinstance(x0, Tensor) else None
     x = as_vector(x0, name)
     shape = shape if shape is not None and int(math.prod(shape)) == x.size else x.shape
     if jac is not None and hess is None and (solver == "dense" or hessp is None):
         raise ValueError(f"{name}: with jac given, pass hess= (solver='dense') or hessp= / hess= "
                          f"(solver='cg'); with jac=None minigrad gives all derivatives")
-    oracle = _FunctionOracle(f, shape, jac, hess, hessp, args)
-    xp = B.get_array_module(x)
+    oracle = _FunctionOracle(f, shape, jac, hess, hessp, args, name)
     fx, g = oracle.fg(x)  # f(x_0), grad f(x_0)
     negative, alphas = [], []
     k = 0
-    while True:
-        if not (math.isfinite(fx) and bool(xp.all(xp.isfinite(g)))):
-            status = STATUS_NONFINITE
-            break
-        if float(xp.linalg.norm(g)) <= gtol:  # ||grad f(x_k)|| <= gtol
-            status = STATUS_SUCCESS
-            break
+    stop = T.at_iterate(x, fx, g, tol if searched else pure)
+    while stop is None:
         if k >= maxiter:
-            status = STATUS_MAXITER
+            stop = STATUS_MAXITER, _MESSAGES[STATUS_MAXITER]
             break
-        x, fx, g, st, alpha = _iterate(oracle, x, fx, g, k, opts, negative)  # x_{k+1}
-        alphas.append(alpha)
-        if st == STATUS_LINESEARCH:
-            status = STATUS_LINESEARCH
+        step = _minimize_step(oracle, x, fx, g, opts)  # x_{k+1}
+        if step.negative:
+            negative.append(k)
+        alphas.append(step.alpha)
+        if step.f is None or step.status == STATUS_LINESEARCH:  # no new iterate to go on from
+            if step.alpha > 0.0:
+                x, fx, g = step.x, step.f, step.g  # the best decrease the search found
+            stop = step.status, step.message
             break
+        x_old, f_old = x, fx
+        x, fx, g = step.x, step.f, step.g
         k += 1
-        if callback is not None:
-            callback(x.reshape(shape))
-    msg = _MESSAGES[status]
+        if notify is not None:
+            notify(x.reshape(shape), fx)
+        stop = T.at_iterate(x, fx, g, tol if searched else pure)
+        if stop is None and searched:
+            stop = T.after_step(x, x - x_old, f_old, fx, step.full, tol)
+    status, msg = stop
     if negative:
         msg += f" Negative curvature met (and handled) at iterations {negative}."
     return OptimizeResult(x=x.reshape(shape), fun=fx, jac=g.reshape(shape), nit=k,

@@ -2,8 +2,10 @@ r"""CMA-ES, the covariance matrix adaptation evolution strategy (L1, "Эволю
 
 N. Hansen, "The CMA Evolution Strategy: A Tutorial", arXiv:1604.00772 (v2, 2023), Table 1 (default
 parameters) and the summary in its appendix A; the :math:`(\mu/\mu_W, \lambda)`-CMA-ES with
-positive recombination weights only (the tutorial's active update with negative weights is not
-used: :math:`w_i = 0` for :math:`i > \mu`).
+positive recombination weights by default (:math:`w_i = 0` for :math:`i > \mu`), and with
+``active=True`` the tutorial's active update (its Table 1 and eq. 46-47; pycma's default,
+``CMA_active``), in which the :math:`\lambda - \mu` worst steps enter the rank-:math:`\mu`
+update with negative weights.
 
 Defaults, for dimension :math:`N`:
 
@@ -44,6 +46,29 @@ One generation :math:`g`:
         + c_\mu \textstyle\sum_{i\le\mu} w_i y_{i:\lambda} y_{i:\lambda}^\top \ \text{(rank } \mu\text{)},
         \quad \delta(h_\sigma) = (1 - h_\sigma) c_c (2 - c_c)
 
+The active update (``active=True``) gives the steps :math:`i > \mu` the weights
+
+.. math::
+    w_i = \frac{\min(\alpha_\mu^-, \alpha_{\mu_{\text{eff}}}^-, \alpha_{\text{posdef}}^-)}
+        {\sum_{j > \mu}|w_j'|}\, w_i', \quad
+    \alpha_\mu^- = 1 + \frac{c_1}{c_\mu}, \quad
+    \alpha_{\mu_{\text{eff}}}^- = 1 + \frac{2\mu_{\text{eff}}^-}{\mu_{\text{eff}} + 2}, \quad
+    \alpha_{\text{posdef}}^- = \frac{1 - c_1 - c_\mu}{N c_\mu}, \quad
+    \mu_{\text{eff}}^- = \frac{(\sum_{i>\mu} w_i')^2}{\sum_{i>\mu} w_i'^2},
+
+(:math:`w_i' = \ln\frac{\lambda + 1}{2} - \ln i` for all :math:`i \le \lambda`), and the update
+of :math:`C` becomes
+
+.. math::
+    C \leftarrow \Big(1 + c_1\delta(h_\sigma) - c_1 - c_\mu\sum_{j\le\lambda} w_j\Big)C
+        + c_1 p_c p_c^\top + c_\mu\sum_{i\le\lambda} w_i^\circ y_{i:\lambda}y_{i:\lambda}^\top,
+    \quad w_i^\circ = w_i \Big(1 \text{ if } w_i \ge 0 \text{, else }
+        \frac{N}{\|C^{-1/2}y_{i:\lambda}\|^2}\Big).
+
+``c_sigma_form="pycma"`` takes pycma's :math:`c_\sigma = \frac{\mu_{\text{eff}} + 2}{N +
+\mu_{\text{eff}} + 3}` for the tutorial's :math:`\frac{\mu_{\text{eff}} + 2}{N +
+\mu_{\text{eff}} + 5}` (:math:`d_\sigma` follows it).
+
 (:math:`p_\sigma` uses the :math:`\sigma` before its update, as in the tutorial.) The eigen-
 decomposition of :math:`C` is refreshed every generation (cheap at the dimensions the tests use).
 Stopping: ``ftarget``, ``maxfev`` (default :math:`100\lambda + 150(N + 3)^2\sqrt\lambda`, pycma's
@@ -57,24 +82,37 @@ import math
 
 from minigrad import backend as B
 from optimizers import _validate as V
+from optimizers.callbacks import as_iteration_callback
 from optimizers.objective import Objective
 from optimizers.vector_optimizer import VectorOptimizer
 from optimizers.minimize import (STATUS_MAXITER, STATUS_NONFINITE, STATUS_SUCCESS,
                                  OptimizeResult, as_vector)
 
-__all__ = ["cmaes", "CMAES", "CMAESState", "cma_parameters"]
+__all__ = ["cmaes", "CMAES", "CMAESState", "cma_parameters", "C_SIGMA_FORMS"]
+
+C_SIGMA_FORMS = ("tutorial", "pycma")
 
 
-def cma_parameters(N: int, popsize: int | None = None) -> dict:
+def cma_parameters(N: int, popsize: int | None = None, active: bool = False,
+                   c_sigma_form: str = "tutorial") -> dict:
     r"""The default strategy parameters of the tutorial's Table 1 for dimension ``N`` (module
-    docstring): ``lam, mu, weights (mu,), mu_eff, c_sigma, d_sigma, c_c, c_1, c_mu, chi_N``."""
+    docstring): ``lam, mu, weights (mu,), mu_eff, c_sigma, d_sigma, c_c, c_1, c_mu, chi_N``.
+    With ``active=True`` also ``weights_neg`` (:math:`\lambda - \mu` entries
+    :math:`w_i \le 0`, :math:`i > \mu`: the tutorial's negative weights, module docstring) and
+    ``mu_eff_neg``; ``c_sigma_form``: ``"tutorial"`` or ``"pycma"``."""
+    if c_sigma_form not in C_SIGMA_FORMS:
+        raise ValueError(f"cma_parameters: c_sigma_form must be one of {C_SIGMA_FORMS}; got "
+                         f"{c_sigma_form!r}")
     lam = 4 + int(math.floor(3.0 * math.log(N))) if popsize is None else int(popsize)
     mu = lam // 2                                                  # mu = floor(lambda / 2)
     w_prime = [math.log((lam + 1) / 2.0) - math.log(i) for i in range(1, mu + 1)]
     total = sum(w_prime)
     weights = [w / total for w in w_prime]                        # sum_{i<=mu} w_i = 1
     mu_eff = 1.0 / sum(w * w for w in weights)                    # mu_eff
-    c_sigma = (mu_eff + 2.0) / (N + mu_eff + 5.0)
+    if c_sigma_form == "pycma":
+        c_sigma = (mu_eff + 2.0) / (N + mu_eff + 3.0)             # pycma's c_sigma
+    else:
+        c_sigma = (mu_eff + 2.0) / (N + mu_eff + 5.0)             # the tutorial's
     d_sigma = 1.0 + 2.0 * max(0.0, math.sqrt((mu_eff - 1.0) / (N + 1.0)) - 1.0) + c_sigma
     c_c = (4.0 + mu_eff / N) / (N + 4.0 + 2.0 * mu_eff / N)
     alpha_cov = 2.0
@@ -82,8 +120,19 @@ def cma_parameters(N: int, popsize: int | None = None) -> dict:
     c_mu = min(1.0 - c_1, alpha_cov * (0.25 + mu_eff + 1.0 / mu_eff - 2.0)
                / ((N + 2.0) ** 2 + alpha_cov * mu_eff / 2.0))
     chi_N = math.sqrt(N) * (1.0 - 1.0 / (4.0 * N) + 1.0 / (21.0 * N * N))  # E||N(0, I)||
-    return dict(lam=lam, mu=mu, weights=weights, mu_eff=mu_eff, c_sigma=c_sigma,
-                d_sigma=d_sigma, c_c=c_c, c_1=c_1, c_mu=c_mu, chi_N=chi_N)
+    out = dict(lam=lam, mu=mu, weights=weights, mu_eff=mu_eff, c_sigma=c_sigma,
+               d_sigma=d_sigma, c_c=c_c, c_1=c_1, c_mu=c_mu, chi_N=chi_N)
+    if active:
+        w_neg = [math.log((lam + 1) / 2.0) - math.log(i) for i in range(mu + 1, lam + 1)]
+        mu_eff_neg = sum(w_neg) ** 2 / sum(w * w for w in w_neg) if any(w_neg) else 0.0
+        alpha_mu = 1.0 + c_1 / c_mu                               # alpha_mu^-
+        alpha_mu_eff = 1.0 + 2.0 * mu_eff_neg / (mu_eff + 2.0)    # alpha_mu_eff^-
+        alpha_posdef = (1.0 - c_1 - c_mu) / (N * c_mu)            # alpha_posdef^-
+        scale = min(alpha_mu, alpha_mu_eff, alpha_posdef)
+        total_neg = sum(abs(w) for w in w_neg if w < 0.0)
+        out["weights_neg"] = [scale * w / total_neg if w < 0.0 else 0.0 for w in w_neg]
+        out["mu_eff_neg"] = mu_eff_neg
+    return out
 
 
 class CMAESState:
@@ -91,13 +140,17 @@ class CMAESState:
 
     ``adapt_covariance=False`` keeps :math:`C = I` (only :math:`\sigma` adapts: a CSA-ES), the
     ablation the tests use to show that covariance adaptation is what solves Rosenbrock.
+    ``active=True`` adds the active update (module docstring): the :math:`\lambda - \mu` worst
+    steps enter the rank-:math:`\mu` term with negative weights.
     """
 
-    def __init__(self, m, sigma: float, popsize=None, adapt_covariance: bool = True):
+    def __init__(self, m, sigma: float, popsize=None, adapt_covariance: bool = True,
+                 active: bool = False, c_sigma_form: str = "tutorial"):
         xp = B.get_array_module(m)
         N = m.size
         self.N = N
-        self.par = cma_parameters(N, popsize)
+        self.active = active
+        self.par = cma_parameters(N, popsize, active=active, c_sigma_form=c_sigma_form)
         self.m = m.copy()
         self.sigma = float(sigma)
         self.C = xp.eye(N, dtype=m.dtype)
@@ -106,6 +159,9 @@ class CMAESState:
         self.g = 0
         self.adapt_covariance = adapt_covariance
         self.w = B.asarray(self.par["weights"], dtype=m.dtype, backend=B.backend_name_of(m))
+        if active:
+            self.w_neg = B.asarray(self.par["weights_neg"], dtype=m.dtype,
+                                   backend=B.backend_name_of(m))
         self._eig()
 
     def _eig(self):
@@ -148,7 +204,14 @@ class CMAESState:
             delta_h = (1.0 - h_sigma) * c_c * (2.0 - c_c)         # delta(h_sigma)
             rank_one = xp.outer(self.p_c, self.p_c)               # p_c p_c^T
             rank_mu = (y_sel.T * self.w) @ y_sel                  # sum w_i y_i y_i^T
-            self.C = (1.0 + c_1 * delta_h - c_1 - c_mu) * self.C \
+            w_sum = 1.0                                           # sum_j w_j
+            if self.active:
+                y_neg = y[xp.asarray(order[mu:])]                 # y_{i:lambda}, i > mu
+                z2 = (((y_neg @ self.B) / self.D) ** 2).sum(axis=1)  # ||C^{-1/2} y_i||^2
+                w_circ = self.w_neg * (self.N / z2)               # w_i n / ||C^{-1/2} y_i||^2
+                rank_mu = rank_mu + (y_neg.T * w_circ) @ y_neg    # + sum w_i° y_i y_i^T
+                w_sum += sum(P["weights_neg"])
+            self.C = (1.0 + c_1 * delta_h - c_1 - c_mu * w_sum) * self.C \
                 + c_1 * rank_one + c_mu * rank_mu                 # C <- ...
             self._eig()
 
@@ -176,24 +239,33 @@ def _key(v: float) -> float:
 
 
 def cmaes(fun, x0, args=(), sigma0=0.5, popsize=None, maxfev=None, ftarget=None, tolfun=1e-12,
-          tolx=1e-11, seed=0, adapt_covariance=True, callback=None) -> OptimizeResult:
+          tolx=1e-11, seed=0, adapt_covariance=True, active=False, c_sigma_form="tutorial",
+          callback=None) -> OptimizeResult:
     r"""Minimise ``fun`` by CMA-ES (module docstring) from the mean ``x0`` with step ``sigma0``.
 
-    ``seed`` seeds the host generator of the samples. Returns the best point seen (``x``,
+    ``seed`` seeds the host generator of the samples; ``active`` (the active covariance
+    update) and ``c_sigma_form`` are the variants of the module docstring (the defaults are the
+    tutorial's positive-weight form, as :class:`CMAES`). Returns the best point seen (``x``,
     ``fun``) and the final mean ``xmean`` and ``sigma``; ``nit`` counts generations, ``nfev``
     evaluations (:math:`\lambda` per generation). ``status`` 0 when ``ftarget``, ``tolfun`` or
-    ``tolx`` stopped it, 1 when ``maxfev`` did, 3 for non-finite values only.
+    ``tolx`` stopped it, 1 when ``maxfev`` did, 3 for non-finite values only. ``callback`` gets
+    the best point seen after each generation (with ``intermediate_result``: also ``fun`` and
+    the mean ``xmean`` and ``sigma``).
     """
     x = as_vector(x0, "cmaes")
     sigma0 = V.real("cmaes", "sigma0", sigma0, lo=0.0, lo_open=True)
-    state = CMAESState(x, sigma0, popsize=popsize, adapt_covariance=adapt_covariance)
+    active = V.flag("cmaes", "active", active)
+    c_sigma_form = V.choice("cmaes", "c_sigma_form", c_sigma_form, C_SIGMA_FORMS)
+    state = CMAESState(x, sigma0, popsize=popsize, adapt_covariance=adapt_covariance,
+                       active=active, c_sigma_form=c_sigma_form)
     lam, N = state.par["lam"], x.size
     if lam < 2:
         raise ValueError(f"cmaes: popsize must be at least 2; got {lam}")
     if maxfev is None:
         maxfev = int(100 * lam + 150 * (N + 3) ** 2 * math.sqrt(lam))
     maxfev = V.integer("cmaes", "maxfev", maxfev, lo=1)
-    obj = Objective(fun, x, args=args, name="cmaes")
+    obj = Objective(fun, x, args=args, name="cmaes", values_only=True)
+    notify = as_iteration_callback(callback)
     rng = B.host_rng(seed)
     best_x, best_f = x.copy(), math.inf
     history = []                                  # best value of each generation
@@ -211,8 +283,8 @@ def cmaes(fun, x0, args=(), sigma0=0.5, popsize=None, maxfev=None, ftarget=None,
             best_x, best_f = X[i_best].copy(), fvals[i_best]
         history.append(fvals[i_best])
         history = history[-hist_len:]
-        if callback is not None:
-            callback(state.m)
+        if notify is not None:
+            notify(best_x, best_f, xmean=state.m, sigma=state.sigma)
         finite = [v for v in fvals if math.isfinite(v)]
         if not finite and not math.isfinite(best_f):
             status, message = STATUS_NONFINITE, "no candidate has a finite value of f"

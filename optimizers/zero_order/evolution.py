@@ -21,6 +21,7 @@ import math
 
 from minigrad import backend as B
 from optimizers import _validate as V
+from optimizers.callbacks import as_iteration_callback
 from optimizers.objective import Objective
 from optimizers.vector_optimizer import VectorOptimizer
 from optimizers.minimize import (STATUS_MAXITER, STATUS_NONFINITE, STATUS_SUCCESS,
@@ -56,7 +57,8 @@ def one_plus_one_es(fun, x0, args=(), sigma0=0.5, maxfev=None, ftarget=None, tol
     damping = math.sqrt(n + 1.0) if damping is None else \
         V.real("one_plus_one_es", "damping", damping, lo=0.0, lo_open=True)
     maxfev = 1000 * n if maxfev is None else V.integer("one_plus_one_es", "maxfev", maxfev, lo=1)
-    obj = Objective(fun, x, args=args, name="one_plus_one_es")
+    obj = Objective(fun, x, args=args, name="one_plus_one_es", values_only=True)
+    notify = as_iteration_callback(callback)
     rng = B.host_rng(seed)
     fx = obj.f(x)
     k, successes = 0, 0
@@ -73,8 +75,8 @@ def one_plus_one_es(fun, x0, args=(), sigma0=0.5, maxfev=None, ftarget=None, tol
         x, fx, sigma, ok = one_fifth_trial(obj.f, x, fx, sigma, rng, damping, adapt)
         k += 1
         successes += ok
-        if callback is not None:
-            callback(x)
+        if notify is not None:
+            notify(x, fx, sigma=sigma)
     if not math.isfinite(fx):
         status, message = STATUS_NONFINITE, "no finite value of f was found"
     return OptimizeResult(x=x, fun=fx, jac=None, nit=k, nfev=obj.nfev, njev=0, status=status,

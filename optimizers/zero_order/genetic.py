@@ -27,6 +27,7 @@ import math
 
 from minigrad import backend as B
 from optimizers import _validate as V
+from optimizers.callbacks import as_iteration_callback
 from optimizers.objective import Objective
 from optimizers.vector_optimizer import VectorOptimizer
 from optimizers.minimize import (STATUS_MAXITER, STATUS_NONFINITE, STATUS_SUCCESS,
@@ -123,7 +124,8 @@ def genetic_algorithm(fun, x0, args=(), popsize=50, sigma0=1.0, maxgen=None, max
     sigma0 = V.real(name, "sigma0", sigma0, lo=0.0)
     maxgen = 200 if maxgen is None else V.integer(name, "maxgen", maxgen, lo=0)
     maxfev = math.inf if maxfev is None else V.integer(name, "maxfev", maxfev, lo=1)
-    obj = Objective(fun, x, args=args, name=name)
+    obj = Objective(fun, x, args=args, name=name, values_only=True)
+    notify = as_iteration_callback(callback)
     rng = B.host_rng(seed)
     pop = Population.start(obj.f, x, popsize, sigma0, rng, elitism=elitism,
                            tournament=tournament, crossover=crossover, alpha=alpha,
@@ -141,8 +143,8 @@ def genetic_algorithm(fun, x0, args=(), popsize=50, sigma0=1.0, maxgen=None, max
             message = "maxfev evaluations were reached"
             break
         pop.generation(obj.f, rng)
-        if callback is not None:
-            callback(pop.best()[0])
+        if notify is not None:
+            notify(*pop.best())
     xbest, fbest = pop.best()
     if not math.isfinite(fbest):
         status, message = STATUS_NONFINITE, "no individual has a finite value of f"

@@ -37,6 +37,7 @@ import math
 
 from minigrad import backend as B
 from optimizers import _validate as V
+from optimizers.callbacks import as_iteration_callback
 from optimizers.objective import Objective
 from optimizers.vector_optimizer import VectorOptimizer
 from optimizers.minimize import (STATUS_MAXITER, STATUS_NONFINITE, STATUS_SUCCESS,
@@ -175,7 +176,8 @@ def nelder_mead(fun, x0, args=(), xatol=1e-4, fatol=1e-4, maxiter=None, maxfev=N
     maxiter = 200 * n if maxiter is None else V.integer("nelder_mead", "maxiter", maxiter, lo=0)
     maxfev = 200 * n if maxfev is None else V.integer("nelder_mead", "maxfev", maxfev, lo=1)
     adaptive = V.flag("nelder_mead", "adaptive", adaptive)
-    obj = Objective(fun, x, args=args, name="nelder_mead")
+    obj = Objective(fun, x, args=args, name="nelder_mead", values_only=True)
+    notify = as_iteration_callback(callback)
     sim0 = None
     if initial_simplex is not None:
         xp = B.get_array_module(x)
@@ -199,8 +201,8 @@ def nelder_mead(fun, x0, args=(), xatol=1e-4, fatol=1e-4, maxiter=None, maxfev=N
             break
         state.iterate(obj.f)
         k += 1
-        if callback is not None:
-            callback(state.sim[0])
+        if notify is not None:
+            notify(state.sim[0], state.fsim[0])
     return OptimizeResult(x=state.sim[0].copy(), fun=state.fsim[0], jac=None, nit=k,
                           nfev=obj.nfev, njev=0, status=status, success=status == STATUS_SUCCESS,
                           message=message, final_simplex=(state.sim, list(state.fsim)))

@@ -24,6 +24,7 @@ import math
 
 from minigrad import backend as B
 from optimizers import _validate as V
+from optimizers.callbacks import as_iteration_callback
 from optimizers.objective import Objective
 from optimizers.vector_optimizer import VectorOptimizer
 from optimizers.minimize import (STATUS_MAXITER, STATUS_NONFINITE, STATUS_SUCCESS,
@@ -62,7 +63,8 @@ def zo_gd(fun, x0, args=(), lr=1e-3, tau=1e-4, estimator="two-point", maxiter=10
     tau = V.real("zo_gd", "tau", tau, lo=0.0, lo_open=True)
     maxiter = V.integer("zo_gd", "maxiter", maxiter, lo=0)
     x = as_vector(x0, "zo_gd")
-    obj = Objective(fun, x, args=args, name="zo_gd")
+    obj = Objective(fun, x, args=args, name="zo_gd", values_only=True)
+    notify = as_iteration_callback(callback)
     rng = B.host_rng(seed)
     needs_fx = estimator == "gaussian-forward" or ftarget is not None
     fx = obj.f(x) if needs_fx else None
@@ -80,8 +82,8 @@ def zo_gd(fun, x0, args=(), lr=1e-3, tau=1e-4, estimator="two-point", maxiter=10
         x = x - alpha * G                                # x_{k+1} = x_k - alpha_k G
         k += 1
         fx = obj.f(x) if needs_fx else None
-        if callback is not None:
-            callback(x)
+        if notify is not None:
+            notify(x, fx)
     if fx is None:
         fx = obj.f(x)
         if not math.isfinite(fx):

@@ -34,8 +34,11 @@ X0 = np.array([1.0, -2.0, 0.5])
 
 
 def quad(x):
-    """f(x) = sum_i (i + 1) x_i^2 (the weights on x's backend)."""
-    return (x * x * mg.backend.asarray(np.array([1.0, 2.0, 3.0]), backend=x.backend)).sum()
+    """f(x) = sum_i (i + 1) x_i^2 (the weights on x's backend; x is a Tensor in an optimizer's
+    closure, a backend array in a value-only method's f, as SciPy gives it)."""
+    backend = x.backend if isinstance(x, mg.Tensor) else mg.backend.backend_name_of(x)
+    w = mg.backend.asarray(np.array([1.0, 2.0, 3.0]), backend=backend)
+    return (x * x * w).sum()
 
 
 def test_zo_gd_defaults_are_the_documented_ones():

@@ -1,0 +1,219 @@
+"""The second- and zero-order methods of ``minimize`` on the standard test set, against SciPy
+(and CMA-ES against pycma) where they are installed.
+
+    python benchmarks/bench_minimize.py [--methods bfgs,l-bfgs,...] [--seeds 5] [--no-cma]
+                                        [--verbose]
+
+The standard set: the 18 problems of Moré, Garbow & Hillstrom (``problems.mgh``, extended
+Rosenbrock and extended Powell among them) at their default sizes and standard starts, every
+method with its defaults and SciPy's with SciPy's, which are the same tolerances where both
+have them (``gtol = 1e-5`` for BFGS and L-BFGS, ``xatol = fatol = 1e-4`` and ``maxfev = 200 n``
+for Nelder–Mead). Both sides call the same oracle: the problem's value
+and gradient in one call (``jac=True``), its Hessian (``hess``) or Hessian-vector products
+(``hessp``); Nelder–Mead its value. "Evaluations" counts the calls of that oracle, so a line
+search trial counts once whether it asks for f alone or for f and the gradient.
+
+Solved: :math:`f - f^* \\le 10^{-8} + \\max(10^{-8}, r)\\,|f^*|`, ``r`` the relative size of the
+last digit MGH print (``MGHProblem.solved``), the same rule for SciPy. The table gives, per method,
+the problems solved by each, the median evaluations over the problems both solve and their ratio,
+and the largest iteration count in units of ``n``.
+
+CMA-ES: the ellipsoid :math:`\\sum_i 10^{6(i-1)/(n-1)}x_i^2` from :math:`x_0 = 1`,
+:math:`\\sigma_0 = 1` and Rosenbrock from :math:`x_0 = 0`, :math:`\\sigma_0 = 0.5`, in 5 and 10
+dimensions, target :math:`f \\le 10^{-8}`, seeds 0..S-1 (pycma's seed ``s + 1``: its 0 means
+random); the median evaluations to the target (a run that misses it counts as infinite).
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import pathlib
+import statistics
+import sys
+import warnings
+
+import numpy as np
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+
+import minigrad as mg  # noqa: E402
+from optimizers.minimize import minimize  # noqa: E402
+from problems.mgh import MGH_PROBLEMS  # noqa: E402
+
+try:
+    import scipy
+    import scipy.optimize as sp_optimize
+except ImportError:  # pragma: no cover - depends on the machine
+    scipy = None
+try:
+    import cma
+except ImportError:  # pragma: no cover - depends on the machine
+    cma = None
+
+#: label -> (our method, our options, SciPy's method, the Hessian access both use)
+ROWS = {
+    "bfgs": ("bfgs", {}, "BFGS", None),
+    "l-bfgs": ("l-bfgs", {}, "L-BFGS-B", None),
+    "newton": ("newton", {}, "Newton-CG", "hess"),
+    "newton strong_wolfe": ("newton", {"line_search": "strong_wolfe"}, "Newton-CG", "hess"),
+    "newton-cg": ("newton-cg", {}, "Newton-CG", "hessp"),
+    "nelder-mead": ("nelder-mead", {}, "Nelder-Mead", None),
+}
+
+
+class Calls:
+    """An oracle with a call counter."""
+
+    def __init__(self, fn):
+        self.fn, self.n = fn, 0
+
+    def __call__(self, *args):
+        self.n += 1
+        return self.fn(*args)
+
+
+def oracles(p, hessian):
+    """The Hessian access of a run on problem ``p``: ``hess``, ``hessp`` or nothing."""
+    extras = {}
+    if hessian == "hess":
+        extras["hess"] = lambda x: p.hessian(x)
+    elif hessian == "hessp":
+        extras["hessp"] = lambda x, v: p.hvp(x, v)
+    return extras
+
+
+def run_ours(p, method, options, hessian):
+    if method == "nelder-mead":
+        f = Calls(lambda x: p.value(x))
+        res = minimize(f, p.x0, method=method, **options)
+    else:
+        f = Calls(lambda x: p.value_and_grad(x))
+        res = minimize(f, p.x0, method=method, jac=True, **oracles(p, hessian), **options)
+    return dict(f=float(res.fun), evals=f.n, nit=int(res.nit), status=int(res.status))
+
+
+def run_scipy(p, method, hessian):
+    x0 = mg.to_numpy(p.x0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if method == "Nelder-Mead":
+            f = Calls(lambda x: p.value(x))
+            res = sp_optimize.minimize(f, x0, method=method)
+        else:
+            f = Calls(lambda x: p.value_and_grad(x))
+            res = sp_optimize.minimize(f, x0, jac=True, method=method, **oracles(p, hessian))
+    return dict(f=float(res.fun), evals=f.n, nit=int(res.nit), status=int(res.status))
+
+
+def median(values):
+    return statistics.median(values) if values else math.nan
+
+
+def standard_set(labels, verbose=False):
+    problems = [e.cls() for e in MGH_PROBLEMS]
+    print(f"Standard set: {len(problems)} MGH problems, default options, evaluations = oracle "
+          f"calls")
+    if scipy is None:
+        print("(SciPy is not installed: the reference columns are skipped; "
+              "pip install scipy)")
+    header = (f"{'method':22s} {'solved':>7s} {'SciPy':>6s} {'both':>5s} {'median':>8s} "
+              f"{'SciPy':>7s} {'ratio':>6s} {'max nit/n':>9s}")
+    print(header)
+    for label in labels:
+        method, options, sp_method, hessian = ROWS[label]
+        ours = [run_ours(p, method, options, hessian) for p in problems]
+        ref = [run_scipy(p, sp_method, hessian) for p in problems] if scipy else None
+        solved = [p.solved(r["f"]) for p, r in zip(problems, ours)]
+        worst = max(r["nit"] / p.n for p, r in zip(problems, ours))
+        if ref is None:
+            print(f"{label:22s} {sum(solved):7d} {'-':>6s} {'-':>5s} "
+                  f"{median([r['evals'] for r, s in zip(ours, solved) if s]):8.1f} "
+                  f"{'-':>7s} {'-':>6s} {worst:9.1f}")
+            continue
+        ref_solved = [p.solved(r["f"]) for p, r in zip(problems, ref)]
+        both = [i for i in range(len(problems)) if solved[i] and ref_solved[i]]
+        m_ours = median([ours[i]["evals"] for i in both])
+        m_ref = median([ref[i]["evals"] for i in both])
+        print(f"{label:22s} {sum(solved):7d} {sum(ref_solved):6d} {len(both):5d} "
+              f"{m_ours:8.1f} {m_ref:7.1f} {m_ours / m_ref:6.2f} {worst:9.1f}")
+        if verbose:
+            for p, o, r, s, rs in zip(problems, ours, ref, solved, ref_solved):
+                print(f"    {p.number:2d} {p.title[:24]:24s} n={p.n:2d}  ours f={o['f']:10.3e} "
+                      f"{o['evals']:5d} evals {o['nit']:4d} it st={o['status']} "
+                      f"{'solved' if s else '------'} | SciPy f={r['f']:10.3e} "
+                      f"{r['evals']:5d} evals {'solved' if rs else '------'}")
+
+
+# --------------------------------------------------------------------------- CMA-ES
+def ellipsoid(x):
+    x = mg.to_numpy(x)
+    n = x.size
+    return float(np.sum(10.0 ** (6.0 * np.arange(n) / (n - 1)) * x * x))
+
+
+def rosenbrock(x):
+    x = mg.to_numpy(x)
+    return float(np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2))
+
+
+CMA_PROBLEMS = {"ellipsoid": (ellipsoid, 1.0, 1.0), "rosenbrock": (rosenbrock, 0.0, 0.5)}
+
+
+def cma_benchmark(seeds):
+    print(f"\nCMA-ES: evaluations to f <= 1e-8, median over seeds 0..{seeds - 1}")
+    if cma is None:
+        print("(pycma is not installed: the reference column is skipped; pip install cma)")
+    print(f"{'problem':12s} {'n':>3s} {'ours':>8s} {'active':>8s} {'pycma':>8s} "
+          f"{'ratio (active)':>15s}")
+    for name, (f, x0v, sigma0) in CMA_PROBLEMS.items():
+        for n in (5, 10):
+            x0 = np.full(n, x0v)
+            runs = {}
+            for active in (False, True):
+                evals = []
+                for seed in range(seeds):
+                    res = minimize(f, x0, method="cma-es", sigma0=sigma0, ftarget=1e-8,
+                                   seed=seed, active=active)
+                    evals.append(res.nfev if res.fun <= 1e-8 else math.inf)
+                runs[active] = median(evals)
+            ref = math.nan
+            if cma is not None:
+                evals = []
+                for seed in range(seeds):
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        es = cma.CMAEvolutionStrategy(x0, sigma0, {"ftarget": 1e-8,
+                                                                   "seed": seed + 1,
+                                                                   "verbose": -9})
+                        es.optimize(f)
+                    evals.append(es.result.evaluations if es.result.fbest <= 1e-8 else math.inf)
+                ref = median(evals)
+            print(f"{name:12s} {n:3d} {runs[False]:8.0f} {runs[True]:8.0f} {ref:8.0f} "
+                  f"{runs[True] / ref:15.2f}")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--methods", default=",".join(ROWS),
+                        help=f"comma-separated rows, from {list(ROWS)}")
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--no-cma", action="store_true")
+    parser.add_argument("--verbose", action="store_true")
+    args = parser.parse_args(argv)
+    versions = [f"NumPy {np.__version__}"]
+    if scipy is not None:
+        versions.append(f"SciPy {scipy.__version__}")
+    if cma is not None:
+        versions.append(f"pycma {cma.__version__}")
+    print(", ".join(versions))
+    labels = [s.strip() for s in args.methods.split(",") if s.strip()]
+    unknown = sorted(set(labels) - set(ROWS))
+    if unknown:
+        parser.error(f"unknown rows {unknown}; known: {list(ROWS)}")
+    standard_set(labels, verbose=args.verbose)
+    if not args.no_cma:
+        cma_benchmark(args.seeds)
+
+
+if __name__ == "__main__":
+    main()
