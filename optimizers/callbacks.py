@@ -13,15 +13,23 @@ the name of the callback's parameter:
 Both receive a copy of the iterate (a backend array of ``x0``'s shape), so that keeping it is
 safe. :class:`IterationCallback` also records the iterates for ``return_all`` (SciPy's
 ``allvecs``: the start and every iterate).
+
+A callback of either form that raises ``StopIteration`` stops the run, as in SciPy: the solver
+returns the iterate the callback was shown, with status 99
+(:data:`~optimizers.results.CALLBACK_STOP`), ``success=False`` and SciPy's message
+"`callback` raised `StopIteration`." (:data:`STOP_MESSAGE`). Any other exception propagates.
 """
 from __future__ import annotations
 
 import inspect
 
 from minigrad import backend as B
-from optimizers.results import OptimizeResult
+from optimizers.results import CALLBACK_STOP, CALLBACK_STOP_MESSAGE, OptimizeResult
 
-__all__ = ["IterationCallback", "as_iteration_callback"]
+__all__ = ["IterationCallback", "as_iteration_callback", "STATUS_CALLBACK", "STOP_MESSAGE"]
+
+#: the status and message of a run that its callback stopped (SciPy's)
+STATUS_CALLBACK, STOP_MESSAGE = CALLBACK_STOP, CALLBACK_STOP_MESSAGE
 
 
 def _wants_result(callback) -> bool:
@@ -36,7 +44,9 @@ def _wants_result(callback) -> bool:
 class IterationCallback:
     """``notify(x, fun, **fields)`` after each iteration: calls the user's ``callback`` in its
     form (module docstring) and, with ``record=True``, keeps a copy of every iterate in
-    ``allvecs`` (:meth:`start` records the start point)."""
+    ``allvecs`` (:meth:`start` records the start point). The call returns True when the
+    callback raised ``StopIteration`` (the solver then stops with :data:`STATUS_CALLBACK`;
+    ``stop_iteration`` records it), else False."""
 
     def __init__(self, callback=None, record: bool = False):
         if callback is not None and not callable(callback):
@@ -45,6 +55,7 @@ class IterationCallback:
         self.callback = callback
         self.wants_result = callback is not None and _wants_result(callback)
         self.allvecs = [] if record else None
+        self.stop_iteration = False
 
     @staticmethod
     def _copy(x):
@@ -54,15 +65,21 @@ class IterationCallback:
         if self.allvecs is not None:
             self.allvecs.append(self._copy(x0))
 
-    def __call__(self, x, fun, **fields) -> None:
+    def __call__(self, x, fun, **fields) -> bool:
         if self.allvecs is not None:
             self.allvecs.append(self._copy(x))
         if self.callback is None:
-            return
-        if self.wants_result:
-            self.callback(intermediate_result=OptimizeResult(x=self._copy(x), fun=fun, **fields))
-        else:
-            self.callback(self._copy(x))
+            return False
+        try:
+            if self.wants_result:
+                self.callback(intermediate_result=OptimizeResult(x=self._copy(x), fun=fun,
+                                                                 **fields))
+            else:
+                self.callback(self._copy(x))
+        except StopIteration:
+            self.stop_iteration = True
+            return True
+        return False
 
 
 def as_iteration_callback(callback):

@@ -57,7 +57,7 @@ exception raised by ``f`` (or by ``callback``) propagates unchanged, with its tr
 ``callback`` is called after each iteration as SciPy calls it (:mod:`optimizers.callbacks`):
 ``callback(intermediate_result)`` when its only parameter has that name (an
 :class:`OptimizeResult` with ``x`` and ``fun``), else ``callback(xk)``; both get a copy of the
-iterate.
+iterate, and either may raise ``StopIteration`` to end the run there (status 99).
 
 Counting conventions
 --------------------
@@ -74,7 +74,9 @@ Counting conventions
   search failed or could make no more progress (usually rounding at the solution); 3 a
   non-finite value was met (f, its gradient, Hessian or Newton direction at an iterate; for the
   value-only methods any evaluation), reported the same way by every method and never claimed
-  as success.
+  as success; 99 the callback raised ``StopIteration`` (SciPy's code and message, "`callback`
+  raised `StopIteration`."): the run ends at the iterate the callback was shown, never as
+  success.
 """
 from __future__ import annotations
 

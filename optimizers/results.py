@@ -3,12 +3,14 @@ r"""The result type and the status codes shared by the line searches and by ``mi
 Every solver of :mod:`optimizers.minimize` returns an :class:`OptimizeResult` (SciPy's result
 object: a dict whose keys are also attributes); the line searches return a
 :class:`LineSearchResult`, the same type with the fields of a one-dimensional search. Both report
-their outcome in ``status``, one code of :class:`Status`, and in ``success`` (``status == 0``).
+their outcome in ``status``, one code of :class:`Status` (or, for ``minimize`` only, 99:
+:data:`CALLBACK_STOP`), and in ``success`` (``status == 0``).
 
 The codes follow ``scipy.optimize.minimize`` (Virtanen et al., "SciPy 1.0: fundamental
 algorithms for scientific computing in Python", 2020) where SciPy has one: 0 success,
 1 the iteration budget, 2 precision loss (the line search found no acceptable step), 3 a NaN
-(here: any non-finite value); 4 is the line searches' own "not a descent direction".
+(here: any non-finite value), 99 a callback that raised ``StopIteration`` (SciPy 1.11 and
+later); 4 is the line searches' own "not a descent direction".
 
 =====  ==============  =================================================================
 code   name            meaning
@@ -20,13 +22,16 @@ code   name            meaning
                        interval or step fell below rounding level, or it found no decrease)
 3      NONFINITE       a non-finite value of f or of its gradient was met
 4      NOT_DESCENT     :math:`\phi'(0) \ge 0`: the direction is not a descent direction
+99     CALLBACK_STOP   the callback raised ``StopIteration``: the run stopped at the
+                       iterate it was shown (never success)
 =====  ==============  =================================================================
 """
 from __future__ import annotations
 
 import enum
 
-__all__ = ["Status", "STATUS_MESSAGES", "OptimizeResult", "LineSearchResult"]
+__all__ = ["Status", "STATUS_MESSAGES", "OptimizeResult", "LineSearchResult", "CALLBACK_STOP",
+           "CALLBACK_STOP_MESSAGE"]
 
 
 class Status(enum.IntEnum):
@@ -56,6 +61,12 @@ STATUS_MESSAGES = {
     Status.NONFINITE: "a non-finite value of f or of its gradient was met",
     Status.NOT_DESCENT: "phi'(0) >= 0: p is not a descent direction; no step taken",
 }
+
+#: code 99 of the table, SciPy's for a callback that raised ``StopIteration``, and SciPy's message;
+#: a code of ``minimize``'s results only (no line search returns it), so not a :class:`Status`
+CALLBACK_STOP = 99
+CALLBACK_STOP_MESSAGE = "`callback` raised `StopIteration`."
+
 
 
 class OptimizeResult(dict):

@@ -50,7 +50,7 @@ import math
 
 from minigrad import backend as B
 from optimizers import _validate as V
-from optimizers.callbacks import as_iteration_callback
+from optimizers.callbacks import STATUS_CALLBACK, STOP_MESSAGE, as_iteration_callback
 from optimizers.objective import Objective, line_search_wolfe
 from optimizers.vector_optimizer import VectorOptimizer
 from optimizers.second_order.termination import decrease_below
@@ -227,14 +227,16 @@ def quasi_newton_iterations(obj, x, f, g, approx, memo: dict, n_iter: int, gtol:
             x, f, g = ls.x, ls.f, ls.g                   # x_{k+1} = x_k + alpha_k p_k
         memo["k"] = k + 1
         it += 1
-        if callback is not None:
-            callback(x.reshape(obj.shape), f)
+        if callback is not None and callback(x.reshape(obj.shape), f):
+            memo["stop"] = "callback"                    # the callback raised StopIteration
+            return x, f, g, STATUS_CALLBACK, None
 
 
 _MESSAGES = {STATUS_SUCCESS: "the gradient norm is below gtol",
              "ftol": "the relative decrease of f is below ftol",
              STATUS_MAXITER: "maxiter iterations were reached",
-             STATUS_NONFINITE: "a non-finite value of f or of its gradient was met"}
+             STATUS_NONFINITE: "a non-finite value of f or of its gradient was met",
+             "callback": STOP_MESSAGE}
 
 
 def quasi_newton(obj: Objective, x, approx, gtol=1e-5, maxiter=None, c1=1e-4, c2=0.9,

@@ -69,7 +69,7 @@ from minigrad.tensor import Tensor, enable_grad, no_grad
 from optimizers import _validate as V
 from optimizers.base import Optimizer
 from optimizers.armijo import armijo_backtracking
-from optimizers.callbacks import as_iteration_callback
+from optimizers.callbacks import STATUS_CALLBACK, STOP_MESSAGE, as_iteration_callback
 from optimizers.minimize import (STATUS_LINESEARCH, STATUS_MAXITER, STATUS_NONFINITE,
                                  STATUS_SUCCESS, OptimizeResult, as_vector)
 from optimizers.objective import derivative_array, line_search_wolfe
@@ -502,13 +502,14 @@ def _run(name, f, x0, jac, hess, hessp, args, callback, options) -> OptimizeResu
         x_old, f_old = x, fx
         x, fx, g = step.x, step.f, step.g
         k += 1
-        if notify is not None:
-            notify(x.reshape(shape), fx)
+        if notify is not None and notify(x.reshape(shape), fx):
+            stop = STATUS_CALLBACK, STOP_MESSAGE         # the callback raised StopIteration
+            break
         stop = T.at_iterate(x, fx, g, tol if searched else pure)
         if stop is None and searched:
             stop = T.after_step(x, x - x_old, f_old, fx, step.full, tol)
     status, msg = stop
-    if negative:
+    if negative and status != STATUS_CALLBACK:  # SciPy's message alone after a StopIteration
         msg += f" Negative curvature met (and handled) at iterations {negative}."
     return OptimizeResult(x=x.reshape(shape), fun=fx, jac=g.reshape(shape), nit=k,
                           nfev=oracle.nfev, njev=oracle.njev, nhev=oracle.nhev, status=status,

@@ -2,10 +2,11 @@ r"""CMA-ES, the covariance matrix adaptation evolution strategy (L1, "Эволю
 
 N. Hansen, "The CMA Evolution Strategy: A Tutorial", arXiv:1604.00772 (v2, 2023), Table 1 (default
 parameters) and the summary in its appendix A; the :math:`(\mu/\mu_W, \lambda)`-CMA-ES with
-positive recombination weights by default (:math:`w_i = 0` for :math:`i > \mu`), and with
-``active=True`` the tutorial's active update (its Table 1 and eq. 46-47; pycma's default,
-``CMA_active``), in which the :math:`\lambda - \mu` worst steps enter the rank-:math:`\mu`
-update with negative weights.
+positive recombination weights (:math:`w_i = 0` for :math:`i > \mu`; ``active=False``, the
+default of :class:`CMAESState` and the form :class:`CMAES` runs), or with ``active=True`` the
+tutorial's active update (its Table 1 and eq. 46-47; pycma's default, ``CMA_active``, and the
+default of :func:`cmaes` together with ``c_sigma_form="pycma"``), in which the
+:math:`\lambda - \mu` worst steps enter the rank-:math:`\mu` update with negative weights.
 
 Defaults, for dimension :math:`N`:
 
@@ -82,7 +83,7 @@ import math
 
 from minigrad import backend as B
 from optimizers import _validate as V
-from optimizers.callbacks import as_iteration_callback
+from optimizers.callbacks import STATUS_CALLBACK, STOP_MESSAGE, as_iteration_callback
 from optimizers.objective import Objective
 from optimizers.vector_optimizer import VectorOptimizer
 from optimizers.minimize import (STATUS_MAXITER, STATUS_NONFINITE, STATUS_SUCCESS,
@@ -239,13 +240,17 @@ def _key(v: float) -> float:
 
 
 def cmaes(fun, x0, args=(), sigma0=0.5, popsize=None, maxfev=None, ftarget=None, tolfun=1e-12,
-          tolx=1e-11, seed=0, adapt_covariance=True, active=False, c_sigma_form="tutorial",
+          tolx=1e-11, seed=0, adapt_covariance=True, active=True, c_sigma_form="pycma",
           callback=None) -> OptimizeResult:
     r"""Minimise ``fun`` by CMA-ES (module docstring) from the mean ``x0`` with step ``sigma0``.
 
     ``seed`` seeds the host generator of the samples; ``active`` (the active covariance
-    update) and ``c_sigma_form`` are the variants of the module docstring (the defaults are the
-    tutorial's positive-weight form, as :class:`CMAES`). Returns the best point seen (``x``,
+    update) and ``c_sigma_form`` are the variants of the module docstring. The defaults are
+    pycma's (its documented ``CMA_active=True`` and its :math:`c_\sigma`): the active update
+    with the tutorial's negative weights, the same algorithm as pycma's defaults, and on
+    the ellipsoid and Rosenbrock in 5 and 10 dimensions as fast (``benchmarks/bench_minimize.py``);
+    ``active=False, c_sigma_form="tutorial"`` is the tutorial's positive-weight form, the one
+    :class:`CMAES` runs. Returns the best point seen (``x``,
     ``fun``) and the final mean ``xmean`` and ``sigma``; ``nit`` counts generations, ``nfev``
     evaluations (:math:`\lambda` per generation). ``status`` 0 when ``ftarget``, ``tolfun`` or
     ``tolx`` stopped it, 1 when ``maxfev`` did, 3 for non-finite values only. ``callback`` gets
@@ -283,8 +288,9 @@ def cmaes(fun, x0, args=(), sigma0=0.5, popsize=None, maxfev=None, ftarget=None,
             best_x, best_f = X[i_best].copy(), fvals[i_best]
         history.append(fvals[i_best])
         history = history[-hist_len:]
-        if notify is not None:
-            notify(best_x, best_f, xmean=state.m, sigma=state.sigma)
+        if notify is not None and notify(best_x, best_f, xmean=state.m, sigma=state.sigma):
+            status, message = STATUS_CALLBACK, STOP_MESSAGE
+            break
         finite = [v for v in fvals if math.isfinite(v)]
         if not finite and not math.isfinite(best_f):
             status, message = STATUS_NONFINITE, "no candidate has a finite value of f"

@@ -21,7 +21,7 @@ import math
 
 from minigrad import backend as B
 from optimizers import _validate as V
-from optimizers.callbacks import as_iteration_callback
+from optimizers.callbacks import STATUS_CALLBACK, STOP_MESSAGE, as_iteration_callback
 from optimizers.objective import Objective
 from optimizers.vector_optimizer import VectorOptimizer
 from optimizers.minimize import (STATUS_MAXITER, STATUS_NONFINITE, STATUS_SUCCESS,
@@ -75,8 +75,9 @@ def one_plus_one_es(fun, x0, args=(), sigma0=0.5, maxfev=None, ftarget=None, tol
         x, fx, sigma, ok = one_fifth_trial(obj.f, x, fx, sigma, rng, damping, adapt)
         k += 1
         successes += ok
-        if notify is not None:
-            notify(x, fx, sigma=sigma)
+        if notify is not None and notify(x, fx, sigma=sigma):
+            status, message = STATUS_CALLBACK, STOP_MESSAGE
+            break
     if not math.isfinite(fx):
         status, message = STATUS_NONFINITE, "no finite value of f was found"
     return OptimizeResult(x=x, fun=fx, jac=None, nit=k, nfev=obj.nfev, njev=0, status=status,

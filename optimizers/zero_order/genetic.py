@@ -27,7 +27,7 @@ import math
 
 from minigrad import backend as B
 from optimizers import _validate as V
-from optimizers.callbacks import as_iteration_callback
+from optimizers.callbacks import STATUS_CALLBACK, STOP_MESSAGE, as_iteration_callback
 from optimizers.objective import Objective
 from optimizers.vector_optimizer import VectorOptimizer
 from optimizers.minimize import (STATUS_MAXITER, STATUS_NONFINITE, STATUS_SUCCESS,
@@ -143,8 +143,9 @@ def genetic_algorithm(fun, x0, args=(), popsize=50, sigma0=1.0, maxgen=None, max
             message = "maxfev evaluations were reached"
             break
         pop.generation(obj.f, rng)
-        if notify is not None:
-            notify(*pop.best())
+        if notify is not None and notify(*pop.best()):
+            status, message = STATUS_CALLBACK, STOP_MESSAGE
+            break
     xbest, fbest = pop.best()
     if not math.isfinite(fbest):
         status, message = STATUS_NONFINITE, "no individual has a finite value of f"

@@ -37,7 +37,7 @@ import math
 
 from minigrad import backend as B
 from optimizers import _validate as V
-from optimizers.callbacks import as_iteration_callback
+from optimizers.callbacks import STATUS_CALLBACK, STOP_MESSAGE, as_iteration_callback
 from optimizers.objective import Objective
 from optimizers.vector_optimizer import VectorOptimizer
 from optimizers.minimize import (STATUS_MAXITER, STATUS_NONFINITE, STATUS_SUCCESS,
@@ -201,8 +201,9 @@ def nelder_mead(fun, x0, args=(), xatol=1e-4, fatol=1e-4, maxiter=None, maxfev=N
             break
         state.iterate(obj.f)
         k += 1
-        if notify is not None:
-            notify(state.sim[0], state.fsim[0])
+        if notify is not None and notify(state.sim[0], state.fsim[0]):
+            status, message = STATUS_CALLBACK, STOP_MESSAGE
+            break
     return OptimizeResult(x=state.sim[0].copy(), fun=state.fsim[0], jac=None, nit=k,
                           nfev=obj.nfev, njev=0, status=status, success=status == STATUS_SUCCESS,
                           message=message, final_simplex=(state.sim, list(state.fsim)))

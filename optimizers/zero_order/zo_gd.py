@@ -24,7 +24,7 @@ import math
 
 from minigrad import backend as B
 from optimizers import _validate as V
-from optimizers.callbacks import as_iteration_callback
+from optimizers.callbacks import STATUS_CALLBACK, STOP_MESSAGE, as_iteration_callback
 from optimizers.objective import Objective
 from optimizers.vector_optimizer import VectorOptimizer
 from optimizers.minimize import (STATUS_MAXITER, STATUS_NONFINITE, STATUS_SUCCESS,
@@ -82,8 +82,9 @@ def zo_gd(fun, x0, args=(), lr=1e-3, tau=1e-4, estimator="two-point", maxiter=10
         x = x - alpha * G                                # x_{k+1} = x_k - alpha_k G
         k += 1
         fx = obj.f(x) if needs_fx else None
-        if notify is not None:
-            notify(x, fx)
+        if notify is not None and notify(x, fx):
+            status, message = STATUS_CALLBACK, STOP_MESSAGE
+            break
     if fx is None:
         fx = obj.f(x)
         if not math.isfinite(fx):

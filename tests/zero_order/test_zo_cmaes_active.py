@@ -99,7 +99,41 @@ def test_the_active_update_is_cheaper_on_the_ellipsoid():
     (pycma's default, also active, needs about 1,500 here)."""
     for seed in range(3):
         kw = dict(sigma0=1.0, ftarget=1e-8, seed=seed)
-        plain = minimize(ellipsoid, np.ones(5), method="cma-es", **kw)
-        active = minimize(ellipsoid, np.ones(5), method="cma-es", active=True, **kw)
+        plain = minimize(ellipsoid, np.ones(5), method="cma-es", active=False,
+                         c_sigma_form="tutorial", **kw)
+        active = minimize(ellipsoid, np.ones(5), method="cma-es", active=True,
+                          c_sigma_form="tutorial", **kw)
         assert plain.success and active.success
         assert active.nfev < plain.nfev and active.nfev <= 1700, (seed, active.nfev, plain.nfev)
+
+
+def test_the_default_of_cmaes_is_pycmas_active_form():
+    """``cmaes`` (and ``minimize(method="cma-es")``) runs pycma's defaults: the active update and
+    pycma's c_sigma; the tutorial's positive-weight form stays one argument away."""
+    kw = dict(sigma0=1.0, maxfev=120, seed=2)
+    default = minimize(ellipsoid, np.ones(5), method="cma-es", **kw)
+    explicit = minimize(ellipsoid, np.ones(5), method="cma-es", active=True,
+                        c_sigma_form="pycma", **kw)
+    tutorial = minimize(ellipsoid, np.ones(5), method="cma-es", active=False,
+                        c_sigma_form="tutorial", **kw)
+    np.testing.assert_array_equal(mg.to_numpy(default.xmean), mg.to_numpy(explicit.xmean))
+    assert default.sigma == explicit.sigma and default.fun == explicit.fun
+    assert tutorial.sigma != default.sigma
+
+
+@pytest.mark.parametrize("N,c_sigma,c_c,c_1,c_mu,w_neg_sum", [
+    # pycma 4.5.0, CMAEvolutionStrategy(N * [0], 0.5): adapt_sigma.cs, sp.cc, sp.c1, sp.cmu and
+    # the sum of the negative entries of sp.weights (its defaults, CMA_active=True)
+    (5, 0.43397181326609285, 0.45019955799280803, 0.047292304159400896, 0.04785904960298248,
+     -0.14853743453079063 - 0.4055746760130295 - 0.6228965671385448 - 0.811149352026059),
+    (10, 0.3196142529106334, 0.29499038303562225, 0.015283824524751714, 0.02355177665041747,
+     -0.08001260758087224 - 0.22176416099914653 - 0.34455494178482093 - 0.45286408637842196
+     - 0.5497499176973853)])
+def test_pycma_form_parameters_are_pycmas(N, c_sigma, c_c, c_1, c_mu, w_neg_sum):
+    P = cma_parameters(N, active=True, c_sigma_form="pycma")
+    assert P["c_sigma"] == pytest.approx(c_sigma, rel=1e-12)
+    assert P["d_sigma"] == pytest.approx(1.0 + c_sigma, rel=1e-12)  # pycma's damps, this N
+    assert P["c_c"] == pytest.approx(c_c, rel=1e-12)
+    assert P["c_1"] == pytest.approx(c_1, rel=1e-12)
+    assert P["c_mu"] == pytest.approx(c_mu, rel=1e-12)
+    assert sum(P["weights_neg"]) == pytest.approx(w_neg_sum, rel=1e-12)

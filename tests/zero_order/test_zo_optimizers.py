@@ -70,7 +70,8 @@ def test_same_iterates_as_the_functional_versions():
     for _ in range(k):
         es.step(closure_for(x))
     lam = 4 + int(np.floor(3 * np.log(3)))
-    ref = cmaes(loss, X0, sigma0=0.3, seed=5, maxfev=k * lam, tolfun=0.0, tolx=0.0)
+    ref = cmaes(loss, X0, sigma0=0.3, seed=5, maxfev=k * lam, tolfun=0.0, tolx=0.0,
+                active=False, c_sigma_form="tutorial")  # the form CMAES runs
     assert ref.nit == k
     np.testing.assert_allclose(mg.to_numpy(es.vstate["m"]), mg.to_numpy(ref.xmean), rtol=1e-12)
 
