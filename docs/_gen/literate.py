@@ -335,7 +335,7 @@ def family_page(family: Family, directory_urls: bool = True) -> str:
     page = page_path(family)
     out = ["---", "hide:", "  - navigation", "---", "", f"# {family.title}", "",
            "[Back to the index](../index.md) · [all the literate pages](index.md)", "",
-           rst.inline(family.intro), "",
+           rst.rst_to_markdown(family.intro), "",
            "Each row: on the left the formula that the code's comment states, on the right "
            "the code it annotates; the link under a formula opens that line in the whole "
            "source. The formulas and the code come from the source files when the site is "
@@ -347,7 +347,7 @@ def family_page(family: Family, directory_urls: bool = True) -> str:
         if module not in seen_modules:
             seen_modules.add(module)
             out += [f"## [`{module}`]({_relative_md(page, urls.code_page(path))})", "",
-                    rst.to_markdown(mod.__doc__), ""]
+                    rst.to_markdown(mod.__doc__, section_level=3), ""]
         parts = qualname.split(".")
         if len(parts) > 1 or isinstance(_object(module, qualname), type):
             cls_name = parts[0]
@@ -356,7 +356,7 @@ def family_page(family: Family, directory_urls: bool = True) -> str:
                 line, _ = locate(path, cls_name)
                 cls = _object(module, cls_name)
                 out += [f"### {_md_link(page, path, line, f'`{cls_name}`')}", "",
-                        rst.to_markdown(cls.__doc__), ""]
+                        rst.to_markdown(cls.__doc__, section_level=4), ""]
             if len(parts) == 1:
                 continue
         line, _ = locate(path, qualname)
@@ -365,7 +365,7 @@ def family_page(family: Family, directory_urls: bool = True) -> str:
         heading = "####" if len(parts) > 1 else "###"
         out += [f"{heading} {_md_link(page, path, line, f'`{qualname}`')}", ""]
         if getattr(fn, "__doc__", None):
-            out += [rst.to_markdown(fn.__doc__), ""]
+            out += [rst.to_markdown(fn.__doc__, section_level=len(heading) + 1), ""]
         out += [render_rows(page, path, qualname, directory_urls), ""]
     return "\n".join(out).rstrip() + "\n"
 

@@ -1,9 +1,10 @@
-"""The API reference's reading of the docstrings: reStructuredText in, Markdown out.
+"""The site's reading of the docstrings: reStructuredText in, Markdown out.
 
-docs/_ext/griffe_rst.py rewrites every docstring for mkdocstrings. The oracles are the Markdown
-of each construct written out by hand, and, over every docstring of the packages, the absence
-of any RST role or math directive after the conversion (the browser test of test_site.py then
-checks that the formulas render).
+One converter, docs/_gen/rst.py: docs/_ext/griffe_rst.py applies it to every docstring for
+mkdocstrings (the API reference), the literate pages to the docstrings they show. The oracles
+are the Markdown of each construct written out by hand, and, over every docstring of the
+packages, the absence of any RST role or math directive after the conversion (the browser test
+of test_site.py then checks that the formulas render).
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import pathlib
 import textwrap
 
 import pytest
-
+import sitegen
 from sitetools import need_module
 
 pytestmark = pytest.mark.host_only
@@ -112,6 +113,93 @@ def test_simple_tables(ext):
         """
     assert md(ext, without_header) == "\n".join([
         "|  |  |", "| --- | --- |", "| ``a`` | first |", "| ``b`` | second |", "", "after"])
+
+
+def test_section_titles(ext):
+    text = """
+        Intro.
+
+        Conventions
+        -----------
+
+        * :math:`a`
+
+        In detail
+        ~~~~~~~~~
+        more
+
+        Layout
+        ------
+        """
+    assert md(ext, text) == "\n".join([
+        "Intro.", "", "## Conventions", "", "* $a$", "", "### In detail", "", "more", "",
+        "## Layout"])
+    assert ext.rst_to_markdown("Title\n=====\n\ntext", section_level=4) == "#### Title\n\ntext"
+    # not titles: an indented line, a line of a paragraph, a table's border
+    assert ext.rst_to_markdown("* item\n\n  indented\n  --------") == (
+        "* item\n\n  indented\n  --------")
+    assert md(ext, "one\ntwo\n---") == "one\ntwo\n---"
+
+
+def test_code_block_directive(ext):
+    text = """
+        Use it:
+
+        .. code-block:: python
+            :caption: a check
+
+            report = check(SGD)
+
+            print(report)
+
+        after
+        """
+    assert md(ext, text) == "\n".join([
+        "Use it:", "", "```python", "report = check(SGD)", "", "print(report)", "```", "",
+        "after"])
+    assert md(ext, "* item\n\n  .. code:: text\n\n     a <- b") == "\n".join([
+        "* item", "", "    ```text", "    a <- b", "    ```"])
+
+
+def test_dollars_of_the_prose_are_not_formulas(ext):
+    assert md(ext, "costs $5, :math:`x` and $6") == r"costs \$5, $x$ and \$6"
+    # inside a literal a dollar (and a role) is code: left as it is
+    assert md(ext, "``$HOME`` and ``:math:`x``` and :math:`y`") == (
+        "``$HOME`` and ``:math:`x``` and $y$")
+    assert md(ext, "=====  =====\n``$``  $1\n=====  =====") == "\n".join([
+        "|  |  |", "| --- | --- |", r"| ``$`` | \$1 |"])
+
+
+def test_a_docstring_as_python_stores_it(ext):
+    gen = sitegen.load()
+
+    def f():
+        """The map :math:`x \\mapsto 2x`.
+
+        .. math:: y = 2x
+        """
+
+    assert gen.rst.to_markdown(f.__doc__) == "The map $x \\mapsto 2x$.\n\n$$\ny = 2x\n$$\n"
+    assert gen.rst.to_markdown(None) == gen.rst.to_markdown("") == ""
+
+
+def test_one_converter_for_the_api_pages_and_the_generated_pages(ext):
+    """The griffe extension's converter is the generators' (one module, not a copy), and a
+    literate page shows a docstring through it: the simple table of optimizers/adam.py's
+    module docstring is a Markdown table there."""
+    gen = sitegen.load()
+    assert ext.rst_to_markdown is gen.rst.rst_to_markdown
+    assert gen.literate.rst is gen.rst
+    import optimizers.adam
+
+    page = gen.literate.family_page(next(f for f in gen.literate.FAMILIES
+                                         if f.slug == "adaptive"))
+    assert gen.rst.to_markdown(optimizers.adam.__doc__, section_level=3) in page
+    assert "| AMSGrad | ``_denominator``: the running maximum of v" in page
+    assert "<table>" not in page
+    # a section title of a module docstring: one level below the module's heading (##)
+    base = gen.literate.family_page(next(f for f in gen.literate.FAMILIES if f.slug == "base"))
+    assert "\n### Conventions\n" in base and "\nConventions\n---" not in base
 
 
 def _docstrings():

@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import html.parser
 import http.server
+import json
 import os
 import pathlib
 import posixpath
@@ -30,7 +31,7 @@ import threading
 import time
 
 import pytest
-
+import sitegen
 from sitetools import missing, need_module
 
 pytestmark = pytest.mark.host_only
@@ -129,9 +130,17 @@ def _external(urls: list[str]) -> list[str]:
     return [u for u in urls if re.match(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*:)?//", u)]
 
 
+#: a source page's listing (docs/_gen/source.py): one element per line, its text escaped
+LISTING = re.compile(r'(?<=<div class="source-page"><pre><code>)'
+                     r'(?:<span id="L\d+">[^<]*</span>)+(?=</code></pre></div>)')
+
+
 def _article(page: pathlib.Path) -> _ArticleText:
+    """The page read by :class:`_ArticleText`. A source listing is left out of what the
+    parser reads: it is code (skipped) and its elements load and link nothing, so the parser
+    finds the same without reading its thousands of elements one by one."""
     parser = _ArticleText()
-    parser.feed(page.read_text(encoding="utf-8"))
+    parser.feed(LISTING.sub("", page.read_text(encoding="utf-8")))
     return parser
 
 
@@ -170,6 +179,34 @@ def test_the_static_checks_can_fail():
                '<a href="https://example.org">a link is not loaded</a>')
     assert _external(loads.urls) == ["https://fonts.googleapis.com/css?family=Roboto",
                                      "//cdn.example/k.js"]
+
+
+def test_a_source_listing_left_out_changes_nothing_the_checks_read(site):
+    """The companion of :data:`LISTING`: on a source page it matches the whole listing, and
+    the page read whole gives the parser the same URLs, links, formulas and text."""
+    out, _, _ = site
+    text = (out / "code" / "optimizers" / "sgd" / "index.html").read_text(encoding="utf-8")
+    (listing,) = LISTING.findall(text)
+    assert listing.count('<span id="L') == len(sitegen.file_lines("optimizers/sgd.py")) - 1
+    whole, cut = _ArticleText(), _ArticleText()
+    whole.feed(text)
+    cut.feed(LISTING.sub("", text))
+    assert (whole.urls, whole.links, whole.formulas, whole.text) == (
+        cut.urls, cut.links, cut.formulas, cut.text)
+    assert whole.urls and whole.links and "".join(whole.text).strip()
+
+
+def test_the_search_index_leaves_out_the_source_pages(site):
+    """The search index (the theme's search plugin) holds the topic, literate and API pages
+    and none of the source listings (``search: exclude`` in their front matter): a search
+    for a name finds its documentation, not every line that mentions it."""
+    out, _, _ = site
+    index = json.loads((out / "search" / "search_index.json").read_text(encoding="utf-8"))
+    pages = {entry["location"].split("#")[0] for entry in index["docs"]}
+    assert not [p for p in pages if p.startswith("code/")]
+    for needed in ("", "lectures/", "literate/gd/", "api/optimizers/", "gallery/"):
+        assert needed in pages, needed
+    assert (out / "code" / "optimizers" / "sgd" / "index.html").is_file()
 
 
 def _links_home(page: str, hrefs: list[str]) -> bool:
