@@ -91,6 +91,7 @@ from experiments.common import verdict as make_verdict
 from experiments.registry import register
 from experiments.runner import run as run_trace
 from experiments.trace import Trace, load_traces, save_traces
+from theorems import REDDI_CONVERGENCE
 
 CLAIM = ("Adam fails on simple convex problems: on Reddi et al.'s online problem Adam ends at "
          "+1 (non-vanishing average regret) while AMSGrad goes to the minimiser -1; on w^2 "
@@ -114,10 +115,11 @@ W0_FAR = 1.0
 HB_MOMENTUM = 0.9
 EPS_ZERO = 5e-324                        # the smallest positive double: eps = 0 in effect
 
-X_TOL = 0.05
-REGRET_KEEP = 0.9        # Adam: R_T/T >= 0.9 * 2 slope and >= 0.9 * R_{T/10}/(T/10)
-REGRET_DECAY = 0.5       # AMSGrad: R_T/T <= 0.5 * R_{T/10}/(T/10)
-REGRET_SMALL = 0.1       # AMSGrad: R_T/T <= 0.1 * 2 slope
+# the thresholds of theorems.REDDI_CONVERGENCE (the claim and its counterexample)
+X_TOL = REDDI_CONVERGENCE.x_tol
+REGRET_KEEP = REDDI_CONVERGENCE.regret_keep    # Adam: R_T/T >= 0.9 * (2 slope, R_{T/10}/(T/10))
+REGRET_DECAY = REDDI_CONVERGENCE.regret_decay  # AMSGrad: R_T/T <= 0.5 * R_{T/10}/(T/10)
+REGRET_SMALL = REDDI_CONVERGENCE.regret_small  # AMSGrad: R_T/T <= 0.1 * 2 slope
 DRIFT_TOL = 0.10         # synthetic AMSGrad: descent over [T/2, T] within 10% of the model's
 CYCLE_TOL = 0.02
 CONVERGED = 1e-6
@@ -252,15 +254,14 @@ def checks(a) -> dict:
     """Each check of the docstring by name: True when it holds."""
     ta, tm = a["theorem_Adam"], a["theorem_AMSGrad"]
     sa, sm = a["synthetic_Adam"], a["synthetic_AMSGrad"]
+    keys = ("x_final", "avg_regret", "avg_regret_tenth", "plus_one_rate")
+    adam = REDDI_CONVERGENCE.counterexample(*(ta[k] for k in keys))
+    ams = REDDI_CONVERGENCE.criteria(*(tm[k] for k in keys))
     out = {
-        "theorem: Adam ends at +1": ta["x_final"] >= 1.0 - X_TOL,
-        "theorem: AMSGrad ends at -1": tm["x_final"] <= -1.0 + X_TOL,
-        "theorem: Adam's R_T/T does not vanish":
-            ta["avg_regret"] >= REGRET_KEEP * ta["plus_one_rate"]
-            and ta["avg_regret"] >= REGRET_KEEP * ta["avg_regret_tenth"],
-        "theorem: AMSGrad's R_T/T vanishes":
-            tm["avg_regret"] <= REGRET_DECAY * tm["avg_regret_tenth"]
-            and tm["avg_regret"] <= REGRET_SMALL * tm["plus_one_rate"],
+        "theorem: Adam ends at +1": adam["ends at +1"],
+        "theorem: AMSGrad ends at -1": ams["ends at -1"],
+        "theorem: Adam's R_T/T does not vanish": adam["R_T/T does not vanish"],
+        "theorem: AMSGrad's R_T/T vanishes": ams["R_T/T vanishes"],
         "synthetic: Adam ends at +1": sa["x_final"] >= 1.0 - X_TOL,
         "synthetic: AMSGrad moves towards -1 at its predicted speed":
             sm["x_final"] < 0.0
@@ -343,6 +344,9 @@ def draw(out_dir) -> pathlib.Path:
     ax.set_title(f"Theorem 1: C=3, beta1=0, beta2=1/(1+C^2), alpha_t={ALPHA_THM:.3f}/sqrt(t)",
                  fontsize=8.5)
     ax.legend(fontsize=7)
+    held = checks(a)
+    plot.decisive(ax, label=f"checks failed (of {len(held)})",
+                  value=sum(not v for v in held.values()), threshold=0, loc="lower left")
 
     ax = axes[1]
     for t in thm + syn:

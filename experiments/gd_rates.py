@@ -42,6 +42,7 @@ from experiments.common import fmt, running_min, verdict
 from experiments.registry import register
 from experiments.runner import run as run_trace
 from experiments.trace import load_traces, save_traces
+from theorems import GD_CONVEX, GD_NONCONVEX, GD_STRONGLY_CONVEX
 
 CLAIM = ("GD with step 1/L: f(x_k) - f* <= L R^2/(4k+2) on smooth convex f (tight: attained on "
          "the Huber worst case); ||x_k - x*||^2 <= (1 - mu/L)^k ||x_0 - x*||^2 on smooth strongly "
@@ -55,21 +56,23 @@ STEP = 1.0   # the GD step in units of 1/L (the theorems' 1/L; a test sets 2.5 t
 
 
 # ----------------------------------------------------------------------------- the bounds
+# the theorems' own bounds (theorems.gd), at the step 1/L
 def convex_bound(k, L, R2):
-    r""":math:`LR^2/(4k+2)` (Drori & Teboulle 2014, step :math:`1/L`)."""
-    return L * R2 / (4.0 * np.asarray(k, dtype=float) + 2.0)
+    r""":math:`LR^2/(4k+2)` (Drori & Teboulle 2014, step :math:`1/L`): ``GD_CONVEX.bound``."""
+    return GD_CONVEX.bound(k, L, R2)
 
 
 def strongly_convex_bound(k, mu, L, dist2_0):
-    r""":math:`(1-\mu/L)^k\|x_0-x^*\|^2` (L1)."""
-    return (1.0 - mu / L) ** np.asarray(k, dtype=float) * dist2_0
+    r""":math:`(1-\mu/L)^k\|x_0-x^*\|^2` (L1): ``GD_STRONGLY_CONVEX.bound``."""
+    return GD_STRONGLY_CONVEX.bound(k, mu, L, dist2_0)
 
 
 def nonconvex_bound(k, L, gap0):
-    r""":math:`2L(f(x_0)-f^*)/k` for :math:`k\ge1` (the descent lemma summed)."""
+    r""":math:`2L(f(x_0)-f^*)/k` for :math:`k\ge1` (the descent lemma summed):
+    ``GD_NONCONVEX.bound``; ``inf`` at :math:`k=0`."""
     k = np.asarray(k, dtype=float)
     with np.errstate(divide="ignore"):
-        return np.where(k > 0, 2.0 * L * gap0 / np.maximum(k, 1e-300), np.inf)
+        return np.where(k > 0, GD_NONCONVEX.bound(np.maximum(k, 1e-300), L, gap0), np.inf)
 
 
 def min_grad_norm2_before(grad_norm2):
@@ -174,6 +177,9 @@ def draw(out_dir) -> pathlib.Path:
     ax.set_xlabel("iteration k (k=0 drawn at 0.5)")
     ax.set_ylabel(r"$(f(x_k)-f^*)\,/\,(L R^2)$")
     ax.set_title("smooth convex: attained by the Huber worst case at k=N", fontsize=9)
+    plot.decisive(ax, label="max measured/bound, all runs", threshold=1.0 + RTOL,
+                  value=max(float(np.nanmax(ratio_to_bound(t))) for t in traces),
+                  loc="lower right")
     ax.legend(fontsize=6, loc="lower left")
 
     ax = axes[1]

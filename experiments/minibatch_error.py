@@ -37,6 +37,7 @@ from experiments.registry import register
 from experiments.stochastic import run_seeds, save_fresh, seeds_for, unit_vector
 from experiments.trace import load_traces
 from problems import LeastSquares, LogisticRegression
+from theorems import MINIBATCH_DESCENT
 
 CLAIM = ("Mini-batch SGD with step 1/L is GD with an error e_k: f(x_{k+1}) <= f(x_k) - "
          "||grad f(x_k)||^2/(2L) + ||e_k||^2/(2L) at every step")
@@ -77,10 +78,10 @@ def steps_of(t) -> dict:
     f, g2, e2 = (np.asarray(t[c], dtype=float) for c in ("f", "grad_norm2", "e2"))
     L = float(t.meta["L_used"])
     lhs = f[1:] - f[:-1]
-    rhs = -(g2[:-1] - e2[:-1]) / (2 * L)
+    rhs = MINIBATCH_DESCENT.bound(L, g2[:-1], e2[:-1])
     scale = (g2[:-1] + e2[:-1]) / (2 * L)
     tol_f = 64 * EPS * (np.abs(f[1:]) + np.abs(f[:-1]))
-    tol = tol_f + 64 * EPS * scale
+    tol = MINIBATCH_DESCENT.slack(f[:-1], f[1:], g2[:-1], e2[:-1], L)  # no data term here
     # the normalised slack where it is not rounding noise (steps that still move f)
     moving = scale > 1e4 * tol_f
     slack = (rhs - lhs)[moving] / scale[moving]
@@ -133,6 +134,8 @@ def verdict(a: dict) -> dict:
 def draw(out_dir) -> pathlib.Path:
     """The figure, from the saved traces only."""
     out_dir = pathlib.Path(out_dir)
+    from experiments import plotting as plot
+
     a = analyse(load_traces(out_dir, stem=STEM))
     fig, (ax, ax2) = subplots(1, 2, width=5.6, height=4.0)
     batches = sorted({t.meta["batch"] for t in a["main"]})
@@ -172,11 +175,13 @@ def draw(out_dir) -> pathlib.Path:
                       f"{'full' if b == a['main'][0].meta['n'] else b}")
     ax2.boxplot(data, whis=(0, 100))
     ax2.set_xticks(range(1, len(labels) + 1), labels, fontsize=7)
-    ax2.axhline(0.0, color="#d62728", ls="--", lw=1, label="0: the inequality is tight")
+    ax2.axhline(0.0, color=COLORS[1], ls="--", lw=1, label="0: the inequality is tight")
     ax2.set_ylabel("(rhs - lhs) / ((||grad f||^2 + ||e||^2)/(2L))")
     ax2.set_title(f"Normalised slack per step (whiskers: min, max); largest violation "
                   f"{a['max_violation']:.2g}", fontsize=9)
     ax2.legend(fontsize=7)
+    plot.decisive(ax2, label="steps above the rounding tolerance", value=a["over_tol"],
+                  threshold=0, loc="lower right")
     return save(fig, out_dir / FIGURE)
 
 

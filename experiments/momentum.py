@@ -66,6 +66,7 @@ from experiments.common import fmt, linear_rate, loglog_slope, verdict
 from experiments.registry import register
 from experiments.runner import run as run_trace
 from experiments.trace import Trace, load_traces, save_traces
+from theorems import HEAVY_BALL
 
 CLAIM = ("Heavy ball with alpha* = 4/(sqrt L + sqrt mu)^2, beta* = ((sqrt kappa - 1)/(sqrt kappa "
          "+ 1))^2 converges at rate (sqrt kappa - 1)/(sqrt kappa + 1) on quadratics, GD with step "
@@ -82,20 +83,19 @@ NOISE = 0.1         # s: the standard deviation of each coordinate of the gradie
 # ----------------------------------------------------------------------------- theory
 def optimal_parameters(mu: float, L: float) -> tuple[float, float]:
     r""":math:`(\alpha^*,\beta^*)` of the heavy ball on a quadratic with spectrum in
-    :math:`[\mu,L]` (Polyak 1964)."""
-    alpha = 4.0 / (math.sqrt(L) + math.sqrt(mu)) ** 2
-    sk = math.sqrt(L / mu)
-    return alpha, ((sk - 1.0) / (sk + 1.0)) ** 2
+    :math:`[\mu,L]` (Polyak 1964): ``theorems.HEAVY_BALL.optimal_parameters``."""
+    return HEAVY_BALL.optimal_parameters(mu, L)
 
 
 def rate_hb(kappa: float) -> float:
-    r""":math:`(\sqrt\kappa-1)/(\sqrt\kappa+1)`."""
-    return (math.sqrt(kappa) - 1.0) / (math.sqrt(kappa) + 1.0)
+    r""":math:`(\sqrt\kappa-1)/(\sqrt\kappa+1)`: ``theorems.HEAVY_BALL.rate``."""
+    return HEAVY_BALL.rate(1.0, kappa)
 
 
 def rate_gd(kappa: float) -> float:
-    r""":math:`(\kappa-1)/(\kappa+1)` (GD with step :math:`2/(\mu+L)`)."""
-    return (kappa - 1.0) / (kappa + 1.0)
+    r""":math:`(\kappa-1)/(\kappa+1)` (GD with step :math:`2/(\mu+L)`):
+    ``theorems.HEAVY_BALL.gd_rate``."""
+    return HEAVY_BALL.gd_rate(1.0, kappa)
 
 
 def noise_floor(alpha: float, beta: float, eigenvalues, s: float = NOISE) -> float:
@@ -224,9 +224,9 @@ def decreasing_fit(tr, k_from: float):
 
 def decreasing_constant(c: float, eigenvalues, s: float = NOISE) -> float:
     r"""The limit of :math:`(k+k_0)\,\mathbb{E}[f(x_k)-f^*]` for SGD with
-    :math:`lpha_k=c/(k+k_0)` and gradient noise :math:`N(0,s^2I)` on a quadratic:
-    :math:`\sum_irac{\lambda_ic^2s^2}{2(2c\lambda_i-1)}` (per eigenvalue,
-    :math:`\mathbb{E}e_k^2\simrac{c^2s^2}{(2c\lambda-1)k}` when :math:`2c\lambda>1`)."""
+    :math:`\alpha_k=c/(k+k_0)` and gradient noise :math:`N(0,s^2I)` on a quadratic:
+    :math:`\sum_i\frac{\lambda_ic^2s^2}{2(2c\lambda_i-1)}` (per eigenvalue,
+    :math:`\mathbb{E}e_k^2\sim\frac{c^2s^2}{(2c\lambda-1)k}` when :math:`2c\lambda>1`)."""
     lam = np.asarray(eigenvalues, dtype=float)
     return float(np.sum(lam * c * c * s * s / (2.0 * (2.0 * c * lam - 1.0))))
 
@@ -258,6 +258,10 @@ def draw(out_dir) -> pathlib.Path:
     ax.set_ylabel(r"$\|x_k-x^*\|/\|x_0-x^*\|$")
     ax.set_title("no noise: solid heavy ball (alpha*, beta*), dashed GD 2/(mu+L)", fontsize=8.5)
     ax.legend(fontsize=5.8, loc="upper right")
+    errors = [abs(math.log(r) / math.log(t.meta["rho"]) - 1.0) if r > 0 else math.inf
+              for t in det for r in [measured_rate(t)]]
+    plot.decisive(ax, label="max |log rate / log theory - 1|", value=max(errors),
+                  threshold=0.1, loc="lower left")
 
     ax = axes[1]
     const = [t for t in noisy if t.meta["regime"] == "constant"]

@@ -67,6 +67,7 @@ from experiments.registry import register
 from experiments.runner import CallRecorder
 from experiments.trace import Trace, load_traces, save_traces
 from optimizers.minimize import minimize
+from theorems import BFGS_SUPERLINEAR
 
 CLAIM = ("Newton converges quadratically (e_{k+1}/e_k^2 bounded; logistic regression, "
          "Rosenbrock), BFGS superlinearly on Rosenbrock (e_{k+1}/e_k -> 0; logistic regression "
@@ -89,7 +90,7 @@ FULL = {"seeds": 10, "gd_logreg": 10000, "gd_rosen": 20000}
 LARGE = {"seeds": 1, "gd_logreg": 3000, "gd_rosen": 2000}  # --size large
 NEWTON_SPREAD = 100.0  # max r_k / min r_k allowed in Newton's local phase
 NEWTON_DECADES = 4.0   # the local phase must span this many decades of error
-SUPERLINEAR = 0.1      # BFGS: the last 3 ratios e_{k+1}/e_k below this
+SUPERLINEAR = BFGS_SUPERLINEAR.threshold  # BFGS: the last 3 ratios e_{k+1}/e_k below this
 GD_FACTOR = 10.0       # "far fewer": at most GD's iterations / GD_FACTOR
 STEMS = ("logreg", "rosen", "memory")
 
@@ -187,7 +188,9 @@ def run_method(problem, x_star, method: str, *, label: str, gd_steps: int = 0, l
 def compare_methods(problem, x_star, *, gd_steps: int, gd_lr: float) -> list:
     """GD, Newton, BFGS and L-BFGS (m = 10) on one problem."""
     return [run_method(problem, x_star, "gd", label="GD", gd_steps=gd_steps, lr=gd_lr),
-            run_method(problem, x_star, "newton", label="Newton"),
+            # trials of f alone, then f and the gradient at the accepted point: the recorded
+            # evaluation counts of this table
+            run_method(problem, x_star, "newton", label="Newton", trial_gradient=False),
             run_method(problem, x_star, "bfgs", label="BFGS"),
             run_method(problem, x_star, "l-bfgs", label="L-BFGS m=10", m=10)]
 
@@ -253,10 +256,8 @@ def newton_local_phase(tr) -> dict:
 
 
 def linear_ratios(tr) -> list:
-    """q_k = e_{k+1}/e_k for the pairs above the floor."""
-    e = errors(tr)
-    idx = pairs_above_floor(tr)
-    return (e[idx + 1] / e[idx]).tolist()
+    """q_k = e_{k+1}/e_k for the pairs above the floor (``BFGS_SUPERLINEAR``'s)."""
+    return BFGS_SUPERLINEAR.ratios_above_floor(errors(tr), tr.meta["floor"])[1].tolist()
 
 
 def row(tr) -> dict:
@@ -302,7 +303,7 @@ def verdict(a: dict) -> dict:
         checks[f"fewer_than_gd_{stem}"] = all(v * GD_FACTOR <= gd
                                               for v in a[stem]["fewer"].values())
     q = a["rosen"]["bfgs_ratios"]
-    checks["bfgs_superlinear_rosen"] = len(q) == 3 and max(q) < SUPERLINEAR
+    checks["bfgs_superlinear_rosen"] = BFGS_SUPERLINEAR.holds(q)
     means = [a["memory_mean"][m] for m in MEMORIES]
     checks["lbfgs_memory"] = (all(b <= c for b, c in zip(means[1:], means[:-1]))
                               and means[-1] < means[0])
@@ -353,8 +354,8 @@ def saved_config(out_dir) -> dict:
 
 
 # ----------------------------------------------------------------------------- figure
-STYLE = {"gd": ("tab:gray", "-"), "newton": ("tab:red", "-"), "bfgs": ("tab:blue", "-"),
-         "l-bfgs": ("tab:green", "--")}
+STYLE = {"gd": ("#555555", "-"), "newton": ("#CC6677", "-"), "bfgs": ("#332288", "-"),
+         "l-bfgs": ("#117733", "--")}  # the palette of experiments.plotting
 
 
 def draw(out_dir) -> pathlib.Path:
@@ -375,6 +376,9 @@ def draw(out_dir) -> pathlib.Path:
         ax.tick_params(labelsize=8)
     fig.suptitle("Second-order methods: Newton quadratic, BFGS superlinear, L-BFGS memory, "
                  "against GD", fontsize=11)
+    held = verdict(a)["checks"]
+    plot.decisive(axes[1], label=f"checks failed (of {len(held)})",
+                  value=sum(not v for v in held.values()), threshold=0, loc="lower right")
     config = saved_config(out_dir)
     titles = {"logreg": f"logistic regression (m={config['m']}, n={config['dim']}, "
                         f"mu={config['mu']:g})",
@@ -421,15 +425,15 @@ def draw(out_dir) -> pathlib.Path:
         nw = a[stem]["newton"]
         ks = np.asarray(nw["ks"], dtype=int)
         if ks.size:
-            ax.loglog(e[ks], nw["r"], mk + "-", color="tab:red", ms=4, lw=1.2,
+            ax.loglog(e[ks], nw["r"], mk + "-", color="#CC6677", ms=4, lw=1.2,
                       label=f"Newton, {stem}: " + r"$e_{k+1}/e_k^2$" + f" (spread "
                       f"{nw['spread']:.1f})")
         t = next(t for t in traces[stem] if t.meta["method"] == "bfgs")
         e = errors(t)
         idx = pairs_above_floor(t)
-        ax.loglog(e[idx], e[idx + 1] / e[idx], mk + "--", color="tab:blue", ms=3, lw=1.0,
+        ax.loglog(e[idx], e[idx + 1] / e[idx], mk + "--", color="#332288", ms=3, lw=1.0,
                   label=f"BFGS, {stem}: " + r"$e_{k+1}/e_k$")
-    ax.axhline(SUPERLINEAR, color="tab:blue", lw=0.8, ls=":")
+    ax.axhline(SUPERLINEAR, color="#332288", lw=0.8, ls=":")
     ax.invert_xaxis()
     ax.set_xlabel(r"error $e_k=\|x_k-x^*\|$ (decreasing to the right)")
     ax.set_ylabel("ratio")

@@ -41,6 +41,7 @@ from experiments.registry import register
 from experiments.stochastic import (far_start_logistic, mean_se, run_seeds, save_fresh, seeds_for,
                                     sigma2_probe)
 from experiments.trace import load_traces
+from theorems import SGD_CONSTANT_STEP
 
 CLAIM = ("SGD with a constant step alpha < 1/(2 mu) on strongly convex logistic regression "
          "converges linearly to a neighbourhood of f* whose size grows with alpha, and not to f*")
@@ -66,7 +67,7 @@ def analyse(traces) -> dict:
         k, mean, se = mean_se(runs, "f_gap")
         sigma2 = max(float(t.meta["sigma2_max"]) for t in runs)
         gap0 = float(mean[0])
-        bound = (1 - 2 * alpha * mu) ** k * gap0 + L * sigma2 * alpha / (4 * mu)
+        bound = SGD_CONSTANT_STEP.bound(k, mu, L, alpha, sigma2, gap0)
         K = int(k[-1])
         half = k >= K / 2
         per_seed_floor = np.array([np.mean(t["f_gap"][half]) for t in runs])
@@ -76,7 +77,7 @@ def analyse(traces) -> dict:
             alpha=alpha, k=k, mean=mean, se=se, bound=bound, sigma2=sigma2, gap0=gap0,
             n_seeds=len(runs), floor=float(per_seed_floor.mean()),
             floor_se=float(per_seed_floor.std(ddof=1) / math.sqrt(len(runs))),
-            floor_bound=L * sigma2 * alpha / (4 * mu),
+            floor_bound=SGD_CONSTANT_STEP.floor_term(mu, L, alpha, sigma2),
             violation=float(np.max(mean - 3 * se - bound)),
             max_ratio=float(np.max(mean / bound)),
             plateau=float(np.mean(mean[q4]) / np.mean(mean[q3]))))
@@ -106,6 +107,8 @@ def verdict(a: dict) -> dict:
 def draw(out_dir) -> pathlib.Path:
     """The figure, from the saved traces only."""
     out_dir = pathlib.Path(out_dir)
+    from experiments import plotting as plot
+
     a = analyse(load_traces(out_dir, stem=STEM))
     fig, (ax, ax2) = subplots(1, 2, width=5.2, height=4.0)
     for c, r in zip(COLORS, a["rows"]):
@@ -122,13 +125,16 @@ def draw(out_dir) -> pathlib.Path:
     ax.set_title("Constant-step SGD, logistic regression (m=200, n=10, mu=1), batch 1",
                  fontsize=9)
     ax.legend(fontsize=7, loc="upper right")
+    plot.decisive(ax, label="max (mean - 3 SE)/bound",
+                  value=max(float(np.max((r["mean"] - 3 * r["se"]) / r["bound"]))
+                            for r in a["rows"]), threshold=1.0, loc="lower left")
     al = np.array([r["alpha"] for r in a["rows"]])
     fl = np.array([r["floor"] for r in a["rows"]])
     fse = np.array([r["floor_se"] for r in a["rows"]])
     fb = np.array([r["floor_bound"] for r in a["rows"]])
     ax2.errorbar(al, fl, yerr=3 * fse, fmt="o-", color="k", capsize=3,
                  label="measured floor (mean over last half, +- 3 SE)")
-    ax2.plot(al, fb, "s--", color="#d62728", label="bound's floor L sigma^2_max alpha/(4 mu)")
+    ax2.plot(al, fb, "s--", color=COLORS[1], label="bound's floor L sigma^2_max alpha/(4 mu)")
     ax2.plot(al, fl[0] * al / al[0], ":", color="grey", label="proportional to alpha")
     s2s = float(a["sigma2_star"])
     ax2.plot(al, a["L"] * s2s * al / (4 * a["mu"]), "x", color="grey", ms=7,

@@ -50,6 +50,7 @@ from experiments.registry import register
 from experiments.stochastic import mean_se, run_seeds, save_fresh, seeds_for, sigma2_probe
 from experiments.trace import load_traces
 from problems import LogisticRegression, newton_minimize
+from theorems import SGD_CONVEX_AVERAGED, SGD_INVERSE_SQRT
 
 CLAIM = ("Convex SGD, averaged iterate (logistic regression with mu = 0): constant step "
          "E[f(x̄_k) - f*] <= R^2/(2 alpha k) + alpha sigma^2/2 (= R sigma/sqrt(K) with "
@@ -78,12 +79,11 @@ class ConvexLogistic(LogisticRegression):
 
 
 def bound_of(rule: str, k, R: float, sigma2: float, meta: dict):
-    k = np.asarray(k, dtype=float)
+    """The theorem's bound (``theorems.sgd``): theorem 3 for the horizon step, theorem 4 for
+    the inverse square root step."""
     if rule == "horizon":
-        alpha = float(meta["alpha"])
-        return R ** 2 / (2 * alpha * k) + alpha * sigma2 / 2
-    a0 = float(meta["alpha0"])
-    return 5 * R ** 2 / (4 * a0 * np.sqrt(k)) + 5 * a0 * sigma2 * np.log(k + 1) / np.sqrt(k)
+        return SGD_CONVEX_AVERAGED.bound(k, R, float(meta["alpha"]), sigma2)
+    return SGD_INVERSE_SQRT.bound(k, R, float(meta["alpha0"]), sigma2)
 
 
 def analyse(traces) -> dict:
@@ -132,6 +132,8 @@ def verdict(a: dict) -> dict:
 def draw(out_dir) -> pathlib.Path:
     """The figure, from the saved traces only."""
     out_dir = pathlib.Path(out_dir)
+    from experiments import plotting as plot
+
     a = analyse(load_traces(out_dir, stem="horizon") + load_traces(out_dir, stem="invsqrt"))
     fig, axes = subplots(1, 2, width=5.2, height=4.0)
     titles = {"horizon": "Theorem 3: constant alpha = R/(sigma_hat sqrt K) = {a},\n"
@@ -144,17 +146,17 @@ def draw(out_dir) -> pathlib.Path:
     for ax, r in zip(axes, a["rows"]):
         k = r["k"]
         pos = k >= 1
-        ax.loglog(k[pos], r["mean"][pos], color="#1f77b4", lw=1.6,
+        ax.loglog(k[pos], r["mean"][pos], color=plot.COLORS[0], lw=1.6,
                   label=f"f(x̄_k) - f*: mean of {r['n_seeds']} runs (+- 3 SE)")
         ax.fill_between(k[pos], np.maximum(r["mean"] - 3 * r["se"], 1e-12)[pos],
-                        (r["mean"] + 3 * r["se"])[pos], color="#1f77b4", alpha=0.2, lw=0)
+                        (r["mean"] + 3 * r["se"])[pos], color=plot.COLORS[0], alpha=0.2, lw=0)
         ax.loglog(k[pos], r["last"][pos], color="grey", lw=0.8,
                   label="f(x_k) - f* (last iterate, mean)")
-        ax.loglog(k[pos], r["bound"][pos], "--", color="#d62728",
+        ax.loglog(k[pos], r["bound"][pos], "--", color=plot.COLORS[1],
                   label=(f"bound {labels[r['rule']]}, " + r"$\sigma^2_{\max}$"
                          + f"={fmt(r['sigma2'])}"))
         if r["rule"] == "horizon":
-            ax.plot([r["K"]], [r["rsk"]], "*", color="#d62728", ms=10,
+            ax.plot([r["K"]], [r["rsk"]], "*", color=plot.COLORS[1], ms=10,
                     label=f"R sigma_max/sqrt K = {fmt(r['rsk'])}")
         alpha = r["meta"]["alpha"] if r["rule"] == "horizon" else r["meta"]["alpha0"]
         ax.set_title(titles[r["rule"]].format(a=fmt(alpha)), fontsize=8.5)
@@ -162,6 +164,11 @@ def draw(out_dir) -> pathlib.Path:
         ax.set_xlabel("iteration k")
         ax.set_ylabel("f - f*")
         ax.legend(fontsize=7.5, loc="upper right")
+    worst = [float(np.max(((r["mean"] - 3 * r["se"]) / r["bound"])[r["k"] >= 1]))
+             for r in a["rows"]]
+    i = int(np.argmax(worst))  # the panel nearer its bound decides
+    plot.decisive(axes[i], label="max (mean - 3 SE)/bound",
+                  value=worst[i], threshold=1.0, loc="lower left")
     fig.suptitle(f"Convex SGD (logistic regression, mu = 0, m=200, n=10, batch 1), "
                  f"R = ||x_0 - x*|| = {fmt(a['rows'][0]['R'])}", fontsize=10)
     return save(fig, out_dir / FIGURE)

@@ -36,6 +36,7 @@ from experiments.registry import register
 from experiments.stochastic import mean_se, run_seeds, save_fresh, seeds_for, sigma2_probe
 from experiments.trace import load_traces
 from problems import LogisticRegression
+from theorems import SGD_DECREASING_STEP
 
 CLAIM = ("SGD with alpha_k = (2k+1)/(2 mu (k+1)^2) on strongly convex logistic regression: "
          "E[f(x_k) - f*] <= L sigma^2/(2 mu^2 k), a 1/k rate (slope -1 on a log-log plot)")
@@ -54,7 +55,7 @@ def analyse(traces) -> dict:
     sigma2 = max(float(t.meta["sigma2_max"]) for t in traces)
     pos = k >= 1
     bound = np.full_like(mean, np.nan)
-    bound[pos] = L * sigma2 / (2 * mu ** 2 * k[pos])
+    bound[pos] = SGD_DECREASING_STEP.bound(k[pos], mu, L, sigma2)
     K = k[-1]
     fit = (k >= K / 10) & pos
     slope, intercept = np.polyfit(np.log(k[fit]), np.log(mean[fit]), 1)
@@ -83,15 +84,17 @@ def verdict(a: dict) -> dict:
 def draw(out_dir) -> pathlib.Path:
     """The figure, from the saved traces only."""
     out_dir = pathlib.Path(out_dir)
+    from experiments import plotting as plot
+
     a = analyse(load_traces(out_dir, stem=STEM))
     k, mean, se = a["k"], a["mean"], a["se"]
     pos = k >= 1
     fig, (ax, ax2) = subplots(1, 2, width=5.2, height=4.0)
-    ax.loglog(k[pos], mean[pos], color="#1f77b4", lw=1.6,
+    ax.loglog(k[pos], mean[pos], color=plot.COLORS[0], lw=1.6,
               label=f"mean of {a['n_seeds']} runs (band +- 3 SE)")
     ax.fill_between(k[pos], np.maximum(mean - 3 * se, 1e-12)[pos], (mean + 3 * se)[pos],
-                    color="#1f77b4", alpha=0.2, lw=0)
-    ax.loglog(k[pos], a["bound"][pos], "--", color="#d62728",
+                    color=plot.COLORS[0], alpha=0.2, lw=0)
+    ax.loglog(k[pos], a["bound"][pos], "--", color=plot.COLORS[1],
               label=f"bound L sigma^2/(2 mu^2 k), sigma^2_max={fmt(a['sigma2'])}")
     kf = k[k >= a["fit_from"]]
     ax.loglog(kf, np.exp(a["intercept"]) * kf ** a["slope"], ":", color="k", lw=1.6,
@@ -101,16 +104,19 @@ def draw(out_dir) -> pathlib.Path:
     ax.set_title("SGD, alpha_k = (2k+1)/(2 mu (k+1)^2), logistic regression, batch 1",
                  fontsize=9)
     ax.legend(fontsize=7)
-    ax2.semilogx(k[pos], (mean / a["bound"])[pos], color="#1f77b4", lw=1.2,
+    ax2.semilogx(k[pos], (mean / a["bound"])[pos], color=plot.COLORS[0], lw=1.2,
                  label="mean / bound")
     ax2.fill_between(k[pos], ((mean - 3 * se) / a["bound"])[pos],
-                     ((mean + 3 * se) / a["bound"])[pos], color="#1f77b4", alpha=0.2, lw=0)
-    ax2.axhline(1.0, color="#d62728", ls="--", label="bound")
+                     ((mean + 3 * se) / a["bound"])[pos], color=plot.COLORS[0], alpha=0.2, lw=0)
+    ax2.axhline(1.0, color=plot.COLORS[1], ls="--", label="bound")
     ax2.set_ylim(0, 1.2)
     ax2.set_xlabel("iteration k")
     ax2.set_ylabel("E[f(x_k) - f*] / (L sigma^2 / (2 mu^2 k))")
     ax2.set_title("Ratio to the bound: below 1, and flat (a 1/k rate)", fontsize=9)
     ax2.legend(fontsize=7)
+    plot.decisive(ax2, label="max (mean - 3 SE)/bound",
+                  value=float(np.max(((mean - 3 * se) / a["bound"])[pos])), threshold=1.0,
+                  loc="lower left")
     return save(fig, out_dir / FIGURE)
 
 

@@ -53,6 +53,7 @@ from experiments.registry import register
 from experiments.runner import run as run_trace
 from experiments.trace import Trace, load_traces, save_traces
 from optimizers.zero_order.zo_gd import zo_gd
+from theorems import ZERO_ORDER_GD
 
 CLAIM = ("Zero-order GD (two-point estimate, step 1/(nL)) needs a number of iterations that grows "
          "in proportion to the dimension n (rate (1 - mu/(nL))^k), GD's does not "
@@ -181,7 +182,7 @@ def draw(out_dir) -> pathlib.Path:
             label=f"fit: slope {p_zo:.3f}")
     ax.plot(nn, np.exp(c_gd) * nn ** p_gd, "-", color=plot.COLORS[1], lw=1,
             label=f"fit: slope {p_gd:.3f}")
-    plot.reference_line(ax, nn, (L / MU) * math.log(1 / EPS) * nn,
+    plot.reference_line(ax, nn, ZERO_ORDER_GD.iterations(EPS, MU, L) * nn,
                         r"$n\kappa\ln(1/\varepsilon)$: the bound's count (ZO, in expectation)",
                         color="0.4")
     ax.set_xscale("log")
@@ -190,6 +191,8 @@ def draw(out_dir) -> pathlib.Path:
     ax.set_ylabel("iterations to the target")
     ax.set_title("log(iterations) vs log(n): slope 1 for ZO-GD, 0 for GD", fontsize=9)
     ax.legend(fontsize=7, loc="upper left")
+    plot.decisive(ax, label="max(|ZO slope - 1|, |GD slope|)",
+                  value=max(abs(p_zo - 1.0), abs(p_gd)), threshold=0.15, loc="lower right")
     return plot.save(fig, pathlib.Path(out_dir) / FIGURE)
 
 
@@ -202,7 +205,7 @@ def run(out_dir, *, quick: bool = False, seed: int = 0, backend: str = "numpy") 
     traces = []
     for n in ns:
         q, fun = make_problem(n, seed)
-        cap = int(20 * n * (L / MU) * math.log(1 / EPS))  # 20x the expected count
+        cap = int(20 * ZERO_ORDER_GD.iterations(EPS, MU, L, n))  # 20x the expected count
         traces += [zo_run(q, fun, seed * 1000 + s, cap) for s in range(seeds)]
         traces.append(gd_run(q, 10_000))
     save_traces(traces, out_dir, stem="run")
@@ -217,7 +220,7 @@ def run(out_dir, *, quick: bool = False, seed: int = 0, backend: str = "numpy") 
     measured = (f"slope of log(iterations) vs log(n), n = {', '.join(str(n) for n in ns)}: "
                 f"ZO-GD {p_zo:.3f} (mean of {seeds} seeds), GD {p_gd:.3f}; iterations ZO vs GD: "
                 f"{per_n}; ZO iterations/n = {fmt(float(np.mean(zo_mean / ns_)))} on average "
-                f"(the bound kappa ln(1/eps) = {fmt(L / MU * math.log(1 / EPS))})"
+                f"(the bound kappa ln(1/eps) = {fmt(ZERO_ORDER_GD.iterations(EPS, MU, L))})"
                 + ("" if reached else "; some runs did not reach the target"))
     summary = f"slopes: ZO-GD {p_zo:.2f} (claim 1), GD {p_gd:.2f} (claim 0)"
     return verdict(ok, claim=CLAIM, bound=BOUND, measured=measured, figure=FIGURE,

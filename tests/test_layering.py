@@ -8,7 +8,7 @@ import pytest
 pytestmark = pytest.mark.host_only  # source scans: no array backend involved
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-SCANNED = ["minigrad", "optimizers", "schedules", "problems"]
+SCANNED = ["minigrad", "optimizers", "schedules", "problems", "theorems"]
 BACKEND_MODULE = ROOT / "minigrad" / "backend.py"
 #: the array backends themselves: the backend module, and the strict backend (NumPy underneath
 #: by design: it is a CPU stand-in for CuPy)
@@ -114,12 +114,14 @@ def test_the_backend_does_not_export_np():
 
 
 # minigrad imports none of the others; schedules imports nothing of the project;
-# optimizers do not import problems; nothing imports experiments.
+# optimizers do not import problems; theorems may import all four, and none of them imports
+# theorems; nothing imports experiments.
 FORBIDDEN = {
-    "minigrad": {"optimizers", "schedules", "problems", "experiments"},
-    "schedules": {"minigrad", "optimizers", "problems", "experiments"},
-    "optimizers": {"problems", "experiments"},
-    "problems": {"optimizers", "schedules", "experiments"},
+    "minigrad": {"optimizers", "schedules", "problems", "theorems", "experiments"},
+    "schedules": {"minigrad", "optimizers", "problems", "theorems", "experiments"},
+    "optimizers": {"problems", "theorems", "experiments"},
+    "problems": {"optimizers", "schedules", "theorems", "experiments"},
+    "theorems": {"experiments"},
 }
 
 
@@ -133,7 +135,7 @@ def test_layers_point_one_way(package):
     assert bad == []
 
 
-LIBRARY = ["minigrad", "optimizers", "schedules", "problems", "experiments"]
+LIBRARY = ["minigrad", "optimizers", "schedules", "problems", "theorems", "experiments"]
 #: test-only modules: the optimizer registry (tests/optim_registry) and the test kits
 TEST_ONLY = {"tests", "optim_registry", "optim_testkit", "exp_testkit", "parity_cases",
              "conftest"}
@@ -149,3 +151,16 @@ def test_the_library_does_not_import_test_metadata(package):
     assert bad == []
     assert sorted(p.name for p in (ROOT / package).glob("registry*.py")
                   if package != "experiments") == []
+
+
+#: the only modules of theorems that import hypothesis (the ``test`` extra): the strategies and
+#: the pytest decorator and assertion; ``import theorems`` works without it
+THEOREMS_HYPOTHESIS = {"strategies.py", "testing.py"}
+
+
+def test_theorems_imports_hypothesis_only_in_its_strategies_and_testing_modules():
+    bad = [p.name for p in _modules("theorems") if p.name not in THEOREMS_HYPOTHESIS
+           and any(m.split(".")[0] in ("hypothesis", "pytest") for m in _imports(p))]
+    assert bad == []
+    assert all(any(m.startswith("hypothesis") for m in _imports(ROOT / "theorems" / name))
+               for name in THEOREMS_HYPOTHESIS)
