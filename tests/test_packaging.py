@@ -10,7 +10,7 @@ pytestmark = pytest.mark.host_only  # the distribution's files: no array backend
 tomllib = pytest.importorskip("tomllib")  # Python 3.11+
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-TOP = ("minigrad", "optimizers", "schedules", "problems", "experiments")
+TOP = ("minigrad", "optimizers", "schedules", "problems", "theorems", "experiments")
 
 
 def test_every_package_with_an_init_is_installed():
