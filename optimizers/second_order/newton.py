@@ -36,8 +36,11 @@ happens at once), as N&W Algorithm 7.1. Every iteration where it happened is lis
 result's ``negative_curvature``.
 
 :func:`minimize_newton` has three step rules: ``line_search="armijo"`` (the default, the
-lecture's damped Newton: backtracking from :math:`\alpha = 1`, trials of f alone, then f and the
-gradient at the accepted point), ``"strong_wolfe"`` (the robust form: the strong Wolfe search of
+lecture's damped Newton: backtracking from :math:`\alpha = 1`; when f and the gradient come from
+one call (minigrad, or ``jac=True``) each trial evaluates both, and the accepted trial's gradient
+is that of :math:`x_{k+1}`, so a full step costs one evaluation, not two; ``trial_gradient``
+chooses: ``"auto"``, ``True``, or ``False`` for trials of f alone and then f and the gradient
+again at the accepted point), ``"strong_wolfe"`` (the robust form: the strong Wolfe search of
 BFGS, whose trials give f and the gradient together, so that the accepted one is not evaluated
 again; it may also lengthen the step) and ``None`` (pure Newton). Its stopping tests
 (:mod:`optimizers.second_order.termination`) always end a run with a status: the gradient
@@ -390,7 +393,15 @@ def _minimize_step(oracle, x, f, g, opts) -> _Step:
     # below alpha = min_i eps |x_i| / |d_i| no coordinate of x + alpha d moves: stop there
     ratios = xp.abs(x) / xp.where(d != 0.0, xp.abs(d), 1.0)
     floor = _EPS * float(xp.where(d != 0.0, ratios, math.inf).min())
-    res = armijo_backtracking(lambda a: oracle.f(x + a * d), f, derphi0, alpha0=lr,
+    trials = {}  # alpha -> (f, gradient) of each trial, with trial_gradient
+
+    def phi(a):  # phi(alpha) = f(x_k + alpha d_k)
+        if not opts["trial_gradient"]:
+            return oracle.f(x + a * d)
+        trials[a] = oracle.fg(x + a * d)  # f and the gradient in one call
+        return trials[a][0]
+
+    res = armijo_backtracking(phi, f, derphi0, alpha0=lr,
                               c1=opts["c1"], rho=opts["rho"], interpolation=False,
                               maxiter=opts["max_backtracks"],
                               alpha_min=max(1e-20, floor))  # alpha_k by Armijo
@@ -398,19 +409,25 @@ def _minimize_step(oracle, x, f, g, opts) -> _Step:
         return _Step(x, f, g, 0.0, negative=negative, status=STATUS_LINESEARCH,
                      message=_LS_MESSAGES["armijo"])
     x_new = x + res.alpha * d  # x_{k+1} = x_k + alpha_k d_k
-    f_new, g_new = oracle.fg(x_new)
+    f_new, g_new = trials[res.alpha] if res.alpha in trials else oracle.fg(x_new)
     return _Step(x_new, f_new, g_new, res.alpha, full=res.alpha == lr and not modified,
                  negative=negative, status=None if res.success else STATUS_LINESEARCH,
                  message=None if res.success else _LS_MESSAGES["armijo"])
 
 
-def _check_minimize_options(name, line_search, modification, forcing, c1, c2, scale_descent):
+def _check_minimize_options(name, line_search, modification, forcing, c1, c2, scale_descent,
+                            trial_gradient="auto"):
     if line_search not in _MINIMIZE_LINE_SEARCHES:
         raise ValueError(f"{name}: invalid line_search={line_search!r}; expected 'armijo' "
                          f"(damped Newton), 'strong_wolfe' or None (pure Newton)")
     out = dict(modification=V.choice(name, "modification", modification, MODIFICATIONS),
                forcing=V.choice(name, "forcing", forcing, FORCINGS),
                scale_descent=V.flag(name, "scale_descent", scale_descent))
+    if not isinstance(trial_gradient, bool) and not (isinstance(trial_gradient, str)
+                                                     and trial_gradient == "auto"):
+        raise ValueError(f"{name}: invalid trial_gradient={trial_gradient!r}; expected 'auto', "
+                         f"True or False")
+    out["trial_gradient"] = trial_gradient
     if line_search == "strong_wolfe":
         out["c1"], out["c2"] = check_wolfe_constants(c1, c2, name)
     else:
@@ -423,16 +440,21 @@ def minimize_newton(f, x0, jac=None, hess=None, hessp=None, args=(), callback=No
                     c1=1e-4, rho=0.5, min_curvature=1e-14, max_backtracks=60, cg_tol=None,
                     cg_max_iter=None, gtol_rel=1e-10, xtol=1e-8, ftol=2.220446049250313e-9,
                     c2=0.9, modification="flip", forcing="quadratic",
-                    scale_descent=False) -> OptimizeResult:
+                    scale_descent=False, trial_gradient="auto") -> OptimizeResult:
     r"""Newton's method on ``f(x, *args)`` from ``x0`` (a vector), SciPy-style.
 
-    ``line_search="armijo"`` (damped Newton, default: backtracking by ``rho`` from ``lr``,
-    trials of f alone), ``"strong_wolfe"`` (the strong Wolfe search of BFGS from ``lr``, constants
-    ``c1``/``c2``; trials give f and the gradient together, so the accepted one is not evaluated
-    again) or ``None`` (pure Newton, step ``lr``); ``solver="dense"`` (Hessian) or ``"cg"``
-    (Newton-CG, Hessian-vector products; forcing term ``forcing``, ``"quadratic"`` or
-    ``"superlinear"``, unless ``cg_tol`` fixes the residual; ``scale_descent`` scales the
-    steepest descent fallback at negative curvature). ``modification``: what the dense solver does
+    ``line_search="armijo"`` (damped Newton, default: backtracking by ``rho`` from ``lr``; with
+    ``trial_gradient=True`` each trial is one call of f and the gradient together, counted in
+    ``nfev`` and ``njev``, and the accepted trial's gradient is reused; with ``False`` trials of f
+    alone, then f and the gradient at the accepted point; ``"auto"``, the default, is ``True``
+    when f and the gradient come from one call, ``jac=None`` or ``jac=True``, and ``False`` with a
+    separate ``jac`` callable, where a rejected trial's gradient would be a wasted call),
+    ``"strong_wolfe"`` (the strong Wolfe search of BFGS from ``lr``, constants ``c1``/``c2``;
+    trials give f and the gradient together, so the accepted one is not evaluated again) or
+    ``None`` (pure Newton, step ``lr``); ``solver="dense"`` (Hessian) or ``"cg"`` (Newton-CG,
+    Hessian-vector products; forcing term ``forcing``, ``"quadratic"`` or ``"superlinear"``,
+    unless ``cg_tol`` fixes the residual; ``scale_descent`` scales the steepest descent fallback
+    at negative curvature). ``modification``: what the dense solver does
     with curvature below ``min_curvature`` (``"flip"``, ``"shift"`` or ``"none"``,
     :mod:`optimizers.second_order.newton_directions`). Derivatives: with ``jac=None`` all come
     from minigrad (``f`` written with minigrad ops); with ``jac`` (``True`` or a callable,
@@ -457,7 +479,7 @@ def minimize_newton(f, x0, jac=None, hess=None, hessp=None, args=(), callback=No
                      c1=c1, rho=rho, min_curvature=min_curvature, max_backtracks=max_backtracks,
                      cg_tol=cg_tol, cg_max_iter=cg_max_iter, gtol_rel=gtol_rel, xtol=xtol,
                      ftol=ftol, c2=c2, modification=modification, forcing=forcing,
-                     scale_descent=scale_descent))
+                     scale_descent=scale_descent, trial_gradient=trial_gradient))
 
 
 def _run(name, f, x0, jac, hess, hessp, args, callback, options) -> OptimizeResult:
@@ -468,7 +490,8 @@ def _run(name, f, x0, jac, hess, hessp, args, callback, options) -> OptimizeResu
                           "armijo", solver, o["c1"], o["rho"], o["min_curvature"],
                           o["max_backtracks"], o["cg_tol"], o["cg_max_iter"])
     opts.update(_check_minimize_options(name, line_search, o["modification"], o["forcing"],
-                                        o["c1"], o["c2"], o["scale_descent"]))
+                                        o["c1"], o["c2"], o["scale_descent"],
+                                        o.get("trial_gradient", "auto")))
     opts["line_search"] = line_search
     tol = T.check_tolerances(name, o["gtol"], o["gtol_rel"], o["xtol"], o["ftol"])
     pure = T.Tolerances(tol.gtol, 0.0, 0.0, 0.0)  # pure Newton: the gradient test alone
@@ -482,6 +505,8 @@ def _run(name, f, x0, jac, hess, hessp, args, callback, options) -> OptimizeResu
         raise ValueError(f"{name}: with jac given, pass hess= (solver='dense') or hessp= / hess= "
                          f"(solver='cg'); with jac=None minigrad gives all derivatives")
     oracle = _FunctionOracle(f, shape, jac, hess, hessp, args, name)
+    if opts["trial_gradient"] == "auto":  # a gradient with each trial when it comes with f
+        opts["trial_gradient"] = oracle.combined
     fx, g = oracle.fg(x)  # f(x_0), grad f(x_0)
     negative, alphas = [], []
     k = 0

@@ -34,11 +34,13 @@ def minimize_newton_cg(f, x0, jac=None, hess=None, hessp=None, args=(), callback
                        gtol=1e-8, gtol_rel=1e-10, xtol=1e-8, ftol=2.220446049250313e-9,
                        maxiter=100, c1=1e-4, c2=0.9, forcing="superlinear", cg_tol=None,
                        cg_max_iter=None, scale_descent=True, line_search="strong_wolfe",
-                       lr=1.0, rho=0.5, max_backtracks=60) -> OptimizeResult:
+                       lr=1.0, rho=0.5, max_backtracks=60,
+                       trial_gradient="auto") -> OptimizeResult:
     r"""Newton-CG (module docstring) on ``f(x, *args)`` from ``x0``: :func:`minimize_newton`
     with ``solver="cg"``, ``line_search="strong_wolfe"``, ``forcing="superlinear"`` and
     ``scale_descent=True`` by default (each may be given; ``line_search="armijo"`` with
-    ``forcing="quadratic"`` and ``scale_descent=False`` is ``method="newton", solver="cg"``).
+    ``forcing="quadratic"`` and ``scale_descent=False`` is ``method="newton", solver="cg"``;
+    ``trial_gradient`` as there).
     Derivatives as there: minigrad with ``jac=None``; with ``jac``, ``hessp(x, v)`` or ``hess``.
     """
     return _run("minimize(method='newton-cg')", f, x0, jac, hess, hessp, args, callback,
@@ -46,4 +48,4 @@ def minimize_newton_cg(f, x0, jac=None, hess=None, hessp=None, args=(), callback
                      c1=c1, rho=rho, min_curvature=1e-14, max_backtracks=max_backtracks,
                      cg_tol=cg_tol, cg_max_iter=cg_max_iter, gtol_rel=gtol_rel, xtol=xtol,
                      ftol=ftol, c2=c2, modification="flip", forcing=forcing,
-                     scale_descent=scale_descent))
+                     scale_descent=scale_descent, trial_gradient=trial_gradient))

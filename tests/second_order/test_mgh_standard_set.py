@@ -10,7 +10,10 @@ Two properties of the project's own runs:
   benchmarks/bench_minimize.py measures SciPy; its counts are written in SCIPY_SOLVED);
 * stops: every run ends with a status other than "non-finite" within 100 n iterations
   (Nelder–Mead: within its evaluation budget, maxfev = 200 n as SciPy's, which bounds its
-  iterations by 200 n).
+  iterations by 200 n);
+* Newton's evaluations: over the problems both Newton rows and SciPy's Newton-CG with hess
+  solve, the median nfev is at most SciPy's (recorded from the benchmark); the companion shows
+  the damped form with trials of f alone is above it.
 
 The companion shows the solved check can fail: with a budget of 5 iterations no gradient method
 solves extended Rosenbrock (nor Nelder–Mead with 5 n evaluations).
@@ -63,6 +66,33 @@ def test_solves_the_listed_problems_and_as_many_as_scipy(label, runs, problems):
               if n not in solved]
     assert not missed, f"{label}: not solved (number, f, f*): {missed}"
     assert len(solved) >= SCIPY_SOLVED[label]
+
+
+#: the problems that both Newton rows and SciPy 1.17.1's Newton-CG with hess solve, and SciPy's
+#: median evaluations (calls of a value-and-gradient oracle) over them, measured by
+#: benchmarks/bench_minimize.py --verbose
+NEWTON_BOTH = (1, 3, 5, 6, 7, 10, 11, 14, 15, 16, 18)
+SCIPY_NEWTON_MEDIAN = 18
+
+
+def _median(values):
+    v = sorted(values)
+    return (v[(len(v) - 1) // 2] + v[len(v) // 2]) / 2
+
+
+@pytest.mark.parametrize("label", ["newton", "newton strong_wolfe"])
+def test_newton_median_evaluations_at_most_scipys(label, runs):
+    """With minigrad f and the gradient come from one call, counted once in nfev (the Hessian is
+    not a function evaluation), as the benchmark counts its oracle's calls."""
+    assert _median(runs[label, n].nfev for n in NEWTON_BOTH) <= SCIPY_NEWTON_MEDIAN
+
+
+def test_companion_newton_trials_of_f_alone_pay_more_than_scipy(problems):
+    """The damped form with trials of f alone (then f and the gradient again at the accepted
+    point) makes the same iterates at one more evaluation per iteration: its median is above."""
+    nfev = [minimize(problems[n].f, problems[n].x0, method="newton", trial_gradient=False).nfev
+            for n in NEWTON_BOTH]
+    assert _median(nfev) > SCIPY_NEWTON_MEDIAN
 
 
 @pytest.mark.parametrize("label", sorted(METHODS))
