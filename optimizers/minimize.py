@@ -48,8 +48,9 @@ status, success, message`` (``jac`` None and ``njev = nhev = 0`` for the value-o
 method-specific extras such as ``nskip``.
 
 SciPy's option names are accepted: ``maxcor`` (L-BFGS's memory ``m``), ``maxfun``
-(``maxfev``) for the value-only methods, ``gtol``, ``xatol``/``fatol`` (Nelder–Mead),
-``disp`` (print the outcome) and ``return_all`` (the iterates in ``allvecs``, the start
+(``maxfev``) for the value-only methods, ``gtol`` (on the largest entry of the gradient for
+BFGS and L-BFGS, as SciPy's BFGS, and on its 2-norm for Newton and Newton-CG),
+``xatol``/``fatol`` (Nelder–Mead), ``disp`` (print the outcome) and ``return_all`` (the iterates in ``allvecs``, the start
 first) for every method. An unknown option is a ``ValueError`` that lists the method's
 options; ``bounds`` and ``constraints`` are refused (every method is unconstrained); an
 exception raised by ``f`` (or by ``callback``) propagates unchanged, with its traceback.

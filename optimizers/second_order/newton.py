@@ -94,6 +94,7 @@ class _FunctionOracle:
         self.fun, self.shape, self.args, self.name = fun, shape, tuple(args), name
         self.jac, self.hess_fn, self.hessp_fn = jac, hess, hessp
         self.nfev = self.njev = self.nhev = 0
+        self._H = self._H_at = None  # hvp's Hessian and the point it belongs to
 
     def _f_tensor(self, t):
         out = self.fun(t.reshape(self.shape) if t.shape != self.shape else t, *self.args)
@@ -123,6 +124,7 @@ class _FunctionOracle:
     def fg(self, x):
         self.nfev += 1
         self.njev += 1
+        self._H_at = None  # a new point: the cached Hessian of hvp is stale
         xs = x.reshape(self.shape)
         if self.jac is None:
             value, g = value_and_grad(self._f_tensor)(x)
@@ -141,6 +143,7 @@ class _FunctionOracle:
         if self.combined:
             return self.fg(x)[1]
         self.njev += 1
+        self._H_at = None
         return self._grad(self.jac(x.reshape(self.shape), *self.args), x, "jac")
 
     def hess(self, x):
@@ -151,13 +154,15 @@ class _FunctionOracle:
         return hessian(self._f_tensor, x)  # minigrad.hessian: n reverse passes
 
     def hvp(self, x, v):
+        if self.hess_fn is not None:  # the user's Hessian, once per point (counted by hess)
+            if self._H_at is not x:  # the CG products at x_k reuse the matrix of x_k
+                self._H, self._H_at = self.hess(x), x
+            return self._H @ v
         self.nhev += 1
         if self.hessp_fn is not None:
             Hv = self.hessp_fn(x.reshape(self.shape), v.reshape(self.shape), *self.args)
             return derivative_array(self.name, "hessp", Hv, (self.shape, (x.size,)),
                                     x).reshape(-1)
-        if self.hess_fn is not None:
-            return self.hess(x) @ v
         return hvp(self._f_tensor, x, v)  # minigrad.hvp: reverse over reverse
 
 
@@ -321,6 +326,9 @@ _MESSAGES = {STATUS_SUCCESS: "Optimization terminated successfully (gradient nor
 _LS_MESSAGES = {"armijo": _MESSAGES[STATUS_LINESEARCH],
                 "strong_wolfe": "The strong Wolfe line search found no acceptable step along "
                                 "the Newton direction."}
+#: the line search met no condition but found a decrease: its best trial is the last iterate
+_BEST_TRIAL_MESSAGE = ("The line search found no step meeting its condition along the Newton "
+                       "direction; the best trial, which decreases f, is returned.")
 _MINIMIZE_LINE_SEARCHES = ("armijo", "strong_wolfe", None)
 _EPS = 2.220446049250313e-16
 
@@ -510,7 +518,10 @@ def _run(name, f, x0, jac, hess, hessp, args, callback, options) -> OptimizeResu
     fx, g = oracle.fg(x)  # f(x_0), grad f(x_0)
     negative, alphas = [], []
     k = 0
-    stop = T.at_iterate(x, fx, g, tol if searched else pure)
+    # at x_0 the relative gradient test is 1e-3 times tighter (Dennis & Schnabel's start test):
+    # a large |f| alone must not end the run before its first step
+    first = T.Tolerances(tol.gtol, 1e-3 * tol.gtol_rel, 0.0, 0.0) if searched else pure
+    stop = T.at_iterate(x, fx, g, first)
     while stop is None:
         if k >= maxiter:
             stop = STATUS_MAXITER, _MESSAGES[STATUS_MAXITER]
@@ -520,17 +531,23 @@ def _run(name, f, x0, jac, hess, hessp, args, callback, options) -> OptimizeResu
             negative.append(k)
         alphas.append(step.alpha)
         if step.f is None or step.status == STATUS_LINESEARCH:  # no new iterate to go on from
-            if step.alpha > 0.0:
-                x, fx, g = step.x, step.f, step.g  # the best decrease the search found
             stop = step.status, step.message
+            if step.alpha > 0.0 and step.f is not None:  # the best decrease the search found:
+                x, fx, g = step.x, step.f, step.g        # an iterate, counted and shown
+                k += 1
+                stop = step.status, _BEST_TRIAL_MESSAGE
+                if notify is not None and notify(x.reshape(shape), fx):
+                    stop = STATUS_CALLBACK, STOP_MESSAGE
             break
         x_old, f_old = x, fx
         x, fx, g = step.x, step.f, step.g
         k += 1
+        stop = T.at_iterate(x, fx, g, tol if searched else pure)
+        if stop is not None and stop[0] == T.NONFINITE:  # never shown to the callback
+            break
         if notify is not None and notify(x.reshape(shape), fx):
             stop = STATUS_CALLBACK, STOP_MESSAGE         # the callback raised StopIteration
             break
-        stop = T.at_iterate(x, fx, g, tol if searched else pure)
         if stop is None and searched:
             stop = T.after_step(x, x - x_old, f_old, fx, step.full, tol)
     status, msg = stop
