@@ -321,6 +321,9 @@ def draw(out_dir) -> pathlib.Path:
     ax.set_title(f"Decay of one step, every coordinate, {a['adam_l2']['n_probes']} probes "
                  f"(2nd half)", fontsize=9)
     ax.legend(fontsize=7, loc="upper right")
+    held = checks(a)
+    plot.decisive(ax, label=f"checks failed (of {len(held)})",
+                  value=sum(not v for v in held.values()), threshold=0, loc="lower left")
 
     ax = axes[1]
     x = np.arange(len(a["scales"]))

@@ -121,6 +121,8 @@ def verdict(a: dict) -> dict:
 def draw(out_dir) -> pathlib.Path:
     """The figure, from the saved traces only."""
     out_dir = pathlib.Path(out_dir)
+    from experiments import plotting as plot
+
     a = analyse(load_traces(out_dir, stem=STEM))
     fig, (ax, ax2) = subplots(1, 2, width=5.2, height=4.0)
     for c, r in zip(COLORS, a["rows"]):
@@ -138,6 +140,10 @@ def draw(out_dir) -> pathlib.Path:
         axis.set_ylim(1e-6, 10)
         axis.set_ylabel("E[f(x_k) - f*]")
         axis.legend(fontsize=7, loc=loc)
+    one = a["rows"][0]
+    plot.decisive(ax, label="max extra iterations vs B=1, beyond 3 SE",
+                  value=max(r["hit"] - one["hit"] - 3 * math.hypot(one["hit_se"], r["hit_se"])
+                            for r in a["rows"][1:]), threshold=0.0, loc="lower left")
     ax.set_xlabel("iterations k")
     ax.set_title(f"Against iterations (same step alpha={a['alpha']:g})", fontsize=9)
     ax2.set_xlabel(f"gradient evaluations (per-sample; a GD step costs n={a['n']})")

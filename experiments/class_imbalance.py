@@ -292,6 +292,11 @@ def draw(out_dir) -> pathlib.Path:
         ax.set_title(f"{method}, lr={sel['lr']:.3g}: rare r={fmt(sel['r'][-1], 2)}",
                      fontsize=9)
     axes[1].legend(fontsize=6.5, loc="upper right")
+    if all(a["methods"][m]["lr"] is not None for m in METHODS):
+        factors = checks(a["methods"])["factors"]
+        plot.decisive(axes[0], label="rare group: min GD/(Adam, sign) loss",
+                      value=min(factors.values()), threshold=RARE_FACTOR, op=">=",
+                      loc="lower left")
     ax = axes[3]
     for j, method in enumerate(METHODS):
         grid = a["methods"][method]["grid"]

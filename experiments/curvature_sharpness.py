@@ -485,6 +485,8 @@ def draw(out_dir) -> pathlib.Path:
         ax.set_ylabel("(f(x_t) - f*) / (f(x_0) - f*)")
         ax.set_title(title, fontsize=9)
         ax.legend(fontsize=7, loc="upper right")
+    plot.decisive(axes[0], label="Adam steps / Sophia steps", value=a["hidden"]["ratio"],
+                  threshold=SPEEDUP, op=">=", loc="lower left")
     ax = axes[2]
     for kind, style in (("hidden", "-"), ("visible", "--")):
         for mi, method in enumerate(METHODS_A):

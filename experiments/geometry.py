@@ -364,11 +364,11 @@ def load_ns(out_dir) -> tuple[dict, dict]:
 
 
 # ----------------------------------------------------------------------------- figure
-STYLE = {"GD": ("0.45", "-"), "NGD": ("tab:cyan", "-"), "sign": ("tab:orange", "--"),
-         "spectral": ("tab:purple", "-."), "Muon": ("tab:red", "-"),
-         "Shampoo": ("tab:green", "-"), "Adam": ("tab:blue", "--")}
-NS_STYLE = {"cubic": "tab:brown", "quintic": "tab:red", "Polar Express": "tab:green",
-            "Polar Express (t-step table)": "tab:olive"}
+STYLE = {"GD": ("0.45", "-"), "NGD": ("#88CCEE", "-"), "sign": ("#882255", "--"),
+         "spectral": ("#AA4499", "-."), "Muon": ("#CC6677", "-"),
+         "Shampoo": ("#117733", "-"), "Adam": ("#332288", "--")}
+NS_STYLE = {"cubic": "#999933", "quintic": "#CC6677", "Polar Express": "#117733",
+            "Polar Express (t-step table)": "#44AA99"}
 
 
 def draw(out_dir) -> pathlib.Path:
@@ -400,6 +400,9 @@ def draw(out_dir) -> pathlib.Path:
         ax.set_title({"aligned": "aligned: ill-conditioning along the input axes",
                       "rotated": "rotated inputs A -> AQ: the same spectrum"}[pname], fontsize=9)
         ax.legend(fontsize=6.5, loc="lower left", ncol=2)
+    plot.decisive(axes[1], label="min over Muon, Shampoo of Adam's loss / its",
+                  value=min(a["win_over_adam"][m] for m in ("Muon", "Shampoo")), threshold=WIN,
+                  op=">=", loc="upper right")
 
     ax = axes[2]
     x = np.arange(len(METHODS))

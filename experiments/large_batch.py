@@ -255,8 +255,8 @@ def verdict(a: dict) -> dict:
 
 
 # ----------------------------------------------------------------------------- figure
-STYLE = {("linear", False): ("#d62728", "--", "x"), ("linear", True): ("#d62728", "-", "o"),
-         ("sqrt", False): ("#1f77b4", "--", "x"), ("sqrt", True): ("#1f77b4", "-", "o")}
+STYLE = {("linear", False): ("#CC6677", "--", "x"), ("linear", True): ("#CC6677", "-", "o"),
+         ("sqrt", False): ("#332288", "--", "x"), ("sqrt", True): ("#332288", "-", "o")}
 
 
 def draw(out_dir) -> pathlib.Path:
@@ -298,6 +298,9 @@ def draw(out_dir) -> pathlib.Path:
         ax.plot(ks, np.where(np.isfinite(r), r, np.nan), ls, color=c, marker=mk, lw=1.4,
                 label=label(rule, warm))
     ax.axhline(MATCH, color="k", ls=":", lw=1.0, label=f"match threshold x{MATCH:g}")
+    plot.decisive(ax, label="linear rule + warmup: min k matched",
+                  value=float(np.min(a["k_crit"][a["i_lw"]])), threshold=MIN_K, op=">=",
+                  loc="lower right")
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
     ax.set_xlabel("k = B / B_0")
@@ -314,7 +317,7 @@ def draw(out_dir) -> pathlib.Path:
         ax.semilogy(ep, d["curves"][i, 0, js], ls, color=c, lw=1.3,
                     label=f"B={Bs[js]}: {label(rule, warm)}")
     if j != js:
-        ax.semilogy(ep, d["curves"][a["i_lw"], 0, j], "-", color="#ff9896", lw=1.3,
+        ax.semilogy(ep, d["curves"][a["i_lw"], 0, j], "-", color="#CC6677", lw=1.3,
                     label=f"B={Bs[j]}: {label('linear', True)}")
     shown = d["curves"][:, 0, [0, js, j]]
     shown = shown[np.isfinite(shown) & (shown > 0)]

@@ -394,6 +394,8 @@ def draw(out_dir) -> pathlib.Path:
     ax.set_ylabel(r"$\lambda_{\max}(\nabla^2L(w_K))$")
     ax.set_title(f"final sharpness; small/large = {a['sharper']:.2f}", fontsize=9)
     ax.legend(fontsize=6.5)
+    plot.decisive(ax, label="sharpness small / large step", value=a["sharper"],
+                  threshold=SHARPER_RATIO, op=">=", loc="lower left")
 
     ax = axes[3]
     k_rec = sharp["k_rec"]

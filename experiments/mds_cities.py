@@ -74,7 +74,7 @@ PER_DECADE = 60        # Nelder-Mead's path is recorded on a log grid of cost, t
 METHODS = ("lbfgs", "gd", "nm")
 LABELS = {"lbfgs": f"L-BFGS (m={MEMORY})", "gd": "GD, step 1/(4N) (SMACOF)",
           "nm": "Nelder-Mead (adaptive)"}
-COLORS = {"lbfgs": "tab:green", "gd": "tab:blue", "nm": "tab:orange"}
+COLORS = {"lbfgs": "#117733", "gd": "#332288", "nm": "#882255"}
 
 
 # ----------------------------------------------------------------------------- the true map
@@ -310,6 +310,8 @@ def draw(out_dir) -> pathlib.Path:
     ax.set_xlabel(f"cost: function evaluations (value+gradient call = {OMEGA:g})")
     ax.set_ylabel("aligned RMS position error (km)")
     ax.set_title("map error after Procrustes alignment", fontsize=9)
+    plot.decisive(ax, label="L-BFGS map RMS error (km)", value=a["lbfgs"]["rms_km"],
+                  threshold=RMS_FRACTION * a["radius_km"], loc="upper right")
     ax.legend(fontsize=7, loc="lower left")
 
     ax = axes[2]

@@ -9,10 +9,25 @@ Figures are a pure function of saved traces: an experiment's ``draw(out_dir)`` l
   two usual cases;
 * :func:`reference_line`: a bound or a theoretical rate drawn as a thin dashed line;
 * :func:`annotate`: a text box in a corner of an axes (a measured figure, a verdict);
-* :func:`save`: write the PNG and close the figure.
+* :func:`decisive`: mark the panel that decides the verdict: it draws the threshold there and
+  records the decisive number; when the figure is saved the panel gets a frame and a box in
+  the verdict's colour saying the verdict and the number against its threshold;
+* :func:`save`: write the PNG and close the figure (legend text below :data:`MIN_FONT` points is
+  raised to it, so that legends stay readable at the saved size).
+
+Colours: :data:`COLORS` is Paul Tol's colour-blind-safe "muted" qualitative scheme (Tol 2021,
+"Colour Schemes", SRON technical note) with a dark grey, and matplotlib's default colour cycle
+is set to it, so every figure uses the same palette.
+
+The verdict in the box: during a run (:func:`collecting`, used by :mod:`experiments.jobs`) the
+figures are held until the experiment has returned its verdict, then written with it; a figure
+redrawn later from the saved traces (``module.draw(out_dir)``) reads the verdict from the
+folder's ``verdict.json``, and says none when there is none yet.
 """
 from __future__ import annotations
 
+import contextlib
+import json
 import pathlib
 
 import matplotlib
@@ -20,12 +35,22 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from cycler import cycler  # noqa: E402
 
-__all__ = ["COLORS", "annotate", "loglog_traces", "plot_traces", "reference_line", "save",
-           "semilogy_traces", "subplots"]
+__all__ = ["COLORS", "MIN_FONT", "VERDICT_COLORS", "annotate", "collecting", "decisive",
+           "loglog_traces", "plot_traces", "reference_line", "save", "semilogy_traces",
+           "subplots"]
 
-#: a colour cycle that stays readable in print (matplotlib's tab10)
-COLORS = list(plt.get_cmap("tab10").colors)
+#: the palette of every figure: Paul Tol's "muted" scheme (colour-blind safe), then a dark grey
+COLORS = ["#332288", "#CC6677", "#117733", "#88CCEE", "#882255", "#44AA99", "#999933",
+          "#AA4499", "#DDCC77", "#555555"]
+#: the colour of each verdict in a figure's verdict box
+VERDICT_COLORS = {"PASS": "#117733", "FAIL": "#882255", "INFO": "#332288", "ERROR": "#882255"}
+#: the smallest legend font size (points) a saved figure keeps
+MIN_FONT = 8.0
+
+matplotlib.rcParams["axes.prop_cycle"] = cycler(color=COLORS)
+matplotlib.rcParams["legend.fontsize"] = MIN_FONT
 
 
 def subplots(nrows: int = 1, ncols: int = 1, *, width: float = 4.6, height: float = 3.5,
@@ -110,7 +135,7 @@ def reference_line(ax, x, y, label: str | None = None, *, color: str = "k", styl
     return line
 
 
-def annotate(ax, text: str, *, loc: str = "upper right", fontsize: float = 7.5):
+def annotate(ax, text: str, *, loc: str = "upper right", fontsize: float = MIN_FONT):
     """A small boxed text in a corner of ``ax`` ("upper right", "lower left", ...)."""
     v, h = loc.split()
     xy = (0.97 if h == "right" else 0.03, 0.97 if v == "upper" else 0.03)
@@ -119,13 +144,139 @@ def annotate(ax, text: str, *, loc: str = "upper right", fontsize: float = 7.5):
             bbox={"boxstyle": "round,pad=0.3", "fc": "white", "ec": "0.7", "alpha": 0.9})
 
 
-def save(fig, path, *, dpi: int = 110, tight: bool = True) -> pathlib.Path:
-    """Save ``fig`` as ``path`` (a PNG) and close it; returns the path. ``tight`` applies
-    ``fig.tight_layout()`` first (leave it off for figures with hand-set margins)."""
-    path = pathlib.Path(path)
+def _fmt(x: float) -> str:
+    from experiments.common import fmt
+
+    return fmt(x, 4)
+
+
+def decisive(ax, *, label: str, value: float, threshold: float, op: str = "<=",
+             line: str | None = None, loc: str = "lower right") -> dict:
+    """Mark ``ax`` as the panel that decides the verdict: ``value`` (what the panel measures,
+    named ``label``) against ``threshold`` (``op``: "<=", ">=", "<" or ">"). ``line``: "h"
+    draws the threshold as a horizontal line, "v" as a vertical one, None when the panel
+    already draws it (a bound curve). ``loc``: the corner of the verdict box. Returns the
+    record the report shows (``label``, ``value``, ``op``, ``threshold``)."""
+    if op not in ("<=", ">=", "<", ">"):
+        raise ValueError(f"decisive: op must be one of <=, >=, <, >; got {op!r}")
+    record = {"label": label, "value": float(value), "op": op, "threshold": float(threshold)}
+    style = {"color": "k", "ls": (0, (5, 2)), "lw": 1.3, "zorder": 4,
+             "label": f"threshold {_fmt(threshold)}"}
+    if line == "h":
+        ax.axhline(threshold, **style)
+    elif line == "v":
+        ax.axvline(threshold, **style)
+    elif line is not None:
+        raise ValueError(f"decisive: line must be 'h', 'v' or None; got {line!r}")
+    ax.figure._decisive = (ax, record, loc)
+    return record
+
+
+def _stamp(fig, verdict: str | None) -> None:
+    """Write the verdict box on the figure's decisive panel (if it has one)."""
+    marked = getattr(fig, "_decisive", None)
+    if marked is None:
+        return
+    from experiments.report import decisive_text
+
+    ax, d, loc = marked
+    shown = verdict or "no verdict yet"
+    color = VERDICT_COLORS.get(verdict, "#555555")
+    for spine in ax.spines.values():
+        spine.set_visible(True)
+        spine.set_edgecolor(color)
+        spine.set_linewidth(2.0)
+    v, h = loc.split()
+    ax.text(0.98 if h == "right" else 0.02, 0.98 if v == "upper" else 0.02,
+            f"{shown}\n{decisive_text(d)}",
+            transform=ax.transAxes, fontsize=MIN_FONT + 0.5, fontweight="bold", color=color,
+            ha="right" if h == "right" else "left", va="top" if v == "upper" else "bottom",
+            zorder=10, bbox={"boxstyle": "round,pad=0.3", "fc": "white", "ec": color,
+                             "lw": 1.5, "alpha": 0.95})
+
+
+def _readable_legends(fig) -> None:
+    for ax in fig.axes:
+        legend = ax.get_legend()
+        if legend is not None:
+            for text in legend.get_texts():
+                if text.get_fontsize() < MIN_FONT:
+                    text.set_fontsize(MIN_FONT)
+    for legend in fig.legends:
+        for text in legend.get_texts():
+            if text.get_fontsize() < MIN_FONT:
+                text.set_fontsize(MIN_FONT)
+
+
+def _write(fig, path: pathlib.Path, dpi: int, tight: bool, verdict: str | None) -> None:
+    _stamp(fig, verdict)
     if tight:
         fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=dpi)
     plt.close(fig)
+
+
+class Collection:
+    """The figures an experiment saved during a run, held until its verdict is known."""
+
+    def __init__(self):
+        self.held: list = []
+
+    def decisive(self) -> dict | None:
+        """The decisive record of the first held figure that has one."""
+        for fig, *_ in self.held:
+            marked = getattr(fig, "_decisive", None)
+            if marked is not None:
+                return marked[1]
+        return None
+
+    def finish(self, verdict: str | None) -> None:
+        """Write every held figure with ``verdict`` in its verdict box."""
+        held, self.held = self.held, []
+        for fig, path, dpi, tight in held:
+            _write(fig, path, dpi, tight, verdict)
+
+    def discard(self) -> None:
+        held, self.held = self.held, []
+        for fig, *_ in held:
+            plt.close(fig)
+
+
+_COLLECTION: Collection | None = None
+
+
+@contextlib.contextmanager
+def collecting():
+    """Within the block :func:`save` holds the figures (in the yielded :class:`Collection`);
+    the caller writes them with :meth:`Collection.finish` once the verdict is known (figures
+    still held when the block ends are discarded)."""
+    global _COLLECTION
+    outer, _COLLECTION = _COLLECTION, Collection()
+    collection = _COLLECTION
+    try:
+        yield collection
+    finally:
+        _COLLECTION = outer
+        collection.discard()
+
+
+def _saved_verdict(folder: pathlib.Path) -> str | None:
+    try:
+        v = json.loads((folder / "verdict.json").read_text()).get("verdict")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return v if v in VERDICT_COLORS else None
+
+
+def save(fig, path, *, dpi: int = 110, tight: bool = True) -> pathlib.Path:
+    """Save ``fig`` as ``path`` (a PNG) and close it; returns the path. ``tight`` applies
+    ``fig.tight_layout()`` first (leave it off for figures with hand-set margins). During a run
+    (:func:`collecting`) the figure is held and written when the verdict is known."""
+    path = pathlib.Path(path)
+    _readable_legends(fig)
+    if _COLLECTION is not None:
+        _COLLECTION.held.append((fig, path, dpi, tight))
+        return path
+    _write(fig, path, dpi, tight, _saved_verdict(path.parent))
     return path

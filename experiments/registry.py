@@ -5,12 +5,17 @@ backend: str) -> dict`` that writes its figure and traces under ``out_dir`` and 
 summary (at least ``{"verdict": "PASS" | "FAIL" | "INFO", "summary": str}``). An experiment
 registered with ``sizes=("default", "large")`` also takes ``size="large"``: the same claim on a
 problem large enough for a GPU to pay off (``python -m experiments run NAME --size large``).
+
+Experiments kept outside the package run through the same command line: the environment variable
+``MINIGRAD_EXPERIMENTS_MODULES`` (importable module names, separated by commas) makes the
+registry take its experiments from those modules instead of the package's own.
 """
 from __future__ import annotations
 
 import ast
 import functools
 import importlib
+import os
 import pathlib
 import pkgutil
 from dataclasses import dataclass
@@ -92,8 +97,20 @@ def register(name: str, claim: str, sizes: tuple = ("default",)):
     return deco
 
 
+#: the environment variable naming the modules to take the experiments from (comma-separated)
+MODULES_VARIABLE = "MINIGRAD_EXPERIMENTS_MODULES"
+
+
+def _modules_from_environment() -> list[str]:
+    return [m.strip() for m in os.environ.get(MODULES_VARIABLE, "").split(",") if m.strip()]
+
+
 def all_experiments() -> dict[str, Experiment]:
-    """Import every experiment module and return the registry, sorted by name."""
-    for mod in experiment_modules():
+    """Import every experiment module and return the registry, sorted by name (only the
+    experiments of the modules ``MINIGRAD_EXPERIMENTS_MODULES`` names, when it is set)."""
+    chosen = _modules_from_environment()
+    for mod in chosen or experiment_modules():
         importlib.import_module(mod)
+    if chosen:
+        return {n: e for n, e in sorted(_REGISTRY.items()) if e.run.__module__ in chosen}
     return dict(sorted(_REGISTRY.items()))

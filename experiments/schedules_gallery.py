@@ -26,9 +26,9 @@ FIGURE = "schedules_gallery.png"
 
 # group -> colour of its panels
 GROUPS = {
-    "decay": "#1f77b4", "cyclical": "#ff7f0e", "warmup": "#2ca02c", "cooldown": "#9467bd",
-    "SGD theory": "#d62728", "composition": "#7f7f7f", "batch size": "#8c564b",
-    "stateful": "#17becf",
+    "decay": "#332288", "cyclical": "#882255", "warmup": "#117733", "cooldown": "#AA4499",
+    "SGD theory": "#CC6677", "composition": "#555555", "batch size": "#999933",
+    "stateful": "#88CCEE",
 }
 
 
@@ -156,6 +156,8 @@ def draw(traces, path) -> pathlib.Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from experiments import plotting as plot
+
     cols = 6
     rows = math.ceil(len(traces) / cols)
     fig, axes = plt.subplots(rows, cols, figsize=(2.55 * cols, 1.95 * rows))
@@ -192,10 +194,13 @@ def draw(traces, path) -> pathlib.Path:
     # fixed margins: tight_layout would cost seconds on 36 panels and move with the fonts
     fig.subplots_adjust(left=0.03, right=0.975, bottom=0.035, top=0.925, hspace=0.62,
                         wspace=0.38)
-    path = pathlib.Path(path)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    spare = axes.flat[-1] if len(traces) < axes.size else axes.flat[0]
+    plot.decisive(spare, label="panels out of bounds",
+                  value=sum(bool(np.any(tr["lr"] < tr.meta["bounds"][0] - 1e-12)
+                                 or np.any(tr["lr"] > tr.meta["bounds"][1] + 1e-12))
+                            for tr in traces if "bounds" in tr.meta),
+                  threshold=0, loc="upper left")
+    return plot.save(fig, path, dpi=110, tight=False)
 
 
 @register("schedules-gallery", CLAIM)

@@ -385,6 +385,9 @@ def draw(out_dir) -> pathlib.Path:
     ax.set_xticklabels(a["names"], rotation=30, fontsize=7.5)
     ax.set_ylabel("final loss f(x_K)")
     ax.set_title("final loss per seed (bar: mean)", fontsize=9)
+    plot.decisive(ax, label="min gap: constant - decayed final loss",
+                  value=min(float(np.min(g)) for g in a["gaps"].values()), threshold=0.0,
+                  op=">", loc="upper right")
 
     with np.load(out_dir / PROFILE, allow_pickle=False) as z:
         prof = {k: z[k] for k in z.files}
@@ -429,12 +432,12 @@ def draw(out_dir) -> pathlib.Path:
     final = np.maximum([v["final"] for v in grid], 1e-16)
     esc = np.asarray([v["escaped"] for v in grid])
     ax.loglog(rates, final, "-", color="0.6", lw=0.8)
-    ax.loglog(rates[esc], final[esc], "o", color="#1f77b4", ms=3.5,
+    ax.loglog(rates[esc], final[esc], "o", color="#332288", ms=3.5,
               label="constant: left the plateau")
-    ax.loglog(rates[~esc], final[~esc], "x", color="#d62728", ms=4,
+    ax.loglog(rates[~esc], final[~esc], "x", color="#CC6677", ms=4,
               label="constant: never left the plateau")
     if a["band"]:
-        ax.axvspan(*a["band"], color="#2ca02c", alpha=0.25,
+        ax.axvspan(*a["band"], color="#117733", alpha=0.25,
                    label=f"escape and settle: {a['band'][0]:.3g}..{a['band'][1]:.3g}")
     ax.axvline(2.0 / float(prof["sharpness"]), color="k", ls="--", lw=1.0,
                label="2/sharpness of the well")

@@ -398,9 +398,9 @@ def verdict(a: dict) -> dict:
 
 
 # ----------------------------------------------------------------------------- figures
-COLOR = {"GD": "k", "Momentum": "#1f77b4", "NAG": "#17becf", "Adagrad": "#2ca02c",
-         "RMSProp": "#d62728", "Adadelta": "#9467bd", "Adam": "#ff7f0e"}
-SWEEP_COLORS = ("#1b9e77", "#d95f02", "#7570b3")
+COLOR = {"GD": "k", "Momentum": "#332288", "NAG": "#88CCEE", "Adagrad": "#117733",
+         "RMSProp": "#CC6677", "Adadelta": "#AA4499", "Adam": "#882255"}
+SWEEP_COLORS = ("#117733", "#882255", "#332288")
 TITLE = {"rectangles": "rectangles", "spikes": "spikes", "basins_and_walls": "basins and walls",
          "hills_and_canyon": "hills and canyon", "ravine": "ravine", "rosenbrock": "Rosenbrock",
          "beale": "Beale"}
@@ -479,7 +479,11 @@ def draw(out_dir, details: bool | None = None) -> pathlib.Path:
     ax.set_xticklabels([TITLE[n] for n in names], rotation=30, fontsize=6.5, ha="right")
     ax.set_ylabel(f"lrs of the grid with gap_T <= {GOOD_FACTOR:g} gap_0")
     ax.set_title("Robustness to the lr: how many lrs of the grid work", fontsize=8.5)
-    ax.legend(fontsize=6, ncol=2)
+    ax.set_ylim(top=3.2 * ax.get_ylim()[1])  # room for the verdict, then the legend
+    plot.decisive(ax, label=f"claims failed (of {len(a['claims'])})",
+                  value=sum(not v for v in a["claims"].values()), threshold=0,
+                  loc="upper right")
+    ax.legend(fontsize=6, ncol=2, loc="upper left", bbox_to_anchor=(0.0, 0.83))
     ax = axes[2 * len(names) + 1]
     S = np.array([[a["problems"][n]["methods"][k]["score"] for n in names] for k in MAIN])
     im = ax.imshow(S, cmap="viridis_r", aspect="auto")

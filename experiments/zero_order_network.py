@@ -419,7 +419,7 @@ def verdict(a: dict) -> dict:
 
 
 # ----------------------------------------------------------------------------- figure
-COLORS = {"GD": "tab:blue", "ZO-GD": "tab:orange", "CMA-ES": "tab:green"}
+COLORS = {"GD": "#332288", "ZO-GD": "#882255", "CMA-ES": "#117733"}
 
 
 def draw(out_dir) -> pathlib.Path:
@@ -458,6 +458,8 @@ def draw(out_dir) -> pathlib.Path:
         ax.set_title(f"n = {r['n']} parameters (d_in = {r['d_in']}); dotted: GD's best loss "
                      f"after {K_TARGET} steps", fontsize=8)
         ax.legend(fontsize=7, loc="lower left")
+    plot.decisive(axes[len(fulls) - 1], label="best zero-order loss / GD's",
+                  value=margin(fulls[-1]), threshold=WIN, op=">=", loc="upper right")
     ax = axes[len(fulls)]
     ns_ = [r["n"] for r in rows]
     bound = TARGET_BUDGET / (C_GRAD * K_TARGET)

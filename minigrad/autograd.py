@@ -24,6 +24,14 @@ from minigrad.tensor import FREED, Tensor, _SetGradMode
 
 __all__ = ["backward", "vjp_of"]
 
+_passes = 0  # reverse passes run in this process (see reverse_passes)
+
+
+def reverse_passes() -> int:
+    """The number of reverse passes (``Tensor.backward`` and every transform built on
+    :func:`vjp_of`) run in this process so far: a measure of work done, for progress displays."""
+    return _passes
+
 
 def _toposort(root: Tensor) -> list:
     """Nodes that require a gradient below ``root``, parents before children (iterative DFS).
@@ -78,9 +86,11 @@ def _run(root: Tensor, seed: Tensor, targets, retain_graph: bool, create_graph: 
     backend's namespace (nothing is recorded, no Tensor is made: the fast path); with it they are
     Tensors and the VJPs compute with minigrad's operations, recorded.
     """
+    global _passes
     if not root.requires_grad:
         raise RuntimeError("backward: the output does not require a gradient (no input that "
                            "requires one was used, or it was computed under no_grad())")
+    _passes += 1
     order = _toposort(root)
     want = None if targets is None else {id(t): i for i, t in enumerate(targets)}
     found = {}

@@ -137,3 +137,63 @@ def test_every_experiment_runs_on_the_backend_it_is_given(monkeypatch, tmp_path)
         with pytest.raises(Stop):
             exp.run(tmp_path / name, quick=True, seed=0, backend="cupy")
     assert seen and set(seen) == {"cupy"}
+
+
+def _exit_status(argv):
+    try:
+        return main(argv)
+    except SystemExit as exc:  # argparse's errors
+        return exc.code
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["run", "gd-rates", "--seed", "-1"], "argument --seed: must be a non-negative integer"),
+    (["run", "gd-rates", "--seed", "one"], "argument --seed: must be a non-negative integer"),
+    (["run", "gd-rate"], "unknown experiment: 'gd-rate' (did you mean gd-rates?)"),
+    (["run", "gd-rates", "--jobs", "0"], "argument --jobs: must be at least 1; got 0"),
+    (["run", "gd-rates", "--scheduler", "tcp://127.0.0.1:1"], "cannot reach the Dask scheduler"),
+    (["run", "gd-rates", "--scheduler", "localhost"], "not a scheduler address"),
+    (["run", "gd-rates", "--jobs", "2", "--scheduler", "tcp://127.0.0.1:1"],
+     "--jobs and --scheduler exclude each other"),
+])
+def test_bad_input_is_one_line_naming_the_problem_and_exit_status_2(argv, words, tmp_path,
+                                                                    capsys):
+    assert _exit_status([*argv, "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert words in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1, err
+
+
+def test_every_option_of_every_command_has_help_text():
+    import argparse
+
+    from experiments.__main__ import _parser
+
+    def parsers(p):
+        yield p
+        for action in p._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub in action.choices.values():
+                    yield from parsers(sub)
+
+    seen = 0
+    for p in parsers(_parser()):
+        for action in p._actions:
+            if isinstance(action, argparse._HelpAction):
+                continue
+            assert action.help, f"{p.prog}: {action.option_strings or action.dest} has no help"
+            seen += 1
+    assert seen > 25
+
+
+def test_the_report_lists_every_registered_experiment_even_when_none_ran(tmp_path, capsys):
+    from experiments.registry import all_experiments
+
+    tmp_path.mkdir(exist_ok=True)
+    assert main(["report", "--out", str(tmp_path)]) == 0
+    report = (tmp_path / "report.md").read_text()
+    n = len(all_experiments())
+    assert f"0 PASS, 0 FAIL, 0 INFO, 0 ERROR, 0 interrupted, {n} not run (of {n} experiments)" \
+        in report
+    for name in all_experiments():
+        assert f"| {name} |" in report and f"### {name}" in report
