@@ -139,15 +139,10 @@ def run_command(args, experiments) -> int:
     problem = cli_args.check_out(out)
     if problem:
         return _error(problem)
-    client = None
-    if args.scheduler:
-        if args.jobs != 1:
-            return _error("--jobs and --scheduler exclude each other: on a cluster its workers "
-                          "decide how many experiments run at a time")
-        try:
-            client = engine.connect(args.scheduler)
-        except engine.EngineError as exc:
-            return _error(str(exc))
+    try:
+        client = engine.client_for(args.jobs, args.scheduler, "experiments")
+    except engine.EngineError as exc:
+        return _error(str(exc))
     try:
         with locked(out):
             return _run(args, out, experiments, names, client)

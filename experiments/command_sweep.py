@@ -117,15 +117,10 @@ def sweep_command(args) -> int:
     problem = cli_args.check_out(out)
     if problem:
         return _error(problem)
-    client = None
-    if args.scheduler:
-        if args.jobs != 1:
-            return _error("--jobs and --scheduler exclude each other: on a cluster its workers "
-                          "decide how many runs go at a time")
-        try:
-            client = engine.connect(args.scheduler)
-        except engine.EngineError as exc:
-            return _error(str(exc))
+    try:
+        client = engine.client_for(args.jobs, args.scheduler, "runs")
+    except engine.EngineError as exc:
+        return _error(str(exc))
     try:
         return _sweep(grid, out, args.jobs, client)
     finally:

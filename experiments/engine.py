@@ -23,7 +23,7 @@ import threading
 
 from experiments import atomic
 
-__all__ = ["EngineError", "connect", "map_unordered"]
+__all__ = ["EngineError", "client_for", "connect", "map_unordered"]
 
 
 class EngineError(RuntimeError):
@@ -44,6 +44,18 @@ def connect(address: str, timeout: float = 10.0):
     except (OSError, TimeoutError, ValueError, TypeError) as exc:
         raise EngineError(f"cannot reach the Dask scheduler at {address!r} "
                           f"({type(exc).__name__}: {exc})") from None
+
+
+def client_for(jobs: int, scheduler, what: str):
+    """The Dask client of ``--scheduler`` (None without one); an :class:`EngineError` when
+    ``--jobs`` is given too or the scheduler cannot be reached. ``what`` names what runs at a
+    time (experiments, runs), for the message."""
+    if not scheduler:
+        return None
+    if jobs != 1:
+        raise EngineError(f"--jobs and --scheduler exclude each other: on a cluster its workers "
+                          f"decide how many {what} run at a time")
+    return connect(scheduler)
 
 
 def _probe(address: str, timeout: float) -> None:
