@@ -45,7 +45,8 @@ def test_every_command_and_option_has_plain_help():
     parser = _parser()
     names = [name for name, _ in _parsers(parser)]
     assert names == ["python -m experiments", "python -m experiments list",
-                     "python -m experiments run", "python -m experiments report"]
+                     "python -m experiments run", "python -m experiments report",
+                     "python -m experiments sweep", "python -m experiments sweep report"]
     assert _problems(parser) == []
 
 
