@@ -1,7 +1,7 @@
-"""The training experiments (loss-landscape, large-batch, schedules-in-use): PASS in --quick mode
+"""The training experiments (loss-landscape, schedules-in-use): PASS in --quick mode
 with their files written, figures redrawn from the saved files alone, the verdict turning to FAIL
 when the saved measurements are altered to break each claim, and their tools (random directions
-of the weights' norm, the plateau-and-well problem, the batch-size rates; the power iteration
+of the weights' norm, the plateau-and-well problem; the power iteration
 for the sharpness is tested in tests/experiments/test_sharpness.py)."""
 import json
 
@@ -10,14 +10,13 @@ import pytest
 
 import minigrad as mg
 import schedules
-from experiments import large_batch as LB
 from experiments import loss_landscape as LL
 from experiments import schedules_in_use as SU
 import exp_testkit as kit
 from experiments.trace import load_traces
 from problems import MLPClassification
 
-MODULES = {"loss-landscape": LL, "large-batch": LB, "schedules-in-use": SU}
+MODULES = {"loss-landscape": LL, "schedules-in-use": SU}
 
 
 @pytest.fixture(scope="module")
@@ -56,18 +55,6 @@ def test_loss_landscape_saves_its_measurements(quick_runs):
     np.testing.assert_allclose(land["plane_start_0"], land["plane_start_1"])
 
 
-def test_large_batch_saves_every_setting(quick_runs):
-    out, runs = quick_runs
-    v = runs["large-batch"]
-    d = LB._load(out / "large-batch" / LB.DATA)
-    assert d["curves"].shape == (len(LB.SETTINGS), LB.QUICK["seeds"], len(LB.QUICK["ks"]),
-                                 LB.EPOCHS + 1)
-    # the rules agree at B_0, and the baseline runs converged
-    base = d["curves"][:, :, 0, -1]
-    assert np.all(np.isfinite(base)) and np.all(base < 1e-2 * d["curves"][:, :, 0, 0])
-    assert min(v["k_crit"]["linear rule, gradual warmup"]) >= LB.MIN_K
-
-
 def test_schedules_in_use_saves_every_schedule(quick_runs):
     out, _ = quick_runs
     ta = load_traces(out / "schedules-in-use", SU.STEM_A)
@@ -97,7 +84,6 @@ def test_draw_uses_the_saved_files_only(quick_runs, name, monkeypatch):
     (folder / runs[name]["figure"]).unlink()
     no_run = {"loss-landscape": ("landscapes", "sharpness_runs", "gd_sharpness",
                                  "train_through_module"),
-              "large-batch": ("runs", "train"),
               "schedules-in-use": ("part_a", "part_b", "run_trace", "gd_paths",
                                    "PlateauWell", "profile")}[name]
     for attr in no_run:
@@ -120,33 +106,6 @@ def test_loss_landscape_fails_when_the_sharpness_claim_is_broken(quick_runs):
     assert LL.verdict(LL.analyse(land, stalled))["verdict"] == "FAIL"
     slope = dict(land, f_final_0=np.asarray(float(land["f_final_0"]) + 1.0))  # not a minimum
     assert LL.verdict(LL.analyse(slope, sharp))["verdict"] == "FAIL"
-
-
-def test_large_batch_fails_when_warmup_does_not_help(quick_runs):
-    folder = quick_runs[0] / "large-batch"
-    d = LB._load(folder / LB.DATA)
-    v = LB.verdict(LB.analyse(d))
-    assert v["verdict"] == "PASS"
-    assert set(v["earlier_rules"]) == {"v1", "v2"}               # both earlier rules recorded
-    i_n, i_w = LB.SETTINGS.index(("linear", False)), LB.SETTINGS.index(("linear", True))
-    swapped = dict(d, curves=d["curves"].copy())
-    swapped["curves"][[i_n, i_w]] = d["curves"][[i_w, i_n]]       # warmup now hurts
-    a = LB.analyse(swapped)
-    assert np.all(a["k_crit"][i_w] <= a["k_crit"][i_n])
-    assert LB.verdict(a)["verdict"] == "FAIL"
-    same = dict(d, curves=d["curves"].copy())
-    same["curves"][i_w] = d["curves"][i_n]                        # warmup changes nothing
-    assert LB.verdict(LB.analyse(same))["verdict"] == "FAIL"
-    one_worse = dict(d, curves=d["curves"].copy())                # warmup helps seed 0 only ...
-    one_worse["curves"][i_w, 1:] = d["curves"][i_n, 1:]
-    j = list(d["ks"]).index(LB.MIN_K)
-    one_worse["curves"][i_n, 1, j + 1:, -1] = d["curves"][i_n, 1, 0, -1]   # ... and hurts seed 1
-    a = LB.analyse(one_worse)
-    assert a["k_crit"][i_w, 0] > a["k_crit"][i_n, 0] and a["k_crit"][i_w, 1] < a["k_crit"][i_n, 1]
-    assert LB.verdict(a)["verdict"] == "FAIL"
-    short = dict(d, curves=d["curves"].copy())
-    short["curves"][i_w, 0, 1:, -1] = np.nan                       # warmup runs diverge at k >= 4
-    assert LB.verdict(LB.analyse(short))["verdict"] == "FAIL"
 
 
 def test_schedules_in_use_fails_when_a_claim_is_broken(quick_runs):
@@ -227,14 +186,3 @@ def test_plateau_well_constants():
     assert 0.015 < np.linalg.norm(g) < 0.021
     assert np.dot(g, x0) > 0.99 * np.linalg.norm(g) * np.linalg.norm(x0)
 
-
-def test_large_batch_rates_follow_the_rules():
-    base = 0.1
-    assert LB.learning_rate(base, 4 * LB.B0, "linear", False) == pytest.approx(0.4)
-    assert LB.learning_rate(base, 4 * LB.B0, "sqrt", False) == pytest.approx(0.2)
-    B = 8 * LB.B0
-    lr = LB.learning_rate(base, B, "linear", True)
-    Tw = LB.WARMUP_EPOCHS * (LB.M // B)
-    assert isinstance(lr, schedules.Schedule)
-    assert lr(0) == 0.0 and lr(Tw // 2) == pytest.approx(0.8 * (Tw // 2) / Tw)
-    assert lr(Tw) == pytest.approx(0.8) and lr(10 * Tw) == pytest.approx(0.8)
