@@ -156,3 +156,30 @@ def test_each_worker_gets_its_share_of_the_blas_threads(monkeypatch):
     got = dict(map_unordered(os.getenv, [("OPENBLAS_NUM_THREADS",), ("OMP_NUM_THREADS",)],
                              jobs=2))
     assert got == {0: str(max(1, joblib.cpu_count() // 2)), 1: "3"}
+
+
+def test_run_all_on_a_dask_cluster_gives_the_local_verdicts(tiny, tmp_path, monkeypatch):
+    """``run all --scheduler ADDRESS`` runs every experiment on the cluster's workers and writes
+    the same verdicts and report rows as the same run in one process."""
+    distributed = pytest.importorskip("distributed")
+    run, out, module = tiny
+    local = run("run", "all", seconds=0.0)
+    assert local.returncode == 0, local.stdout + local.stderr
+    here = {n: _verdict(out, n) for n in ("tiny-a-fast", "tiny-b-slow", "tiny-c-slow")}
+    shutil.rmtree(out)
+    # the workers import the tiny registry as the command line does
+    monkeypatch.setenv("MINIGRAD_EXPERIMENTS_MODULES", "tiny_experiments")
+    monkeypatch.setenv("PYTHONPATH", str(module.parent))
+    monkeypatch.setenv("TINY_SECONDS", "0")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        remote = run("run", "all", "--scheduler", cluster.scheduler_address, seconds=0.0)
+        with distributed.Client(cluster) as client:
+            workers = {int(pid) for pid in client.run(os.getpid).values()}
+    assert remote.returncode == 0, remote.stdout + remote.stderr
+    for name, v in here.items():
+        w = _verdict(out, name)
+        assert (w["verdict"], w["summary"]) == (v["verdict"], v["summary"])
+        assert int((out / name / "pid").read_text()) in workers   # it ran on the cluster
+    report = (out / "report.md").read_text()
+    assert report.count("| **PASS** |") == 3 and "3 PASS" in report
