@@ -107,11 +107,15 @@ def _todo(args, out, experiments, names) -> list:
 
 
 def _expected_work(out, folder, quick) -> int | None:
-    """The gradient passes of the folder's previous run with the same budget (a bar's total)."""
+    """The work (gradient passes and value-only evaluations) of the folder's previous run with
+    the same budget (a bar's total)."""
     v = jobs.load_verdict(out / folder) or {}
     if v.get("quick") != quick or v.get("verdict") in ("INTERRUPTED", "ERROR"):
         return None
-    return ((v.get("meta") or {}).get("work") or {}).get("reverse_passes")
+    work = (v.get("meta") or {}).get("work") or {}
+    if work.get("reverse_passes") is None:
+        return None
+    return work["reverse_passes"] + work.get("value_evaluations", 0)
 
 
 def _line(summary) -> str:

@@ -84,7 +84,7 @@ def _run_into(exp_dir: pathlib.Path, name: str, quick: bool, seed: int, backend:
     t0 = time.perf_counter()
     with plotting.collecting() as figures:  # written once the verdict is known
         try:
-            with progress.reporting(exp_dir) as passes, minigrad.use_backend(backend):
+            with progress.reporting(exp_dir) as work, minigrad.use_backend(backend):
                 summary = dict(exp.run(exp_dir, quick=quick, seed=seed, backend=backend,
                                        **extra))
         except Exception as exc:  # noqa: BLE001 - reported as an ERROR verdict, or raised again
@@ -100,7 +100,8 @@ def _run_into(exp_dir: pathlib.Path, name: str, quick: bool, seed: int, backend:
     seconds = round(time.perf_counter() - t0, 2)
     summary.setdefault("claim", exp.claim)
     summary.update(name=name, seconds=seconds, **options)
-    meta.update(finished=runinfo.now(), seconds=seconds, work={"reverse_passes": passes()})
+    meta.update(finished=runinfo.now(), seconds=seconds,
+                work={"reverse_passes": work.passes(), "value_evaluations": work.evaluations()})
     summary["meta"] = meta
     (exp_dir / progress.FILE).unlink(missing_ok=True)
     (exp_dir / STARTED).unlink(missing_ok=True)
@@ -188,7 +189,8 @@ def mark_interrupted(out, folder: str, started: dict | None = None,
     name = started.get("name", folder)
     meta = dict(started.get("meta", {}), interrupted=runinfo.now())
     if done:
-        meta["work"] = {"reverse_passes": done["passes"]}
+        meta["work"] = {"reverse_passes": done["passes"],
+                        "value_evaluations": done.get("evaluations", 0)}
         after = f" after {done['seconds']:.1f} s"
     else:
         after = ""

@@ -1,19 +1,19 @@
 """Progress over the inner work of running experiments.
 
-The unit of work every experiment shares is the engine's reverse pass (a gradient: one
+The units of work the experiments share are the engine's reverse pass (a gradient: one
 ``backward()`` or one functional transform; :func:`minigrad.autograd.reverse_passes` counts
-them in each process). Two halves, so that the display works the same for an experiment in this
+them in each process) and the evaluation of a function alone (the zero-order methods' queries
+and value-only trials, through an objective: :func:`optimizers.objective.value_evaluations`);
+the work of an experiment is their sum. Two halves, so that the display works the same for an experiment in this
 process and in a worker process:
 
 * :func:`reporting` (where the experiment runs): while the block runs, a thread writes the passes
-  done so far and the seconds elapsed to ``.progress.json`` in the experiment's folder, every
+  and the value-only evaluations done so far and the seconds elapsed to ``.progress.json`` in the experiment's folder, every
   half second (atomically);
 * :class:`Monitor` (in the command line's process): reads those files and shows one tqdm bar per
   running experiment when the output is a terminal, a plain line every ``plain_every`` seconds
   otherwise. The bar's total is the count of the experiment's previous run with the same
   budget (recorded in its ``verdict.json``), when there is one.
-
-Work done without gradients (zero-order queries, function values only) is not counted.
 """
 from __future__ import annotations
 
@@ -26,28 +26,45 @@ import time
 
 from experiments import atomic
 
-__all__ = ["FILE", "Monitor", "reporting"]
+__all__ = ["FILE", "Monitor", "Work", "reporting"]
 
 FILE = ".progress.json"
+
+
+class Work:
+    """The work done in this process since the object was made: ``passes()`` (reverse passes),
+    ``evaluations()`` (evaluations of f alone) and, calling it, their sum."""
+
+    def __init__(self):
+        from minigrad import autograd
+        from optimizers import objective
+
+        self._counters = (autograd.reverse_passes, objective.value_evaluations)
+        self._start = tuple(c() for c in self._counters)
+
+    def passes(self) -> int:
+        return self._counters[0]() - self._start[0]
+
+    def evaluations(self) -> int:
+        return self._counters[1]() - self._start[1]
+
+    def __call__(self) -> int:
+        return self.passes() + self.evaluations()
 
 
 @contextlib.contextmanager
 def reporting(folder, interval: float = 0.5):
     """Write the work done in this process since the block began to ``folder/.progress.json``
-    every ``interval`` seconds; yields a function returning the passes done so far."""
-    from minigrad import autograd
-
+    every ``interval`` seconds; yields a :class:`Work` counting what was done inside the block."""
     path = pathlib.Path(folder) / FILE
-    start, t0 = autograd.reverse_passes(), time.monotonic()
+    done, t0 = Work(), time.monotonic()
     stop = threading.Event()
-
-    def done() -> int:
-        return autograd.reverse_passes() - start
 
     def write():
         if path.parent.is_dir():
             with contextlib.suppress(OSError):
-                atomic.write_json(path, {"passes": done(),
+                atomic.write_json(path, {"passes": done.passes(),
+                                         "evaluations": done.evaluations(),
                                          "seconds": round(time.monotonic() - t0, 1)})
 
     def loop():
@@ -73,7 +90,7 @@ def _read(path: pathlib.Path):
 class Monitor:
     """Show the progress of the experiments whose folders are under ``root``.
 
-    ``expected``: ``{folder: passes of the previous run or None}`` for the experiments of this
+    ``expected``: ``{folder: work (passes + evaluations) of the previous run or None}`` for the experiments of this
     run; ``tty``: draw tqdm bars (True) or print plain lines (False); ``write``: how to print a
     plain line (a tqdm-safe writer)."""
 
@@ -116,7 +133,8 @@ class Monitor:
 
     def _show(self, folder, state):
         total = self.expected.get(folder)
-        done = int(state["passes"])
+        evaluations = int(state.get("evaluations", 0))
+        done = int(state["passes"]) + evaluations
         if self.tty:
             from tqdm import tqdm
 
@@ -126,7 +144,7 @@ class Monitor:
                 bar = self._bars.get(folder)
                 if bar is None:
                     bar = self._bars[folder] = tqdm(
-                        total=total, desc=f"  {folder}", unit=" grad", leave=False,
+                        total=total, desc=f"  {folder}", unit=" eval", leave=False,
                         position=len(self._bars) + 1, dynamic_ncols=True, file=sys.stderr)
                 if total is not None and done > bar.total:
                     bar.total = done
@@ -139,4 +157,6 @@ class Monitor:
             return
         self._last_line[folder] = now
         share = f", {min(done / total, 1.0):.0%} of its last run's" if total else ""
-        self.write(f"  {folder}: {done} gradient passes in {state['seconds']:.0f} s{share}")
+        values = f", {evaluations} value-only evaluations" if evaluations else ""
+        self.write(f"  {folder}: {state['passes']} gradient passes{values} in "
+                   f"{state['seconds']:.0f} s{share}")

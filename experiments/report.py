@@ -17,7 +17,9 @@ every large-size result found:
 2. the table: the claim in a line, the verdict, the decisive number against its threshold and
    a link to the details;
 3. the counts, then one section per experiment: the claim in full, the bound, the measured
-   figures, how it ran, the figure.
+   figures, how it ran, the figure; where the experiment is judged by a rule
+   (:mod:`experiments.protocol`), one line per condition with its measured value and whether
+   it held (controls marked).
 """
 from __future__ import annotations
 
@@ -157,6 +159,13 @@ def _details(v) -> list:
     lines += ["", f"**Claim.** {_cell(v.get('claim'))}"]
     if v.get("bound"):
         lines += ["", f"**Bound checked.** {_cell(v['bound'])}"]
+    if v.get("checks"):
+        lines += ["", "**Checks** (every condition of the rule in force, as applied):", ""]
+        for c in v["checks"]:
+            value, _ = _numbers(c.get("value"), c.get("threshold"))
+            role = " (control)" if c.get("role") == "control" else ""
+            lines.append(f"- {_cell(c.get('condition'))}{role}: measured {value}, "
+                         f"{'holds' if c.get('passed') else '**fails**'}")
     if v.get("measured") and v.get("measured") != v.get("summary"):
         lines += ["", f"**Measured.** {_cell(v['measured'])}"]
     meta = v.get("meta") or {}
@@ -167,7 +176,9 @@ def _details(v) -> list:
                f"{v['seconds']} s" if v.get("seconds") is not None else None,
                f"started {meta['started']}" if meta.get("started") else None,
                f"{meta['work']['reverse_passes']} gradient passes"
-               if (meta.get("work") or {}).get("reverse_passes") is not None else None]
+               if (meta.get("work") or {}).get("reverse_passes") is not None else None,
+               f"{meta['work']['value_evaluations']} value-only evaluations"
+               if (meta.get("work") or {}).get("value_evaluations") else None]
         lines += ["", "**Run.** " + ", ".join(h for h in how if h) + "."]
     if v.get("stale"):
         lines += ["", "**Stale:** the experiment's code changed since this run ("

@@ -20,7 +20,24 @@ from optimizers.results import LineSearchResult
 from optimizers.scalar_search import finite
 from optimizers.wolfe import strong_wolfe
 
-__all__ = ["Objective", "line_search_wolfe", "line_search_armijo", "derivative_array"]
+__all__ = ["Objective", "line_search_wolfe", "line_search_armijo", "derivative_array",
+           "value_evaluations"]
+
+_value_evaluations = 0  # evaluations of f alone in this process (see value_evaluations)
+
+
+def value_evaluations() -> int:
+    """The number of evaluations of f alone (:meth:`Objective.f`, no gradient: the work of the
+    zero-order methods and of line-search trials without a gradient) run in this process so far,
+    by every objective: a measure of work done, for progress displays (a gradient evaluation is
+    counted by :func:`minigrad.autograd.reverse_passes` where minigrad computes it)."""
+    return _value_evaluations
+
+
+def count_value_evaluation() -> None:
+    """Count one evaluation of f alone (every objective's ``f`` calls it)."""
+    global _value_evaluations
+    _value_evaluations += 1
 
 
 def derivative_array(owner: str, what: str, value, shapes, like):
@@ -118,6 +135,7 @@ class Objective:
     def f(self, x) -> float:
         """f(x) alone (counted in ``nfev``)."""
         self.nfev += 1
+        count_value_evaluation()
         xs = self._shaped(x)
         if self.mode == "autodiff":
             with B.use_backend(B.backend_name_of(xs)):  # x's backend, as in fg, not the default

@@ -13,6 +13,7 @@ from minigrad import backend as B
 from optimizers import _validate as V
 from optimizers import nonfinite as NF
 from optimizers.base import Optimizer
+from optimizers import objective
 from optimizers.objective import Objective
 
 __all__ = ["ClosureObjective", "VectorOptimizer"]
@@ -73,6 +74,7 @@ class ClosureObjective(Objective):
 
     def f(self, x) -> float:
         self.nfev += 1
+        objective.count_value_evaluation()
         return self._call(x)
 
     def fg(self, x):

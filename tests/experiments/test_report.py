@@ -239,3 +239,46 @@ def test_without_a_terminal_progress_is_plain_lines(tmp_path):
                           plain_every=0.0):
         time.sleep(0.1)
     assert lines and lines[0] == "  exp: 4 gradient passes in 2 s, 50% of its last run's"
+
+
+def test_progress_counts_the_value_only_evaluations_of_a_zero_order_method(tmp_path):
+    import time
+
+    from experiments import progress
+    from optimizers.minimize import minimize
+    from problems import Rosenbrock
+
+    p = Rosenbrock()
+    with progress.reporting(tmp_path, interval=0.01) as done:
+        res = minimize(lambda x: p.f(x), p.x0, method="nelder-mead", options={"maxfev": 60})
+        time.sleep(0.1)
+        assert (done.passes(), done.evaluations()) == (0, res.nfev) and res.nfev >= 60
+        assert done() == res.nfev
+    state = json.loads((tmp_path / progress.FILE).read_text())
+    assert (state["passes"], state["evaluations"]) == (0, res.nfev)
+    lines = []
+    (tmp_path / "exp").mkdir()
+    atomic.write_json(tmp_path / "exp" / progress.FILE, {"passes": 0, "evaluations": 30,
+                                                          "seconds": 2.0})
+    with progress.Monitor(tmp_path, {"exp": 60}, tty=False, write=lines.append, interval=0.01,
+                          plain_every=0.0):
+        time.sleep(0.1)
+    assert lines[0] == "  exp: 0 gradient passes, 30 value-only evaluations in 2 s, 50% of its " \
+                       "last run's"
+
+
+def test_the_details_list_every_condition_as_applied(tmp_path):
+    from experiments import protocol
+    from experiments.protocol import Condition, Rule
+
+    rules = (Rule(1, (Condition("r", "ratio <= 1.1", "<=", 1.1),
+                      Condition("c", "control ratio > 2", ">", 2.0, role="control"))),)
+    v = protocol.verdict(rules, {"r": 1.05, "c": 1.5}, claim="a claim", measured="m",
+                         figure=None, summary="s")
+    (tmp_path / "exp").mkdir()
+    atomic.write_json(tmp_path / "exp" / "verdict.json", dict(v, name="exp"))
+    text = write_report(tmp_path, experiments={}).read_text()
+    assert "**Bound checked.** ratio <= 1.1; control ratio > 2" in text
+    assert "- ratio <= 1.1: measured 1.05, holds" in text
+    assert "- control ratio > 2 (control): measured 1.5, **fails**" in text
+    assert "**FAIL**" in text
