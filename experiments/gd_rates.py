@@ -24,10 +24,33 @@ gradient, through :func:`experiments.runner.run`):
    (:math:`Ad+\sum_j x_j^2-A\cos2\pi x_j`, a lattice of local minima, :math:`L=2+4\pi^2A`),
    from random starts.
 
-Verdict: PASS when no iterate of any run exceeds its bound (relative tolerance
-:math:`10^{-9}` for round-off) and the Huber runs come within 0.1% of the convex bound at
-:math:`k=N` (the bound is attained, so it cannot be improved). Traces are saved first; the
-figure is drawn from the saved traces only (:func:`draw`).
+**The rule in force** (version 2, :data:`RULES`): no iterate of any run exceeds its bound
+(ratio measured/bound at most :math:`1+10^{-9}` at every :math:`k`, the allowance for
+round-off), the Huber runs come within 0.1% of the convex bound at :math:`k=N` (the bound is
+attained, so it cannot be improved: a check that only asked "below the bound" would accept a
+much weaker theorem), no run of the claim diverged, and every **control** violates its bound.
+
+**The controls** (same run): GD with the step :math:`2.5/L`, outside the theorems' range
+:math:`(0,1/L]` and beyond the stability limit :math:`2/L`, for 100 steps on one problem of
+each class (a convex quadratic with a kernel, a strongly convex quadratic, ``PLSine``). The
+same ratio is computed on them and must exceed 1 (a diverged control counts as ``inf``).
+Why beyond :math:`2/L`: the bounds are not sensitive to a step below it (measured: at
+:math:`1.5/L` and :math:`1.9/L` no ratio exceeds 1 on the Huber worst case, a strongly convex
+quadratic or ``PLSine``; on quadratics the step :math:`h/L` contracts every component as long
+as :math:`h<2`), so a control at :math:`1.5/L` could not show anything; just beyond,
+at :math:`2.05/L`, the same check already flags all three classes.
+
+**Statistics.** The claim is deterministic: GD with the full gradient has no randomness, the
+bounds hold at every iterate of every run (not in expectation), and the random draws
+(dimensions, spectra, starts) choose instances, they are not noise to average over. One run
+per instance therefore suffices, and the same seed reproduces every trace bit for bit.
+
+**History.** Version 1 (the rule before the protocol) had the same five conditions and no
+control; it is still evaluated on every run (``earlier_rules`` of the verdict) and gives PASS
+on this code. Version 2 adds the three controls.
+
+Traces are saved first; the figure and the verdict are computed from the saved traces only
+(:func:`draw`, :func:`judge`).
 """
 from __future__ import annotations
 
@@ -38,7 +61,8 @@ import numpy as np
 import minigrad as mg
 import optimizers
 import problems as P
-from experiments.common import fmt, running_min, verdict
+from experiments.common import fmt, running_min
+from experiments.protocol import Condition, Rule, verdict
 from experiments.registry import register
 from experiments.runner import run as run_trace
 from experiments.trace import load_traces, save_traces
@@ -47,12 +71,39 @@ from theorems import GD_CONVEX, GD_NONCONVEX, GD_STRONGLY_CONVEX
 CLAIM = ("GD with step 1/L: f(x_k) - f* <= L R^2/(4k+2) on smooth convex f (tight: attained on "
          "the Huber worst case); ||x_k - x*||^2 <= (1 - mu/L)^k ||x_0 - x*||^2 on smooth strongly "
          "convex f; min_{i<k} ||grad f(x_i)||^2 <= 2L(f(x_0) - f*)/k on smooth non-convex f.")
-BOUND = ("f(x_k)-f* <= L R^2/(4k+2);  ||x_k-x*||^2 <= (1-mu/L)^k ||x_0-x*||^2;  "
-         "min_{i<k} ||grad f(x_i)||^2 <= 2L(f(x_0)-f*)/k")
 FIGURE = "gd_rates.png"
 STEM = "gd"
+CONTROL_STEM = "control"
 RTOL = 1e-9  # round-off allowance on every bound
 STEP = 1.0   # the GD step in units of 1/L (the theorems' 1/L; a test sets 2.5 to see a FAIL)
+CONTROL_STEP = 2.5   # the controls' step in units of 1/L: outside (0, 1], beyond 2
+CONTROL_STEPS = 100  # iterations of each control run (both budgets)
+
+_CLAIM_CONDITIONS = (
+    Condition("convex_max_ratio", "convex: max over k of (f(x_k)-f*) / (L R^2/(4k+2)) "
+              "<= 1 + 1e-9", "<=", 1.0 + RTOL),
+    Condition("strongly_convex_max_ratio", "strongly convex: max over k of ||x_k-x*||^2 / "
+              "((1-mu/L)^k ||x_0-x*||^2) <= 1 + 1e-9", "<=", 1.0 + RTOL),
+    Condition("nonconvex_max_ratio", "non-convex: max over k >= 1 of min_{i<k} "
+              "||grad f(x_i)||^2 / (2L(f(x_0)-f*)/k) <= 1 + 1e-9", "<=", 1.0 + RTOL),
+    Condition("huber_attained", "Huber worst case: min over N of (f(x_N)-f*) / (L R^2/(4N+2)) "
+              ">= 0.999 (the convex bound is attained)", ">=", 0.999),
+    Condition("diverged_runs", "runs of the claim that diverged <= 0", "<=", 0),
+)
+RULES = (
+    Rule(1, _CLAIM_CONDITIONS),
+    Rule(2, _CLAIM_CONDITIONS + (
+        Condition("control_convex_max_ratio", "control, GD step 2.5/L on a convex quadratic: "
+                  "max over k of the ratio to L R^2/(4k+2) > 1", ">", 1.0, role="control"),
+        Condition("control_strongly_convex_max_ratio", "control, GD step 2.5/L on a strongly "
+                  "convex quadratic: max over k of the ratio to (1-mu/L)^k ||x_0-x*||^2 > 1",
+                  ">", 1.0, role="control"),
+        Condition("control_nonconvex_max_ratio", "control, GD step 2.5/L on PLSine: max over "
+                  "k >= 1 of the ratio to 2L(f(x_0)-f*)/k > 1", ">", 1.0, role="control"),
+    ), note="adds the controls: GD with the step 2.5/L, outside the theorems' range, on one "
+            "problem of each class must violate the same bounds"),
+)
+BOUND = RULES[-1].text
 
 
 # ----------------------------------------------------------------------------- the bounds
@@ -94,12 +145,26 @@ def ratio_to_bound(tr) -> np.ndarray:
     return ratio
 
 
+def max_ratio(tr) -> float:
+    """The largest ratio measured/bound over the recorded iterates of a trace (``k >= 1`` for
+    the non-convex bound, which has none at ``k = 0``); ``inf`` when the run diverged or a
+    ratio is not finite (divergence is an outcome; a NaN would satisfy no condition)."""
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        r = ratio_to_bound(tr)
+    if tr.meta["kind"] == "non-convex":
+        r = r[1:]
+    if tr.meta.get("diverged") or not np.all(np.isfinite(r)):
+        return float("inf")
+    return float(np.max(r))
+
+
 # ----------------------------------------------------------------------------- the runs
-def _gd(problem, steps, label, **meta):
+def _gd(problem, steps, label, step=None, **meta):
+    step = STEP if step is None else step
     with np.errstate(over="ignore", invalid="ignore"):
-        tr = run_trace(problem, lambda ps: optimizers.SGD(ps, lr=STEP / problem.L), steps=steps,
+        tr = run_trace(problem, lambda ps: optimizers.SGD(ps, lr=step / problem.L), steps=steps,
                        label=label)
-    tr.meta.update(meta, L=problem.L, mu=problem.mu)
+    tr.meta.update(meta, L=problem.L, mu=problem.mu, step=step)
     return tr
 
 
@@ -152,12 +217,31 @@ def runs(*, quick: bool, seed: int) -> list:
     return traces
 
 
+def control_runs(*, seed: int) -> list:
+    """The controls: GD with the step ``CONTROL_STEP / L`` (outside the theorems' range) for
+    ``CONTROL_STEPS`` iterations on a convex quadratic with a kernel, a strongly convex
+    quadratic and PLSine (meta ``control=True``)."""
+    step, steps = CONTROL_STEP, CONTROL_STEPS
+    q = P.Quadratic(dim=20, mu=0.0, L=1.0, spacing="random", seed=seed * 101 + 90)
+    convex = _gd(q, steps, f"control: step {step:g}/L, quadratic d=20, spectrum [0, 1]",
+                 step=step, kind="convex-quadratic", R2=_distance2_to_minimisers(q), control=True)
+    q = P.Quadratic(dim=20, mu=1.0 / 30, L=1.0, spacing="random", seed=seed * 101 + 91)
+    strong = _gd(q, steps, f"control: step {step:g}/L, quadratic d=20, kappa=30", step=step,
+                 kind="strongly convex", slowest=False, control=True)
+    nonconvex = _gd(P.PLSine(dim=10, seed=seed + 7, spread=5.0), steps,
+                    f"control: step {step:g}/L, PLSine d=10", step=step, kind="non-convex",
+                    control=True)
+    return [convex, strong, nonconvex]
+
+
 # ----------------------------------------------------------------------------- the figure
 def draw(out_dir) -> pathlib.Path:
     """The three panels of the figure, from the traces saved in ``out_dir``."""
     from experiments import plotting as plot
 
     traces = load_traces(out_dir, stem=STEM)
+    controls = {t.meta["kind"]: t for t in load_traces(out_dir, stem=CONTROL_STEM)}
+    grey = {"color": "0.35", "ls": (0, (4, 2)), "lw": 1.1}
     fig, axes = plot.subplots(1, 3, width=4.8, height=3.9,
                               title="Gradient descent with step 1/L: the three rates of L1")
     ax = axes[0]
@@ -171,6 +255,10 @@ def draw(out_dir) -> pathlib.Path:
                   label=t.label)
         if t.meta["kind"] == "convex-huber":
             ax.plot(t.meta["N"], y[-1], "o", color=color, ms=5)
+    if "convex-quadratic" in controls:
+        t = controls["convex-quadratic"]
+        y = np.asarray(t["f_gap"]) / (t.meta["L"] * t.meta["R2"])
+        ax.loglog(np.maximum(t["k"], 0.5), np.where(y > 0, y, np.nan), label=t.label, **grey)
     k = np.arange(0, kmax + 1)
     plot.reference_line(ax, np.maximum(k, 0.5), 1.0 / (4 * k + 2), "bound 1/(4k+2)")
     ax.set_ylim(1e-12, 3.0)
@@ -179,7 +267,7 @@ def draw(out_dir) -> pathlib.Path:
     ax.set_title("smooth convex: attained by the Huber worst case at k=N", fontsize=9)
     plot.decisive(ax, label="max measured/bound, all runs", threshold=1.0 + RTOL,
                   value=max(float(np.nanmax(ratio_to_bound(t))) for t in traces),
-                  loc="lower right")
+                  loc="upper right")
     ax.legend(fontsize=6, loc="lower left")
 
     ax = axes[1]
@@ -190,6 +278,9 @@ def draw(out_dir) -> pathlib.Path:
                     label=t.label)
         ax.semilogy(t["k"], strongly_convex_bound(t["k"], t.meta["mu"], t.meta["L"], 1.0), "--",
                     color=color, lw=0.9)
+    if "strongly convex" in controls:
+        t = controls["strongly convex"]
+        ax.semilogy(t["k"], np.asarray(t["dist2"]) / t["dist2"][0], label=t.label, **grey)
     ax.set_ylim(1e-12, 3.0)
     ax.set_xlabel("iteration k")
     ax.set_ylabel(r"$\|x_k-x^*\|^2/\|x_0-x^*\|^2$")
@@ -202,6 +293,10 @@ def draw(out_dir) -> pathlib.Path:
         y = min_grad_norm2_before(t["grad_norm2"]) / (2 * t.meta["L"] * t["f_gap"][0])
         ax.loglog(t["k"][1:], np.where(y[1:] > 0, y[1:], np.nan), color=plot.COLORS[i], lw=1.4,
                   label=t.label)
+    if "non-convex" in controls:
+        t = controls["non-convex"]
+        y = min_grad_norm2_before(t["grad_norm2"]) / (2 * t.meta["L"] * t["f_gap"][0])
+        ax.loglog(t["k"][1:], np.where(y[1:] > 0, y[1:], np.nan), label=t.label, **grey)
     k = np.arange(1, max(t["k"][-1] for t in nonconvex) + 1)
     plot.reference_line(ax, k, 1.0 / k, "bound 1/k")
     ax.set_ylim(1e-14, 3.0)
@@ -212,24 +307,32 @@ def draw(out_dir) -> pathlib.Path:
     return plot.save(fig, pathlib.Path(out_dir) / FIGURE)
 
 
-# ----------------------------------------------------------------------------- the experiment
-@register("gd-rates", CLAIM)
-def run(out_dir, *, quick: bool = False, seed: int = 0, backend: str = "numpy") -> dict:
-    """Run GD on every problem, save the traces, draw the figure, check the bounds."""
-    out_dir = pathlib.Path(out_dir)
-    traces = runs(quick=quick, seed=seed)
-    save_traces(traces, out_dir, stem=STEM)
-    draw(out_dir)
-    traces = load_traces(out_dir, stem=STEM)  # the verdict reads what was saved, like the figure
+# ----------------------------------------------------------------------------- the verdict
+def measurements(traces, controls) -> dict:
+    """The numbers :data:`RULES` apply, from the saved traces of the claim and of the
+    controls."""
+    values = {}
+    for kind, key in (("convex", "convex"), ("strongly convex", "strongly_convex"),
+                      ("non-convex", "nonconvex")):
+        values[f"{key}_max_ratio"] = max(max_ratio(t) for t in traces
+                                         if t.meta["kind"].startswith(kind))
+        values[f"control_{key}_max_ratio"] = max(max_ratio(t) for t in controls
+                                                 if t.meta["kind"].startswith(kind))
+    values["huber_attained"] = min(
+        float(t["f_gap"][-1] / convex_bound(t.meta["N"], t.meta["L"], t.meta["R2"]))
+        for t in traces if t.meta["kind"] == "convex-huber")
+    values["diverged_runs"] = sum(bool(t.meta["diverged"]) for t in traces)
+    return values
 
-    worst, checked = {}, {}  # max ratio over k >= 1 (reported); over every k (checked)
+
+def judge(traces, controls) -> dict:
+    """The verdict of :data:`RULES` on the saved traces (claim runs and controls)."""
+    values = measurements(traces, controls)
+    worst = {}  # max ratio over k >= 1 (reported; k = 0 is checked too)
     for kind in ("convex", "strongly convex", "non-convex"):
         group = [t for t in traces if t.meta["kind"].startswith(kind)]
-        checked[kind] = max(float(np.nanmax(ratio_to_bound(t))) for t in group)
         worst[kind] = max(float(np.nanmax(ratio_to_bound(t)[1:])) for t in group)
-    huber = [t for t in traces if t.meta["kind"] == "convex-huber"]
-    attained = min(float(t["f_gap"][-1] / convex_bound(t.meta["N"], t.meta["L"], t.meta["R2"]))
-                   for t in huber)
+    attained = values["huber_attained"]
     quad = [t for t in traces if t.meta["kind"] == "convex-quadratic"]
     quad_ratio = max(float(np.nanmax(ratio_to_bound(t)[1:])) for t in quad)
     slow = next(t for t in traces if t.meta.get("slowest"))
@@ -238,21 +341,39 @@ def run(out_dir, *, quick: bool = False, seed: int = 0, backend: str = "numpy") 
     q = 1.0 - slow.meta["mu"] / slow.meta["L"]
     nonconvex_min = min(float(np.nanmax(ratio_to_bound(t))) for t in traces
                         if t.meta["kind"] == "non-convex")
-
-    ok = (all(v <= 1.0 + RTOL for v in checked.values()) and attained >= 0.999
-          and all(not t.meta["diverged"] for t in traces))
+    ctrl = {t.meta["kind"]: max_ratio(t) for t in controls}
+    step = controls[0].meta["step"] if controls else CONTROL_STEP
     iters = sum(int(t["k"][-1]) for t in traces)
     measured = (f"max ratio measured/bound over k >= 1 in {len(traces)} runs ({iters} "
                 f"iterations; k = 0 checked too): "
                 f"convex {worst['convex']:.9f} (Huber worst case at k=N: min "
                 f"{attained:.9f}; random quadratics: {fmt(quad_ratio)}), strongly convex "
                 f"{fmt(worst['strongly convex'])}, non-convex {fmt(worst['non-convex'])} "
-                f"(best run {fmt(nonconvex_min)}); worst-start quadratic contracts "
+                f"(best run {fmt(nonconvex_min)}); {values['diverged_runs']} runs diverged; "
+                f"worst-start quadratic contracts "
                 f"||x_k-x*||^2 by {fmt(factor, 5)} per step = (1-mu/L)^2 = {fmt(q * q, 5)}, "
-                f"the lecture's bound allows {fmt(q, 5)}")
+                f"the lecture's bound allows {fmt(q, 5)}. Controls, GD with step {step:g}/L "
+                f"for {CONTROL_STEPS} steps (max ratio to the bound; must exceed 1): convex "
+                f"quadratic {fmt(ctrl.get('convex-quadratic'))}, strongly convex quadratic "
+                f"{fmt(ctrl.get('strongly convex'))}, PLSine {fmt(ctrl.get('non-convex'))}")
     summary = (f"convex bound attained ({attained:.6f} of it) on the Huber worst case, never "
                f"exceeded; strongly convex max ratio {fmt(worst['strongly convex'])}; "
-               f"non-convex max ratio {fmt(worst['non-convex'])}")
-    return verdict(ok, claim=CLAIM, bound=BOUND, measured=measured, figure=FIGURE,
+               f"non-convex max ratio {fmt(worst['non-convex'])}; the controls (step "
+               f"{step:g}/L) exceed their bounds: {fmt(min(ctrl.values()) if ctrl else None)} "
+               f"at least")
+    return verdict(RULES, values, claim=CLAIM, measured=measured, figure=FIGURE,
                    summary=summary, max_ratio=worst, huber_attained=attained,
-                   worst_start_factor=factor, lecture_factor=q)
+                   worst_start_factor=factor, lecture_factor=q,
+                   control_max_ratio={k: v for k, v in ctrl.items()})
+
+
+# ----------------------------------------------------------------------------- the experiment
+@register("gd-rates", CLAIM)
+def run(out_dir, *, quick: bool = False, seed: int = 0, backend: str = "numpy") -> dict:
+    """Run GD on every problem and the controls, save the traces, draw the figure, judge."""
+    out_dir = pathlib.Path(out_dir)
+    save_traces(runs(quick=quick, seed=seed), out_dir, stem=STEM)
+    save_traces(control_runs(seed=seed), out_dir, stem=CONTROL_STEM)
+    draw(out_dir)
+    # the verdict reads what was saved, like the figure
+    return judge(load_traces(out_dir, stem=STEM), load_traces(out_dir, stem=CONTROL_STEM))

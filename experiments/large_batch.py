@@ -4,63 +4,75 @@ al. 2017; docs/lectures.md sections 8 and 9).
 
 **Claim** (L1 after Goyal et al. 2017). When the batch grows from :math:`B_0` to
 :math:`B=kB_0` with the number of epochs fixed (the same number of samples seen, :math:`k` times
-fewer steps), the learning rate is scaled by the linear rule
-:math:`\alpha=\alpha_{base}\,B/B_0` (``schedules.linear_scaling``; for SGD), or by the square-root
-rule :math:`\alpha=\alpha_{base}\sqrt{B/B_0}` (``schedules.sqrt_scaling``; L1: "for adaptive
-methods"). Goyal et al.: with the linear rule *and a gradual warmup*
+fewer steps), the learning rate tuned for :math:`B_0` is scaled by the linear rule
+:math:`\alpha=\alpha_{base}\,B/B_0` (``schedules.linear_scaling``; for SGD), or by the
+square-root rule :math:`\alpha=\alpha_{base}\sqrt{B/B_0}` (``schedules.sqrt_scaling``; L1: "for
+adaptive methods"). Goyal et al.: with the linear rule *and a gradual warmup*
 :math:`\alpha_t=\alpha_{\max}\,t/T_w` (``schedules.GradualWarmup``, from 0 as on L1's slide,
 :math:`T_w` = 5 epochs as in the paper), large-batch SGD reaches the small-batch result up to a
-large :math:`k`; without the warmup the large rate fails early in training ("early optimization
-difficulty") and the rule breaks at smaller :math:`k`; beyond some :math:`k` it breaks anyway.
+large :math:`k`; without the warmup the large rate fails early in training and the rule breaks
+at smaller :math:`k`.
 
 **Set-up.** Teacher-student regression (``TeacherStudent``: inputs in :math:`\mathbb R^5`, one
 tanh hidden layer of 32 units for teacher and student, :math:`m=1024` samples, mean squared
-error, no noise), plain SGD on mini-batches drawn uniformly without replacement, 20 epochs for
-every batch size, base batch :math:`B_0=16`. The base rate follows a stated rule:
-:math:`\alpha_{base}=0.5/\lambda_{\max}(\nabla^2f(x_0))` (a quarter of the stability limit
-:math:`2/\lambda_{\max}` of GD at the start, measured by power iteration on Hessian-vector
-products; a margin for the gradient noise of batch 16), so the linear rule reaches the start's
-stability limit at :math:`k=4` and exceeds it beyond. Batches :math:`B=kB_0`,
-:math:`k\in\{1,2,4,8,16,32\}`; the linear rule with and without warmup, the square-root rule
-with and without warmup; the same seeds (data, initialisation, batch order) for every setting.
+error, no noise), plain SGD on mini-batches drawn uniformly without replacement, 20 epochs of
+samples for every batch size (:math:`\mathrm{round}(20m/B)` steps), :math:`B_0=16`. **The base
+rate is tuned**, as Goyal et al. tune the small-batch baseline: on the grid
+:math:`\alpha_{base}=c/\lambda_{\max}(\nabla^2f(x_0))`, :math:`c\in\{0.25,0.5,1,2,4\}` (quick:
+:math:`\{1,2,4\}`; :math:`2/\lambda_{\max}` is GD's stability limit at the start, measured per
+seed by power iteration on Hessian-vector products), every seed trains at :math:`B_0` without
+warmup, and the :math:`c` with the smallest geometric mean over seeds of the final loss is
+selected (a diverged seed makes a grid point's mean infinite); the selected run is each seed's
+baseline :math:`f_{B_0}`. Batches :math:`B=kB_0`, :math:`k\in\{1,1.5,2,3,4,6,8,16,32\}` (quick:
+:math:`\{1,2,4\}`); the linear rule with and without warmup, and (full only) the square-root
+rule with and without warmup, reported; the same seeds (data, initialisation, batch order) for
+every setting. A run diverges when a mini-batch loss exceeds :math:`10^3f(x_0)` or is not finite
+(or the arithmetic overflows): it stops there and counts as an infinite ratio.
 
-**Measured.** The final full training loss :math:`f(x_K)`, its ratio to the baseline
-:math:`f_{B_0}(x_K)` of the same seed (one baseline per seed: batch :math:`B_0`, rate
-:math:`\alpha_{base}`, no warmup; the rules agree there and the small rate needs no warmup),
-and for each seed and setting the
-*largest matching batch* :math:`B_{crit}`: the largest :math:`B` such that every batch up to it
-ends within a factor :math:`X=3` of the baseline. :math:`X=3` is a stated tolerance, not a gap
-in the data: the losses fall by 2.5 orders of magnitude (from about 0.3 to about
-:math:`10^{-3}`) and the measured ratios form a continuum (full run: 1 to 1.7 for the linear rule
-at :math:`k\le4`; 1.4 to 4.6 per seed for the warmed-up linear rule at :math:`k=8`; 2.35 to 3.49
-for the square-root rule's geometric means), so a ratio near 3 is neither clearly matching nor
-clearly failing; only a divergence is off by orders of magnitude. A run diverges when a
-mini-batch loss exceeds :math:`10^3f(x_0)` (or is not finite); it stops there and counts as an
-infinite ratio.
+**Measured.** Per seed and setting the ratio :math:`f_B/f_{B_0}` of final full training losses,
+and the largest matching batch :math:`k_{crit}`: the largest :math:`k` of the grid such that
+every :math:`k'\le k` ends within :math:`X=3` of the baseline. :math:`X=3` is a stated
+tolerance (the losses fall by 2.5 to 3.5 orders of magnitude; a ratio of 3 is half an order).
 
-**Verdict** (PASS when all hold):
+**Rule in force** (version 4; PASS when all hold):
 
-1. the linear rule with warmup matches the baseline over a real range of batches:
-   :math:`B_{crit}\ge4B_0` for every seed. This holds without warmup too (the linear rule stays
-   within the start's stability limit up to :math:`k=4`): it tests the linear rule, not warmup;
-2. warmup extends the range of the linear rule, paired per seed: :math:`B_{crit}` with warmup is
-   at least :math:`B_{crit}` without warmup for every seed, and larger for at least one seed.
+1. the linear rule with warmup matches the baseline up to :math:`4B_0`: with
+   :math:`r_s=\max_{k\le4}\log(f_{kB_0}/f_{B_0})` per seed, the upper one-sided 95% t-bound of
+   the geometric mean :math:`\exp\bar r` is at most 3 (a diverged seed makes it infinite);
+2. warmup extends the linear rule's range: the one-sided paired t-test (the same seeds in both
+   arms) of :math:`\log_2k_{crit}` with warmup minus without has :math:`p\le0.05`; Cohen's
+   :math:`d_z` and the counts of seeds where warmup lengthens or shortens the range are reported;
+3. **control** (outside the hypotheses): a base rate outside the stable range,
+   :math:`\alpha_{base}=4/\lambda_{\max}(x_0)` (twice GD's stability limit at the start), with
+   the linear rule and warmup at :math:`B=4B_0`: check 1 must flag it with confidence, the lower
+   one-sided 95% t-bound of its geometric-mean ratio above 3 (a diverged control seed counts at
+   the divergence threshold, :math:`10^3f(x_0)/f_{B_0}`, a lower bound of its loss).
 
-*Check 2 has had three versions, stated openly.* (v1) The mean over seeds of
-:math:`\log_2B_{crit}` with warmup at least 0.5 above that without. The 5-seed full run failed it
-(gain 0.40; the 2-seed quick run had passed): at :math:`k=8` every warmed-up seed converged where
-3 of 5 seeds without warmup diverged, but two warmed-up seeds ended 3.6 and 4.6 times above their
-baseline, so their :math:`B_{crit}` stayed at :math:`4B_0`. (v2, changed after seeing that
-failure) The largest :math:`k` up to which the geometric mean over seeds of :math:`f_B/f_{B_0}`
-stays within :math:`X` is larger with warmup, and warmup's mean ratio there is no worse. On
-inspection v2 in effect checks "warmup avoids at least one divergence" (one diverged seed makes
-the geometric mean infinite). (v3, the current one) the paired per-seed comparison
-above. The outcomes of v1 and v2 on every run are recorded in ``verdict.json``
-(``earlier_rules``); see ``docs/experiments/training.md``.
+**Statistics.** Seeds: 3 quick, 10 full; every comparison paired by seed; t-tests with the seeds'
+degrees of freedom (``experiments.stats``), confidence 0.95.
 
-The square-root rule is reported (final loss against batch size), not checked: for SGD at a fixed
-number of epochs it takes :math:`\sqrt k` times smaller steps than the linear rule, so it
-neither diverges nor keeps up.
+**Earlier rules** (each evaluated on every run; outcomes in ``verdict.json``,
+``earlier_rules``). Versions 1 to 3 used :math:`\alpha_{base}=0.5/\lambda_{\max}(x_0)`, set by
+rule rather than tuned, so that the linear rule stays within the start's stability limit up to
+:math:`k=4`: their check 1 (:math:`k_{crit}\ge4` for every seed, linear + warmup) held without
+warmup too, and followed from that choice. Their check 2:
+(v1) mean :math:`\log_2k_{crit}` with warmup at least 0.5 above that without; failed on the
+5-seed full run (gain 0.40). (v2, written after that failure) the largest :math:`k` whose
+geometric-mean ratio stays within 3 is larger with warmup, and warmup's ratio there no worse; in
+effect "warmup avoids one divergence". (v3) per seed, :math:`k_{crit}` with warmup at least that
+without for every seed and larger for one; passed on 5 seeds and 2 :math:`k` grids. Version 4
+tunes the base rate, uses 10 seeds with a paired t-test, a finer :math:`k` grid and a control.
+
+**Outcome** under version 4 (full run, seed 0; ``docs/experiments/training.md``): **FAIL**.
+The tuning selects :math:`c=1` (geometric-mean losses :math:`3.42\cdot10^{-4}` at :math:`c=1`,
+:math:`3.49\cdot10^{-4}` at :math:`c=2`; :math:`c=4` diverges), so the linear rule reaches the
+start's stability limit at :math:`k=2`. Check 1 fails: with warmup 6 of 10 seeds end more
+than 3 times above their baseline at some :math:`k\le4`, one of them by diverging at
+:math:`k=4`. Check 2 holds: warmup lengthens the matching range for 7 of 10 seeds and shortens
+it for 1 (mean :math:`\log_2` gain 0.36, :math:`p=0.0096`, :math:`d_z=0.90`). The control
+diverges on every seed. Versions 1 to 3 all fail on this run (their check 1, :math:`k_{crit}\ge4`
+for every seed, fails: the smallest is 2). The quick run (3 seeds, :math:`c\in\{1,2,4\}`)
+selects :math:`c=2` and fails check 1 too.
 """
 from __future__ import annotations
 
@@ -72,33 +84,70 @@ import numpy as np
 import minigrad as mg
 import optimizers
 import schedules
+from experiments import stats
 from experiments.common import fmt
-from experiments.common import verdict as make_verdict
+from experiments.protocol import Condition, Rule
+from experiments.protocol import verdict as rule_verdict
 from experiments.registry import register
 from experiments.sharpness import top_eigenvalue
 from problems import TeacherStudent
 
-CLAIM = ("Large-batch SGD on an MLP at a fixed number of epochs: the linear scaling rule "
-         "matches the small-batch loss up to 4x the base batch (with or without warmup); "
-         "gradual warmup extends that range per seed, never shortening it (Goyal et al. 2017); "
+CLAIM = ("Large-batch SGD on an MLP at a fixed number of epochs, base rate tuned at B_0: the "
+         "linear scaling rule with gradual warmup matches the small-batch loss up to 4x the "
+         "base batch, and warmup extends the range of batches it matches (Goyal et al. 2017); "
          "square-root rule shown too")
-BOUND = ("f_B <= 3 f_B0 at every B <= 4 B_0 for every seed (linear + warmup); per seed, the "
-         "largest B with f_B' <= 3 f_B0 at every B' <= B is at least as large with warmup as "
-         "without, and larger for at least one seed")
 FIGURE = "large_batch.png"
 DATA = "large_batch.npz"
 B0 = 16
 M = 1024
 EPOCHS = 20
 WARMUP_EPOCHS = 5
-BASE_FACTOR = 0.5           # alpha_base = BASE_FACTOR / lambda_max(x_0)
 MATCH = 3.0                 # a batch "matches" when f_B <= MATCH * f_B0
-MIN_K = 4                   # check 1: B_crit >= MIN_K * B_0
-V1_GAIN = 0.5               # check 2, v1 (replaced): mean log2 k_crit gain of warmup >= V1_GAIN
+MIN_K = 4                   # check 1: the linear rule with warmup matches up to MIN_K * B_0
+V1_GAIN = 0.5               # version 1: mean log2 k_crit gain of warmup >= V1_GAIN
+CONFIDENCE = 0.95
+CONTROL_FACTOR = 4.0        # the control's base rate, CONTROL_FACTOR / lambda_max(x_0)
 DIVERGED = 1e3              # a mini-batch loss above DIVERGED * f(x_0): the run diverged
-SETTINGS = (("linear", False), ("linear", True), ("sqrt", False), ("sqrt", True))
-QUICK = {"seeds": 2, "ks": (1, 4, 8, 16)}
-FULL = {"seeds": 5, "ks": (1, 2, 4, 8, 16, 32)}
+LINEAR = (("linear", False), ("linear", True))
+SQRT = (("sqrt", False), ("sqrt", True))
+SETTINGS = LINEAR + SQRT
+QUICK = {"seeds": 3, "ks": (1, 2, 4), "grid": (1.0, 2.0, 4.0), "settings": LINEAR}
+FULL = {"seeds": 10, "ks": (1, 1.5, 2, 3, 4, 6, 8, 16, 32), "grid": (0.25, 0.5, 1.0, 2.0, 4.0),
+        "settings": SETTINGS}
+
+_K4 = f"{MIN_K} B_0"
+_CHECK1_V = Condition("k_crit_min", f"f_B <= 3 f_B0 at every B <= {_K4} for every seed (linear "
+                                    "+ warmup): min k_crit >= 4", ">=", float(MIN_K))
+RULES = (
+    Rule(1, (_CHECK1_V,
+             Condition("v1_gain", "mean log2 k_crit (warmup) - mean log2 k_crit (no warmup) "
+                                  ">= 0.5", ">=", V1_GAIN))),
+    Rule(2, (_CHECK1_V,
+             Condition("v2_k_gain", "largest k with geometric-mean f_B/f_B0 <= 3: log2 of its "
+                                    "ratio with/without warmup > 0", ">", 0.0),
+             Condition("v2_ratio_diff", "warmup's geometric-mean ratio there no worse: "
+                                        "difference <= 0", "<=", 0.0)),
+         note="replaced v1 after the 5-seed full run failed it (gain 0.40); in effect it checks "
+              "that warmup avoids one divergence"),
+    Rule(3, (_CHECK1_V,
+             Condition("v3_shorter", "seeds where warmup's k_crit is smaller <= 0", "<=", 0.0),
+             Condition("v3_longer", "seeds where warmup's k_crit is larger >= 1", ">=", 1.0)),
+         note="replaced v2, whose geometric mean turns infinite with one diverged seed"),
+    Rule(4, (
+        Condition("match_upper", f"linear + warmup, base rate tuned at B_0: geometric mean over "
+                                 f"seeds of max over B <= {_K4} of f_B/f_B0, upper 95% t-bound "
+                                 f"<= 3", "<=", MATCH),
+        Condition("warmup_p", "warmup extends the range: one-sided paired t-test of log2 k_crit "
+                              "(warmup - none) over seeds, p <= 0.05", "<=", 1.0 - CONFIDENCE),
+        Condition("control_lower", f"control, base rate 4/lambda_max(x_0) outside the stable "
+                                   f"range, linear + warmup at B = {_K4}: geometric-mean "
+                                   f"f_B/f_B0, lower 95% t-bound > 3", ">", MATCH,
+                  role="control"),
+    ), note="replaced v3: its base rate 0.5/lambda_max(x_0) made check 1 hold without warmup; "
+            "now tuned on a grid at B_0, 10 seeds with a paired t-test, a finer k grid, and a "
+            "control outside the stable range"),
+)
+BOUND = RULES[-1].text
 
 
 def label(rule: str, warm: bool) -> str:
@@ -109,67 +158,101 @@ def make_problem(seed: int):
     return TeacherStudent(d_in=5, hidden=(32,), m=M, seed=seed, teacher_seed=1000 + seed)
 
 
+def steps_per(epochs: float, B: int) -> int:
+    """The number of steps of batch ``B`` that see ``epochs`` epochs of samples."""
+    return round(epochs * M / B)
+
+
 def learning_rate(alpha_base: float, B: int, rule: str, warm: bool):
     """The rate for batch ``B``: the scaled peak, behind a gradual warmup of WARMUP_EPOCHS."""
     scale = schedules.linear_scaling if rule == "linear" else schedules.sqrt_scaling
     peak = scale(alpha_base, B0, B)
     if not warm:
         return peak
-    return schedules.GradualWarmup(peak, warmup_steps=WARMUP_EPOCHS * (M // B))
+    return schedules.GradualWarmup(peak, warmup_steps=steps_per(WARMUP_EPOCHS, B))
 
 
 def train(problem, lr, B: int, seed: int) -> np.ndarray:
-    """SGD with batch ``B`` for EPOCHS epochs; the full loss at the start and after every epoch.
-    A run whose mini-batch loss exceeds DIVERGED times the starting loss (or is not finite) has
-    diverged: it stops, and its curve is NaN from that epoch on."""
+    """SGD with batch ``B`` for EPOCHS epochs of samples; the full loss at the start and after
+    every epoch. A run whose mini-batch loss exceeds DIVERGED times the starting loss, is not
+    finite, or overflows has diverged: it stops, and its curve is NaN from that epoch on."""
     x = problem.start()
     opt = optimizers.SGD([x], lr=lr)
     rng = mg.backend.host_rng(seed)
-    per_epoch = M // B
+    ends = [steps_per(e, B) for e in range(1, EPOCHS + 1)]
     f0 = problem.value(x.data)
     curve = [f0]
-    diverged = False
-    for _ in range(EPOCHS):
-        for _ in range(per_epoch):
-            idx = problem.sample_batch(B, rng)
-            opt.zero_grad()
-            loss = problem.f_batch(x, idx)
-            fb = float(loss.item())
-            if not (math.isfinite(fb) and fb <= DIVERGED * f0):
-                diverged = True
-                break
-            loss.backward()
-            opt.step()
-        if diverged:
-            break
-        curve.append(problem.value(x.data))
+    step = 0
+    try:
+        for end in ends:
+            while step < end:
+                idx = problem.sample_batch(B, rng)
+                opt.zero_grad()
+                loss = problem.f_batch(x, idx)
+                fb = float(loss.item())
+                if not (math.isfinite(fb) and fb <= DIVERGED * f0):
+                    raise FloatingPointError(f"mini-batch loss {fb:g} at step {step}")
+                loss.backward()
+                opt.step()
+                step += 1
+            fk = problem.value(x.data)
+            if not math.isfinite(fk):
+                raise FloatingPointError(f"full loss {fk:g} after step {step}")
+            curve.append(fk)
+    except (OverflowError, FloatingPointError):
+        pass
     curve += [math.nan] * (EPOCHS + 1 - len(curve))
     return np.asarray(curve)
 
 
 def runs(cfg: dict, seed: int) -> dict:
-    ks = np.asarray(cfg["ks"], dtype=int)
+    ks = np.asarray(cfg["ks"], dtype=float)
+    grid = np.asarray(cfg["grid"], dtype=float)
+    settings = tuple(cfg["settings"])
     S = cfg["seeds"]
-    curves = np.full((len(SETTINGS), S, len(ks), EPOCHS + 1), np.nan)
-    lam0 = np.zeros(S)
-    alpha_base = np.zeros(S)
+    problems, lam0 = [], np.zeros(S)
+    tuning = np.full((grid.size, S, EPOCHS + 1), np.nan)
     for s in range(S):
         run_seed = seed * 1000 + s
         p = make_problem(run_seed)
+        problems.append(p)
         lam0[s] = top_eigenvalue(p, p.x0, iters=50, rng=mg.backend.host_rng(run_seed)).lam
-        alpha_base[s] = BASE_FACTOR / lam0[s]
-        for i, (rule, warm) in enumerate(SETTINGS):
+        for g, c in enumerate(grid):
+            tuning[g, s] = train(p, c / lam0[s], B0, run_seed)
+    g_star = select_base(tuning[:, :, -1])
+    alpha_base = grid[g_star] / lam0
+    curves = np.full((len(settings), S, ks.size, EPOCHS + 1), np.nan)
+    control = np.full((S, EPOCHS + 1), np.nan)
+    for s, p in enumerate(problems):
+        run_seed = seed * 1000 + s
+        for i, (rule, warm) in enumerate(settings):
             for j, k in enumerate(ks):
-                if k == 1 and i > 0:                 # one baseline: B_0, alpha_base, no warmup
-                    curves[i, s, j] = curves[0, s, j]
+                if k == 1:                      # one baseline: B_0, alpha_base, no warmup
+                    curves[i, s, j] = tuning[g_star, s]
                     continue
-                B = int(k * B0)
+                B = round(k * B0)
                 curves[i, s, j] = train(p, learning_rate(alpha_base[s], B, rule, warm), B,
                                         run_seed)
+        B = MIN_K * B0
+        control[s] = train(p, learning_rate(CONTROL_FACTOR / lam0[s], B, "linear", True), B,
+                           run_seed)
     return {"ks": ks, "B0": B0, "m": M, "epochs": EPOCHS, "warmup_epochs": WARMUP_EPOCHS,
-            "curves": curves, "lam0": lam0, "alpha_base": alpha_base,
-            "rules": np.asarray([r for r, _ in SETTINGS]),
-            "warm": np.asarray([w for _, w in SETTINGS])}
+            "grid": grid, "tuning": tuning, "g_star": g_star, "curves": curves,
+            "control": control, "lam0": lam0, "alpha_base": alpha_base,
+            "rules": np.asarray([r for r, _ in settings]),
+            "warm": np.asarray([w for _, w in settings])}
+
+
+def select_base(final) -> int:
+    """The tuning rule: the grid index with the smallest geometric mean over seeds of the final
+    loss at :math:`B_0` (``final``: (grid, seed); a diverged seed, NaN or inf, makes a grid
+    point's mean infinite). Raises when every grid point diverged."""
+    final = np.where(np.isfinite(final), final, np.inf)
+    with np.errstate(divide="ignore"):
+        gm = np.exp(np.mean(np.log(final), axis=1))
+    if not np.any(np.isfinite(gm)):
+        raise FloatingPointError("large-batch: every base rate of the grid diverged at B_0")
+    return int(np.argmin(gm))
 
 
 # ----------------------------------------------------------------------------- analysis
@@ -185,73 +268,126 @@ def _leading(ok, ks):
     return np.where(n_ok > 0, ks[np.maximum(n_ok - 1, 0)], 0)
 
 
+def _final(c):
+    """The final loss of curves ``c`` (last axis: epochs), inf where the run diverged."""
+    f = c[..., -1]
+    return np.where(np.isfinite(f), f, np.inf)
+
+
+def _gm_bound(r, side: str) -> float:
+    """``exp`` of the one-sided 95% t-bound of the mean of the log ratios ``r`` ("upper" or
+    "lower"); an infinite member makes an upper bound infinite."""
+    r = np.asarray(r, dtype=float)
+    if side == "upper" and not np.all(np.isfinite(r)):
+        return math.inf
+    t = stats.one_sided_t(r, alternative="less" if side == "upper" else "greater",
+                          confidence=CONFIDENCE)
+    return math.exp(t["bound"])
+
+
 def analyse(d: dict) -> dict:
     ks, curves = d["ks"], d["curves"]
-    final = curves[..., -1]                                  # (setting, seed, k)
-    diverged = ~np.isfinite(final)
-    final = np.where(diverged, np.inf, final)
-    ratio = final / final[:, :, :1]                          # per seed, to the seed's baseline
+    settings = tuple(zip(d["rules"].tolist(), d["warm"].tolist()))
+    final = _final(curves)                                   # (setting, seed, k)
+    base = final[0, :, 0]                                    # the tuned baseline, per seed
+    ratio = final / base[None, :, None]
     k_crit = _leading(ratio <= MATCH, ks)                    # (setting, seed)
-    with np.errstate(over="ignore", invalid="ignore"):
-        gm_ratio = np.exp(np.mean(np.log(ratio), axis=1))     # (setting, k), inf if diverged
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        gm_ratio = np.exp(np.mean(np.log(ratio), axis=1))    # (setting, k), inf if diverged
     k_gm = _leading(gm_ratio <= MATCH, ks)                   # (setting,)
-    i_lw, i_ln = SETTINGS.index(("linear", True)), SETTINGS.index(("linear", False))
+    i_ln, i_lw = settings.index(("linear", False)), settings.index(("linear", True))
+    kw, kn = k_crit[i_lw], k_crit[i_ln]
+    # rule 4
+    upto = ks <= MIN_K
+    with np.errstate(divide="ignore"):
+        r_match = np.max(np.log(ratio[i_lw][:, upto]), axis=1)
+    match_upper = _gm_bound(r_match, "upper")
+    lw = np.log2(np.maximum(kw, 1)) - np.log2(np.maximum(kn, 1))
+    test = stats.one_sided_t(lw, alternative="greater", confidence=CONFIDENCE)
+    c_final = _final(d["control"])
+    f0 = d["tuning"][0, :, 0]
+    c_ratio = np.where(np.isfinite(c_final), c_final, DIVERGED * f0) / base
+    control_lower = _gm_bound(np.log(c_ratio), "lower")
+    # the earlier rules
+    gain = float(np.mean(np.log2(np.maximum(kw, 1))) - np.mean(np.log2(np.maximum(kn, 1))))
     j_star = int(np.nonzero(ks == k_gm[i_lw])[0][0]) if k_gm[i_lw] > 0 else 0
-    return {"ks": ks, "final": final, "ratio": ratio, "k_crit": k_crit, "gm_ratio": gm_ratio,
-            "k_gm": k_gm, "n_diverged": diverged.sum(axis=1), "lam0": d["lam0"],
-            "alpha_base": d["alpha_base"], "i_lw": i_lw, "i_ln": i_ln, "j_star": j_star,
-            "k_star": int(ks[j_star]), "n_seeds": int(final.shape[1])}
+    with np.errstate(invalid="ignore", divide="ignore"):
+        v2_k_gain = float(np.log2(max(k_gm[i_lw], 1) / max(k_gm[i_ln], 1)))
+        v2_ratio_diff = float(gm_ratio[i_lw, j_star] - gm_ratio[i_ln, j_star])
+    tuning_final = _final(d["tuning"])
+    with np.errstate(divide="ignore"):
+        tuning_gm = np.exp(np.mean(np.log(tuning_final), axis=1))
+    return {"ks": ks, "settings": settings, "final": final, "ratio": ratio, "k_crit": k_crit,
+            "gm_ratio": gm_ratio, "k_gm": k_gm, "n_diverged": (~np.isfinite(final)).sum(axis=1),
+            "lam0": d["lam0"], "alpha_base": d["alpha_base"], "grid": d["grid"],
+            "g_star": int(d["g_star"]), "tuning_final": tuning_final, "tuning_gm": tuning_gm,
+            "i_lw": i_lw, "i_ln": i_ln, "j_star": j_star, "k_star": float(ks[j_star]),
+            "n_seeds": int(final.shape[1]), "r_match": r_match, "match_upper": match_upper,
+            "warmup_test": test, "control_ratio": c_ratio, "control_lower": control_lower,
+            "control_diverged": int(np.sum(~np.isfinite(c_final))),
+            "values": {"k_crit_min": float(np.min(kw)), "v1_gain": gain,
+                       "v2_k_gain": v2_k_gain, "v2_ratio_diff": v2_ratio_diff,
+                       "v3_shorter": float(np.sum(kw < kn)), "v3_longer": float(np.sum(kw > kn)),
+                       "match_upper": match_upper, "warmup_p": float(test["p"]),
+                       "control_lower": control_lower}}
+
+
+def _ks(v) -> list:
+    return [float(x) if float(x) % 1 else int(x) for x in v]
 
 
 def verdict(a: dict) -> dict:
-    i_lw, i_ln, j = a["i_lw"], a["i_ln"], a["j_star"]
-    ok_range = bool(np.all(a["k_crit"][i_lw] >= MIN_K))
+    i_lw, i_ln = a["i_lw"], a["i_ln"]
     kw, kn = a["k_crit"][i_lw], a["k_crit"][i_ln]
-    ok_paired = bool(np.all(kw >= kn) and np.any(kw > kn))
-    # the two earlier versions of check 2, recorded (not used)
-    gain = float(np.mean(np.log2(np.maximum(kw, 1))) - np.mean(np.log2(np.maximum(kn, 1))))
-    ok_v1 = gain >= V1_GAIN
-    r_w, r_n = float(a["gm_ratio"][i_lw, j]), float(a["gm_ratio"][i_ln, j])
-    ok_v2 = int(a["k_gm"][i_lw]) > int(a["k_gm"][i_ln]) and r_w <= r_n
+    t = a["warmup_test"]
+    gain = np.log2(np.maximum(kw, 1)) - np.log2(np.maximum(kn, 1))
+    c_star = float(a["grid"][a["g_star"]])
+    interior = 0 < a["g_star"] < a["grid"].size - 1
+    tuning = ", ".join(f"c={c:g}: {fmt(v)}" for c, v in zip(a["grid"], a["tuning_gm"]))
     per_setting = "; ".join(
-        f"{label(r, w)}: k_crit per seed {list(map(int, a['k_crit'][i]))}, of the mean "
-        f"{int(a['k_gm'][i])}, diverged seeds per k {list(map(int, a['n_diverged'][i]))}"
-        for i, (r, w) in enumerate(SETTINGS))
+        f"{label(r, w)}: k_crit per seed {_ks(a['k_crit'][i])}, diverged seeds per k "
+        f"{list(map(int, a['n_diverged'][i]))}" for i, (r, w) in enumerate(a["settings"]))
     ratios = "; ".join(
-        f"{label(r, w)}: "
-        + ", ".join(f"k={k}: {fmt(v)}" for k, v in zip(a["ks"], a["gm_ratio"][i]))
-        for i, (r, w) in enumerate(SETTINGS))
-    measured = (f"{a['n_seeds']} seeds, B_0={B0}, {EPOCHS} epochs, alpha_base = "
-                f"{BASE_FACTOR}/lambda_max(x_0) (lambda_max {np.round(a['lam0'], 2).tolist()}); "
-                f"k = B/B_0 in {list(map(int, a['ks']))}. Largest matching k (f_B <= {MATCH:g} "
-                f"f_B0 at every k' <= k): {per_setting}. Check 1: linear + warmup k_crit >= "
-                f"{MIN_K} for every seed: {ok_range}. Check 2 (paired per seed): linear rule "
-                f"k_crit with warmup {list(map(int, kw))}, without {list(map(int, kn))}: >= for "
-                f"every seed and > for one: {ok_paired}. Earlier versions of check 2 (recorded, "
-                f"not used): v1 mean log2 k_crit gain {gain:.2f} >= {V1_GAIN}: {ok_v1}; v2 k of "
-                f"the geometric mean with/without warmup {int(a['k_gm'][i_lw])}/"
-                f"{int(a['k_gm'][i_ln])}, at k={a['k_star']} geometric-mean f_B/f_B0 "
-                f"{fmt(r_w)}/{fmt(r_n)}: {ok_v2}. Geometric-mean f_B/f_B0 (inf: a seed "
-                f"diverged): {ratios}")
-    n_better = int(np.sum(kw > kn))
-    summary = (f"linear rule: every seed matches the baseline up to k={int(np.min(kw))} with "
-               f"warmup, k={int(np.min(kn))} without; per seed k_crit with warmup "
-               f"{list(map(int, kw))} vs without {list(map(int, kn))} (larger for {n_better} "
-               f"of {len(kw)} seeds, smaller for {int(np.sum(kw < kn))})")
-    return make_verdict(ok_range and ok_paired, claim=CLAIM, bound=BOUND,
-                        measured=measured, figure=FIGURE, summary=summary,
-                        k_crit={label(r, w): [int(v) for v in a["k_crit"][i]]
-                                for i, (r, w) in enumerate(SETTINGS)},
-                        k_of_mean={label(r, w): int(a["k_gm"][i])
-                                   for i, (r, w) in enumerate(SETTINGS)},
-                        k_star=a["k_star"], ratio_at_k_star=[r_w, r_n],
-                        earlier_rules={
-                            "v1": {"rule": f"mean log2 k_crit (warmup) - mean log2 k_crit (no "
-                                           f"warmup) >= {V1_GAIN}", "gain": gain,
-                                   "held": bool(ok_v1)},
-                            "v2": {"rule": "largest k with geometric-mean f_B/f_B0 <= 3 larger "
-                                           "with warmup, and warmup's ratio there no worse",
-                                   "held": bool(ok_v2)}})
+        f"{label(r, w)}: " + ", ".join(f"k={k:g}: {fmt(v)}" for k, v in zip(a["ks"],
+                                                                            a["gm_ratio"][i]))
+        for i, (r, w) in enumerate(a["settings"]))
+    v = a["values"]
+    measured = (
+        f"{a['n_seeds']} seeds, B_0={B0}, {EPOCHS} epochs. Base rate tuned at B_0: geometric-"
+        f"mean final loss per c (alpha_base = c/lambda_max(x_0)) {tuning}; selected c={c_star:g}"
+        f" ({'inside' if interior else 'at an end of'} the grid; lambda_max "
+        f"{np.round(a['lam0'], 2).tolist()}). k = B/B_0 in {_ks(a['ks'])}. Largest matching k "
+        f"(f_B <= {MATCH:g} f_B0 at every k' <= k): {per_setting}. Check 1: linear + warmup, max "
+        f"over k <= {MIN_K} of f_B/f_B0 per seed {[fmt(math.exp(r)) for r in a['r_match']]}, "
+        f"upper 95% bound of the geometric mean {fmt(a['match_upper'])} (<= {MATCH:g}). Check 2: "
+        f"log2 k_crit gain of warmup per seed {np.round(gain, 2).tolist()}, "
+        f"mean {fmt(t['mean'])}, one-sided paired t-test p={fmt(t['p'])} (df {t['df']}), "
+        f"d_z={fmt(t['effect'])}; longer for {int(v['v3_longer'])} of {len(kw)} seeds, shorter "
+        f"for {int(v['v3_shorter'])}. Control (alpha_base = {CONTROL_FACTOR:g}/lambda_max(x_0), "
+        f"linear + warmup, k={MIN_K}): f_B/f_B0 per seed {[fmt(r) for r in a['control_ratio']]}"
+        f" ({a['control_diverged']} diverged, counted at the divergence threshold), lower 95% "
+        f"bound {fmt(a['control_lower'])} (> {MATCH:g}). Earlier rules on this run: min k_crit "
+        f"(linear + warmup) {fmt(v['k_crit_min'])}; v1 gain {fmt(v['v1_gain'])}; v2 k of the "
+        f"geometric mean with/without warmup {fmt(a['k_gm'][i_lw])}/{fmt(a['k_gm'][i_ln])}, "
+        f"ratio difference at k={a['k_star']:g} {fmt(v['v2_ratio_diff'])}. Geometric-mean "
+        f"f_B/f_B0 (inf: a seed diverged): {ratios}")
+    summary = (f"base rate tuned at B_0: c={c_star:g}/lambda_max(x_0); linear rule + warmup "
+               f"matches up to k={fmt(float(np.min(kw)))} on every seed (without warmup "
+               f"{fmt(float(np.min(kn)))}), upper bound of the ratio up to k={MIN_K}: "
+               f"{fmt(a['match_upper'])}; warmup's log2 k_crit gain {fmt(t['mean'])} "
+               f"(p={fmt(t['p'])}, longer for {int(v['v3_longer'])} of {len(kw)} seeds)")
+    return rule_verdict(RULES, a["values"], claim=CLAIM, measured=measured, figure=FIGURE,
+                        summary=summary,
+                        k_crit={label(r, w): _ks(a["k_crit"][i])
+                                for i, (r, w) in enumerate(a["settings"])},
+                        k_of_mean={label(r, w): float(a["k_gm"][i])
+                                   for i, (r, w) in enumerate(a["settings"])},
+                        base_factor=c_star, base_interior=bool(interior),
+                        tuning_geometric_mean=[float(x) for x in a["tuning_gm"]],
+                        warmup_test={k: float(t[k]) for k in ("mean", "sd", "t", "p", "effect",
+                                                              "df")},
+                        control_ratio=[float(x) for x in a["control_ratio"]],
+                        k_star=a["k_star"])
 
 
 # ----------------------------------------------------------------------------- figure
@@ -266,82 +402,87 @@ def draw(out_dir) -> pathlib.Path:
     out_dir = pathlib.Path(out_dir)
     d = _load(out_dir / DATA)
     a = analyse(d)
-    ks = a["ks"]
-    Bs = ks * B0
+    ks, S = a["ks"], a["n_seeds"]
     fig, axes = plot.subplots(1, 4, width=4.3, height=3.7,
                               title=f"Large batches (teacher-student MLP, SGD, {EPOCHS} epochs "
-                                    f"for every batch, B_0={B0}, warmup {WARMUP_EPOCHS} epochs)")
-    finite = a["final"][np.isfinite(a["final"])]
-    top = 3 * finite.max() if finite.size else 1.0
+                                    f"for every batch, B_0={B0}, warmup {WARMUP_EPOCHS} epochs, "
+                                    f"{S} seeds)")
+    spread = np.exp(0.06 * np.linspace(-1, 1, S)) if S > 1 else np.ones(1)
+
     ax = axes[0]
-    for i, (rule, warm) in enumerate(SETTINGS):
-        c, ls, mk = STYLE[(rule, warm)]
-        f = a["final"][i]
-        with np.errstate(divide="ignore"):
-            gm = np.exp(np.mean(np.log(f), axis=0))
-        ax.plot(Bs, np.where(np.isfinite(gm), gm, np.nan), ls, color=c, marker=mk, lw=1.4,
-                label=label(rule, warm))
-        div = ~np.isfinite(f).all(axis=0)
-        if div.any():
-            ax.plot(Bs[div], np.full(div.sum(), top), mk, color=c, ms=8, mew=2)
+    finite = a["tuning_final"][np.isfinite(a["tuning_final"])]
+    top = 3 * finite.max() if finite.size else 1.0
+    for g, c in enumerate(a["grid"]):
+        f = a["tuning_final"][g]
+        ax.plot(c * spread, np.where(np.isfinite(f), f, top), ".", color="0.35", ms=5)
+    gm = a["tuning_gm"]
+    ax.plot(a["grid"], np.where(np.isfinite(gm), gm, np.nan), "-", color="k", lw=1.4,
+            label="geometric mean over seeds")
+    ax.plot([a["grid"][a["g_star"]]], [gm[a["g_star"]]], "*", color="#117733", ms=14,
+            label=f"selected: c={a['grid'][a['g_star']]:g}")
+    ax.axvline(2.0, color="k", ls=":", lw=1.0, label="c=2: GD's stability limit at x_0")
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
-    ax.set_xlabel("batch size B")
-    ax.set_ylabel("final training loss (geometric mean over seeds)")
-    ax.set_title("final loss; markers at the top: a seed diverged", fontsize=9)
+    ax.set_xlabel("c (alpha_base = c / lambda_max(x_0)), batch B_0")
+    ax.set_ylabel("final training loss")
+    ax.set_title("tuning the base rate at B_0 (dots: seeds,\ntop row: diverged)", fontsize=8)
     ax.legend(fontsize=6.5)
 
     ax = axes[1]
-    for i, (rule, warm) in enumerate(SETTINGS):
+    top_r = 1.0
+    fr = a["ratio"][np.isfinite(a["ratio"])]
+    if fr.size:
+        top_r = max(30.0, 3 * fr.max())
+    for i, (rule, warm) in enumerate(a["settings"]):
         c, ls, mk = STYLE[(rule, warm)]
-        r = a["gm_ratio"][i]
-        ax.plot(ks, np.where(np.isfinite(r), r, np.nan), ls, color=c, marker=mk, lw=1.4,
+        shift = 1.0 + 0.04 * (i - 1.5)
+        r = a["ratio"][i]
+        for j, k in enumerate(ks):
+            ax.plot(k * shift * spread, np.where(np.isfinite(r[:, j]), r[:, j], top_r), mk,
+                    color=c, ms=3.5, alpha=0.6)
+        g = a["gm_ratio"][i]
+        ax.plot(ks, np.where(np.isfinite(g), g, np.nan), ls, color=c, lw=1.4,
                 label=label(rule, warm))
+    cr = a["control_ratio"]
+    ax.plot(MIN_K * 1.12 * spread, np.minimum(cr, top_r), "s", color="0.2", ms=4,
+            label=f"control: alpha_base = {CONTROL_FACTOR:g}/lambda_max, k={MIN_K}")
     ax.axhline(MATCH, color="k", ls=":", lw=1.0, label=f"match threshold x{MATCH:g}")
-    plot.decisive(ax, label="linear rule + warmup: min k matched",
-                  value=float(np.min(a["k_crit"][a["i_lw"]])), threshold=MIN_K, op=">=",
-                  loc="lower right")
+    plot.decisive(ax, label=f"linear + warmup, k <= {MIN_K}: upper 95% bound of the ratio",
+                  value=a["match_upper"], threshold=MATCH, op="<=", loc="upper right")
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
+    ax.set_ylim(0.5, 30 * top_r)
     ax.set_xlabel("k = B / B_0")
-    ax.set_ylabel("f_B / f_B0 (geometric mean over seeds)")
-    ax.set_title("ratio to the small-batch baseline", fontsize=9)
-    ax.legend(fontsize=6.5)
+    ax.set_ylabel("f_B / f_B0")
+    ax.set_title("ratio to the tuned baseline: o warmup, x none, squares\ncontrol (marks: "
+                 "seeds, top row: diverged; lines: geometric mean)", fontsize=7.5)
 
     ax = axes[2]
-    js, j = a["j_star"], min(a["j_star"] + 1, len(ks) - 1)
-    ep = np.arange(d["curves"].shape[-1])
-    ax.semilogy(ep, d["curves"][a["i_lw"], 0, 0], color="k", lw=1.6, label=f"baseline B={B0}")
-    for i, (rule, warm) in enumerate(SETTINGS):
-        c, ls, _ = STYLE[(rule, warm)]
-        ax.semilogy(ep, d["curves"][i, 0, js], ls, color=c, lw=1.3,
-                    label=f"B={Bs[js]}: {label(rule, warm)}")
-    if j != js:
-        ax.semilogy(ep, d["curves"][a["i_lw"], 0, j], "-", color="#CC6677", lw=1.3,
-                    label=f"B={Bs[j]}: {label('linear', True)}")
-    shown = d["curves"][:, 0, [0, js, j]]
-    shown = shown[np.isfinite(shown) & (shown > 0)]
-    ax.set_ylim(0.5 * shown.min(), 2 * shown.max())
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("full training loss (seed 0)")
-    ax.set_title(f"training curves at k={ks[js]} (a curve that stops: diverged)", fontsize=9)
-    ax.legend(fontsize=5.8)
+    kw, kn = a["k_crit"][a["i_lw"]], a["k_crit"][a["i_ln"]]
+    for s in range(S):
+        ax.plot([0, 1], [max(kn[s], 0.5) * spread[s], max(kw[s], 0.5) * spread[s]], "-o",
+                color="#CC6677", ms=4, alpha=0.7)
+    ax.set_xticks([0, 1], ["no warmup", "gradual warmup"])
+    ax.set_xlim(-0.4, 1.4)
+    ax.set_yscale("log", base=2)
+    ax.set_ylabel("k_crit per seed (linear rule)")
+    t = a["warmup_test"]
+    ax.set_title(f"warmup's paired gain (lines join a seed):\nmean log2 {fmt(t['mean'])}, "
+                 f"p={fmt(t['p'])}", fontsize=8)
 
     ax = axes[3]
-    B = int(Bs[a["j_star"]])
-    steps = np.arange(EPOCHS * (M // B))
-    base = float(d["alpha_base"][0])
-    for rule, warm in SETTINGS:
+    j = 1 if ks.size > 1 else 0
+    ep = np.arange(d["curves"].shape[-1])
+    ax.semilogy(ep, d["curves"][a["i_lw"], 0, 0], color="k", lw=1.6, label=f"baseline B={B0}")
+    for i, (rule, warm) in enumerate(a["settings"]):
         c, ls, _ = STYLE[(rule, warm)]
-        lr = learning_rate(base, B, rule, warm)
-        vals = lr(steps.astype(float)) if callable(lr) else np.full(steps.size, lr)
-        ax.plot(steps / (M // B), vals, ls, color=c, lw=1.4, label=label(rule, warm))
-    ax.axhline(2.0 / float(d["lam0"][0]), color="k", ls=":", lw=1.0,
-               label="2/lambda_max(x_0): GD stability limit at the start")
+        ax.semilogy(ep, d["curves"][i, 0, j], ls, color=c, lw=1.3,
+                    label=f"B={round(ks[j] * B0)}: {label(rule, warm)}")
+    ax.semilogy(ep, d["control"][0], ":", color="0.2", lw=1.3, label="control (k=4)")
     ax.set_xlabel("epoch")
-    ax.set_ylabel("learning rate")
-    ax.set_title(f"the rates at B={B} (seed 0, alpha_base={base:.3g})", fontsize=9)
-    ax.legend(fontsize=6.2)
+    ax.set_ylabel("full training loss (seed 0)")
+    ax.set_title(f"training curves at k={ks[j]:g}\n(a curve that stops: diverged)", fontsize=8)
+    ax.legend(fontsize=5.8)
     return plot.save(fig, out_dir / FIGURE, dpi=100)
 
 
@@ -354,5 +495,5 @@ def run(out_dir, *, quick: bool = False, seed: int = 0, backend: str = "numpy") 
     np.savez(out_dir / DATA, **runs(cfg, seed))
     draw(out_dir)
     out = verdict(analyse(_load(out_dir / DATA)))
-    out.update(seeds=cfg["seeds"], ks=list(cfg["ks"]), epochs=EPOCHS)
+    out.update(seeds=cfg["seeds"], ks=_ks(cfg["ks"]), grid=list(cfg["grid"]), epochs=EPOCHS)
     return out
