@@ -1,18 +1,19 @@
 """The geometry and zero-order-network experiments: PASS in --quick mode with their files
-written, the figure and the verdict redrawn from the saved files alone, the verdict turns to FAIL
-when the saved measurements are made to break the claim, and the pieces they rely on (the rotated
-problem, the closed-form network oracle)."""
+written and judged by their rules, the figure and the verdict redrawn from the saved files alone,
+the verdict turns to FAIL when the saved measurements are made to break the claim, each control
+violates the claim's bound and the verdict turns to FAIL when the control's measurements are
+replaced by runs inside the claim's hypotheses, and the pieces they rely on (the rotated problem,
+the closed-form network oracle)."""
 import math
 
+import exp_testkit as kit
 import numpy as np
 import pytest
 
+from experiments import geometry, zero_order_network
+from experiments.trace import load_traces
 from minigrad import to_numpy
 from minigrad.backend import asarray
-
-from experiments import geometry, zero_order_network
-import exp_testkit as kit
-from experiments.trace import load_traces
 
 NAMES = {"geometry": geometry, "zero-order-network": zero_order_network}
 
@@ -27,15 +28,26 @@ def test_quick_run_passes_and_writes_its_files(quick_runs, name):
     out, runs = quick_runs
     v = runs[name]
     kit.assert_wrote_its_files(out, name, v)
-    assert all(v["checks"])
+    assert all(c["passed"] for c in v["checks"])
+    assert any(c["role"] == "control" for c in v["checks"])
 
 
 def test_geometry_saves_every_run_of_the_grid(quick_runs):
     out, _ = quick_runs
     folder = out / "geometry"
     traces = load_traces(folder, stem="opt")
-    assert len(traces) == 2 * len(geometry.METHODS) * len(geometry.GRID[True])
+    first = [t for t in traces if t.meta["instance"] == 0]
+    assert len(first) == 2 * len(geometry.METHODS) * len(geometry.GRID[True])
     assert {t.meta["problem_kind"] for t in traces} == {"aligned", "rotated"}
+    others = sum(len(m) for m in geometry.FAMILY.values()) * len(geometry.GRID[True])
+    assert len(traces) == len(first) + (geometry.INSTANCES[True] - 1) * others
+    for j in range(1, geometry.INSTANCES[True]):   # every arm of an instance on the same grid
+        runs = [t for t in traces if t.meta["instance"] == j]
+        assert {t.meta["data_seed"] for t in runs} == {geometry.INSTANCE_STRIDE * j}
+        for pk, methods in geometry.FAMILY.items():
+            for m in methods:
+                assert sorted(t.meta["peak_lr"] for t in runs if t.meta["method"] == m
+                              and t.meta["problem_kind"] == pk) == geometry.GRID[True]
     data, timing = geometry.load_ns(folder)
     assert set(timing["seconds"]) == {"svd", "cubic x5", "quintic x5", "Polar Express x5"}
     assert len(data["t"]) == geometry.NS_STEPS
@@ -47,7 +59,15 @@ def test_zero_order_network_saves_every_run(quick_runs):
     zo = zero_order_network
     full = len(zo.GD_GRID) + len(zo.ZO_GRID) + len(zo.CMA_GRID)
     target = zo.INSTANCES[True] * (len(zo.GD_GRID) + len(zo.ZO_GRID))
-    assert len(traces) == full * len(zo.D_IN[True]) + target * len(zo.D_IN_TARGET)
+    placebo = [t for t in traces if t.meta.get("placebo")]
+    claim = [t for t in traces if not t.meta.get("placebo")]
+    assert len(claim) == full * len(zo.D_IN[True]) + target * len(zo.D_IN_TARGET)
+    assert len(placebo) == target * len(zo.PLACEBO_D_IN)
+    # the control's instances: the smallest network, new instances, at the nominal sizes
+    assert {t.meta["n"] for t in placebo} == {zo.n_params(zo.D_IN_TARGET[0])}
+    assert {t.meta["nominal_n"] for t in placebo} == {zo.n_params(d) for d in zo.PLACEBO_D_IN}
+    assert not {t.meta["instance"] for t in placebo} & {t.meta["instance"] for t in claim}
+    assert [zo.n_params(d) for d in zo.D_IN_TARGET] == sorted({t.meta["n"] for t in claim})
     assert {t.meta["instance"] for t in traces if t.meta["method"] == "CMA-ES"} == {0}
     assert all(t.meta["full"] == (t.meta["instance"] == 0) for t in traces)
     for t in traces:  # the evaluation counts respect each run's budget
@@ -86,28 +106,46 @@ def _geometry_data(quick_runs):
     return load_traces(folder, stem="opt"), data
 
 
+def _failed(v) -> set:
+    """The keys of the conditions of the rule in force that do not hold."""
+    return {c["key"] for c in v["checks"] if not c["passed"]}
+
+
+def _check(v, key) -> dict:
+    return next(c for c in v["checks"] if c["key"] == key)
+
+
+def _geometry_verdict(traces, data):
+    return geometry.verdict(geometry.analyse(traces, data))
+
+
 def test_geometry_fails_when_muon_is_no_better_than_adam(quick_runs):
     traces, data = _geometry_data(quick_runs)
-    adam = geometry.analyse(traces, data)["rotated"]["Adam"]
+    fam = geometry.analyse(traces, data)["family"]
+    adam = dict(zip(fam["instances"], fam["Muon"]["adam"]))  # Adam's final rotated loss
     for t in traces:  # Muon's losses (both problems) lifted to Adam's final rotated level
         if t.meta["method"] == "Muon":
-            t.columns["f_gap"] = np.maximum(np.asarray(t["f_gap"]),
-                                            adam * (t.meta["f0"] - t.meta["f_star"]))
+            t.columns["f_gap"] = np.maximum(np.asarray(t["f_gap"]), adam[t.meta["instance"]]
+                                            * (t.meta["f0"] - t.meta["f_star"]))
     a = geometry.analyse(traces, data)
     assert a["win_over_adam"]["Muon"] <= 1.0 + 1e-12
+    assert max(a["family"]["Muon"]["margins"]) <= 1e-12
     v = geometry.verdict(a)
-    assert v["verdict"] == "FAIL" and v["checks"] == [False, True, True, True]
+    assert v["verdict"] == "FAIL" and _failed(v) == {"muon_share", "muon_bound"}
+    assert v["earlier_rules"][0]["verdict"] == "FAIL"
 
 
 def test_geometry_fails_when_adam_does_not_notice_the_rotation(quick_runs):
     traces, data = _geometry_data(quick_runs)
-    aligned = {t.meta["peak_lr"]: t for t in traces
+    aligned = {(t.meta["instance"], t.meta["peak_lr"]): t for t in traces
                if t.meta["method"] == "Adam" and t.meta["problem_kind"] == "aligned"}
-    for t in traces:  # Adam's rotated runs replaced by its aligned ones
+    for t in traces:  # Adam's rotated runs replaced by its aligned ones, on every instance
         if t.meta["method"] == "Adam" and t.meta["problem_kind"] == "rotated":
-            t.columns["f_gap"] = np.asarray(aligned[t.meta["peak_lr"]]["f_gap"])
-    v = geometry.verdict(geometry.analyse(traces, data))
-    assert v["verdict"] == "FAIL" and not v["checks"][0] and not v["checks"][1]
+            t.columns["f_gap"] = np.asarray(aligned[t.meta["instance"], t.meta["peak_lr"]]["f_gap"])
+    v = _geometry_verdict(traces, data)
+    assert v["verdict"] == "FAIL"
+    assert {"muon_share", "shampoo_share", "muon_bound", "shampoo_bound",
+            "coordinatewise_ratio"} <= _failed(v)
 
 
 def test_geometry_fails_when_an_equivariant_method_changes_under_rotation(quick_runs):
@@ -115,8 +153,8 @@ def test_geometry_fails_when_an_equivariant_method_changes_under_rotation(quick_
     for t in traces:
         if t.meta["method"] == "Shampoo" and t.meta["problem_kind"] == "rotated":
             t.columns["f_gap"] = np.asarray(t["f_gap"]) * 5.0
-    v = geometry.verdict(geometry.analyse(traces, data))
-    assert v["verdict"] == "FAIL" and not v["checks"][1]
+    v = _geometry_verdict(traces, data)
+    assert v["verdict"] == "FAIL" and _failed(v) == {"equivariant_ratio"}
 
 
 def test_geometry_fails_for_swapped_or_stalled_newton_schulz(quick_runs):
@@ -125,17 +163,71 @@ def test_geometry_fails_for_swapped_or_stalled_newton_schulz(quick_runs):
     for name in geometry.NS_INPUTS:
         swapped[f"{name}|quintic"] = data[f"{name}|Polar Express"]
         swapped[f"{name}|Polar Express"] = data[f"{name}|quintic"]
-    v = geometry.verdict(geometry.analyse(traces, swapped))
-    assert v["verdict"] == "FAIL" and v["checks"] == [True, True, False, True]
+    v = _geometry_verdict(traces, swapped)
+    assert v["verdict"] == "FAIL" and _failed(v) == {"ns_pe_over_quintic"}
     stalled = dict(data)
     stalled["well-conditioned|cubic"] = np.maximum(data["well-conditioned|cubic"], 1e-8)
-    v = geometry.verdict(geometry.analyse(traces, stalled))
-    assert v["verdict"] == "FAIL" and v["checks"] == [True, True, True, False]
+    v = _geometry_verdict(traces, stalled)
+    assert v["verdict"] == "FAIL" and _failed(v) == {"cubic_steps"}
+
+
+# ----------------------------------------------------------------------------- controls
+def test_geometry_control_aligned_problem_muon_does_not_win(quick_runs):
+    """On the aligned problem Muon does not beat Adam by the margin on any instance; with the
+    aligned runs replaced by the rotated ones (inside the claim's hypotheses) the control
+    condition fails and so does the verdict."""
+    traces, data = _geometry_data(quick_runs)
+    v = _geometry_verdict(traces, data)
+    c = _check(v, "control_aligned_muon_share")
+    assert c["role"] == "control" and c["passed"] and c["value"] == 0.0
+    assert all(x < 0 for x in v["family"]["aligned Muon"]["margins"])  # Adam below Muon
+    rotated = {(t.meta["instance"], t.meta["method"], t.meta["peak_lr"]): t for t in traces
+               if t.meta["problem_kind"] == "rotated"}
+    for t in traces:
+        if t.meta["problem_kind"] == "aligned" and t.meta["method"] in ("Muon", "Adam"):
+            src = rotated[t.meta["instance"], t.meta["method"], t.meta["peak_lr"]]
+            t.columns["f_gap"] = np.asarray(src["f_gap"])
+    v = _geometry_verdict(traces, data)
+    assert not _check(v, "control_aligned_muon_share")["passed"] and v["verdict"] == "FAIL"
+
+
+def test_geometry_control_shampoo_without_preconditioner_does_not_win(quick_runs):
+    """GD (Shampoo with identity preconditioners) does not beat Adam by the margin on the
+    rotated problem; with its runs replaced by Shampoo's the control fails."""
+    traces, data = _geometry_data(quick_runs)
+    v = _geometry_verdict(traces, data)
+    c = _check(v, "control_identity_shampoo_share")
+    assert c["role"] == "control" and c["passed"]
+    assert max(v["family"]["identity Shampoo"]["margins"]) < 1.0
+    shampoo = {(t.meta["instance"], t.meta["peak_lr"]): t for t in traces
+               if t.meta["problem_kind"] == "rotated" and t.meta["method"] == "Shampoo"}
+    for t in traces:
+        if t.meta["problem_kind"] == "rotated" and t.meta["method"] == "GD":
+            t.columns["f_gap"] = np.asarray(shampoo[t.meta["instance"], t.meta["peak_lr"]]["f_gap"])
+    v = _geometry_verdict(traces, data)
+    assert not _check(v, "control_identity_shampoo_share")["passed"] and v["verdict"] == "FAIL"
+
+
+def test_geometry_control_quintic_does_not_converge(quick_runs):
+    """Muon's quintic never reaches the cubic's 1e-10; a converging iteration in its place
+    (the cubic's errors) fails the control."""
+    traces, data = _geometry_data(quick_runs)
+    assert np.min(data["well-conditioned|quintic"]) > 10 * geometry.NS_TARGET
+    v = _geometry_verdict(traces, data)
+    assert _check(v, "control_quintic_steps")["passed"]
+    swapped = dict(data)
+    swapped["well-conditioned|quintic"] = data["well-conditioned|cubic"]
+    v = _geometry_verdict(traces, swapped)
+    assert not _check(v, "control_quintic_steps")["passed"] and v["verdict"] == "FAIL"
 
 
 def _zo_traces(quick_runs):
     out, _ = quick_runs
     return load_traces(out / "zero-order-network", stem="run")
+
+
+def _zo_verdict(traces):
+    return zero_order_network.verdict(zero_order_network.analyse(traces))
 
 
 def test_zero_order_network_fails_when_gd_is_no_better(quick_runs):
@@ -144,8 +236,17 @@ def test_zero_order_network_fails_when_gd_is_no_better(quick_runs):
     for t in traces:  # GD's losses in the full runs of the largest size raised 10-fold
         if t.meta["method"] == "GD" and t.meta["full"] and t.meta["n"] == n_max:
             t.columns["f"] = np.asarray(t["f"]) * 10.0
-    v = zero_order_network.verdict(zero_order_network.analyse(traces))
-    assert v["verdict"] == "FAIL" and v["checks"] == [False, True]
+    v = _zo_verdict(traces)
+    assert v["verdict"] == "FAIL" and _failed(v) == {"full_margin"}
+
+
+def test_zero_order_network_fails_when_zero_order_gd_matches_gd_cheaply(quick_runs):
+    traces = _zo_traces(quick_runs)
+    for t in traces:  # zero-order GD reaching every target with a tenth of its evaluations
+        if t.meta["method"] == "ZO-GD" and not t.meta["full"]:
+            t.columns["evals"] = np.asarray(t["evals"]) / 10.0
+    v = _zo_verdict(traces)
+    assert v["verdict"] == "FAIL" and {"gd_wins_share", "log_r_bound"} <= _failed(v)
 
 
 def test_zero_order_network_fails_when_the_cost_does_not_grow(quick_runs):
@@ -159,7 +260,28 @@ def test_zero_order_network_fails_when_the_cost_does_not_grow(quick_runs):
     a = zero_order_network.analyse(traces)
     assert abs(a["slopes"]["ZO-GD"]) < 1e-9
     v = zero_order_network.verdict(a)
-    assert v["verdict"] == "FAIL" and v["checks"] == [True, False]
+    assert v["verdict"] == "FAIL" and _failed(v) == {"slope_bound"}
+
+
+def test_zero_order_network_control_fixed_n_shows_no_growth(quick_runs):
+    """At n fixed (the smallest network at nominal sizes) the slope test finds no growth; with
+    the control's instances replaced by the claim's instances of those sizes (the cost that
+    does grow with n) the control fails."""
+    traces = _zo_traces(quick_runs)
+    v = _zo_verdict(traces)
+    c = _check(v, "control_placebo_slope_bound")
+    assert c["role"] == "control" and c["passed"]
+    relabelled = [t for t in traces if not t.meta.get("placebo")]
+    n_min = min(t.meta["n"] for t in relabelled)
+    for t in list(relabelled):
+        if t.meta["n"] > n_min and not t.meta["full"]:
+            copy = type(t)(t.label, dict(t.columns), dict(t.meta, placebo=True,
+                                                          nominal_n=t.meta["n"]))
+            relabelled.append(copy)
+    v = _zo_verdict(relabelled)
+    c = _check(v, "control_placebo_slope_bound")
+    assert c["value"] == pytest.approx(_check(v, "slope_bound")["value"], rel=1e-12)
+    assert not c["passed"] and v["verdict"] == "FAIL"
 
 
 @pytest.mark.slow
