@@ -159,9 +159,10 @@ def _details(v) -> list:
     lines += ["", f"**Claim.** {_cell(v.get('claim'))}"]
     if v.get("bound"):
         lines += ["", f"**Bound checked.** {_cell(v['bound'])}"]
-    if v.get("checks"):
+    checks = [c for c in v.get("checks") or () if isinstance(c, dict)]  # older runs: bools
+    if checks:
         lines += ["", "**Checks** (every condition of the rule in force, as applied):", ""]
-        for c in v["checks"]:
+        for c in checks:
             value, _ = _numbers(c.get("value"), c.get("threshold"))
             role = " (control)" if c.get("role") == "control" else ""
             lines.append(f"- {_cell(c.get('condition'))}{role}: measured {value}, "

@@ -557,7 +557,7 @@ def draw(out_dir) -> pathlib.Path:
     lo = float(min(np.min(a["final"]), np.min(a["tuned"])))
     ax.set_ylim(lo - 0.02, lo + 0.25)
     ax.set_xlabel("step k")
-    ax.set_ylabel("full training loss (mean; band: range over seeds)")
+    ax.set_ylabel("training loss (mean; band: range)")
     ax.set_title("training loss", fontsize=9)
     ax.legend(fontsize=6.5)
 
@@ -631,7 +631,8 @@ def draw(out_dir) -> pathlib.Path:
     ax.bar(x + 0.2, [b["test_success"][l] for l in labels], 0.4, color=plot.COLORS[0],
            label="test instances")
     for l in (b["cyclical"], b["constant"]):
-        ax.annotate("pick", (labels.index(l), 1.02), ha="center", fontsize=7)
+        top = max(b["tune_success"][l], b["test_success"][l])
+        ax.annotate("pick", (labels.index(l), top + 0.02), ha="center", fontsize=7)
     ax.set_xticks(x)
     ax.set_xticklabels([l.replace("cyclical ", "CLR ").replace("constant ", "const ")
                         for l in labels], rotation=70, fontsize=6)

@@ -282,3 +282,13 @@ def test_the_details_list_every_condition_as_applied(tmp_path):
     assert "- ratio <= 1.1: measured 1.05, holds" in text
     assert "- control ratio > 2 (control): measured 1.5, **fails**" in text
     assert "**FAIL**" in text
+
+
+def test_a_verdict_saved_before_the_declared_rules_is_reported_without_its_old_checks(tmp_path):
+    # older runs kept their checks as a list of booleans or a dict of named booleans
+    _write(tmp_path, "alpha", _verdict("alpha", checks=[True, False]))
+    _write(tmp_path, "beta", _verdict("beta", checks={"slope": True}))
+    text = write_report(tmp_path, experiments=EXPS).read_text()
+    assert "### alpha" in text and "### beta" in text
+    assert "**Bound checked.** x <= 1" in text
+    assert "**Checks**" not in text
