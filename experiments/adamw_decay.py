@@ -39,7 +39,7 @@ alone. The effective decay of a group :math:`G` at that step is the least-square
 :math:`r_G` and the RMS of the loss gradient of the group are averaged over the probes of the
 second half of the run.
 
-**Verdict** (PASS when all hold):
+**Checks of the claim:**
 
 1. Adam + L2: :math:`r` of the group with the smallest RMS gradient is at least 10 times
    :math:`r` of the group with the largest (``RATIO_MIN``: the gradient scales span four decades,
@@ -57,6 +57,36 @@ second half of the run.
 The final weight norm of every group (Adam, Adam + L2, AdamW, the least-squares solution
 :math:`x^*` and the ridge solution of :math:`f+\frac\lambda2\|x\|^2`, the fixed point of
 Adam + L2) is reported, not checked.
+
+**The rule in force** (version 2, :data:`RULES`): the three checks above, one condition per
+measured number (the ratio of check 1, the largest :math:`|r_G/\text{formula}-1|` of check 2,
+the largest :math:`|r_G/(\alpha\lambda)-1|` of check 3), and the two controls below. PASS when
+every condition holds.
+
+**The controls** (same run), each outside a hypothesis of one half of the claim and required
+to violate that half's bound:
+
+* **Adam + L2 on equal column scales** (:math:`s_G=1` for every group, the same seeds, the same
+  probes): the coupled decay is non-uniform only because the gradient magnitudes differ between
+  coordinates; with every column on the same scale :math:`\hat v_j` is about the same for every
+  :math:`j`, and the ratio of check 1 must fall below 10 (measured: 1.5 in the full run, 1.9
+  in ``--quick``, from the random draws alone). A check that found a ratio of 10 here would not be measuring the
+  rescaling by the gradient magnitudes;
+* **the decay through the gradient** (a broken decoupling: the Adam + L2 run of the claim,
+  measured by AdamW's check 3): the largest :math:`|r_G/(\alpha\lambda)-1|` must exceed 1%
+  (``UNIFORM_TOL``), so that check 3 can tell a decoupled decay from a coupled one on this
+  problem.
+
+**Statistics.** The claim is deterministic: the decay of one step is an exact function of the
+optimizer's state (the formula above), and the probes measure it at every probed step of the
+run, not an average over noise. The random draws (data, :math:`x_{true}`, the mini-batches)
+choose one instance, and the same seed reproduces every saved array bit for bit; the margins
+(a ratio of about :math:`4\cdot10^4` against 10; AdamW's decay equal to :math:`\alpha\lambda`
+to float rounding) do not depend on the draw. One run per setting therefore suffices.
+
+**History.** Version 1 (the rule before the protocol): the same three checks, no control. It is
+still evaluated on every run (``earlier_rules``) and gives PASS on this code. Version 2 adds
+the two controls.
 """
 from __future__ import annotations
 
@@ -70,38 +100,62 @@ import minigrad as mg
 import optimizers
 import problems as P
 from experiments.common import fmt
-from experiments.common import verdict as make_verdict
+from experiments.protocol import Condition, Rule, decide
+from experiments.protocol import verdict as protocol_verdict
 from experiments.registry import register
 
 CLAIM = ("Adam with an l2 penalty rescales the decay lambda*x by the adaptive denominator "
          "sqrt(v_hat)+eps, so coordinates with large gradients get much less decay; AdamW's "
          "decoupled decay alpha*lambda*x is the same for every coordinate.")
-BOUND = ("decay per step: Adam+L2 alpha(1-beta1)/(1-beta1^k) lambda x_j/(sqrt(v_hat_j)+eps), "
-         "AdamW alpha lambda x_j; ratio (smallest- over largest-gradient group) >= 10 for "
-         "Adam+L2, within 2% of 1 for AdamW")
 FIGURE = "adamw_decay.png"
 DATA = "adamw_decay.npz"
 QUICK = dict(steps=2000)
 FULL = dict(steps=10_000)
 SCALES = (1e-2, 1e-1, 1.0, 1e1, 1e2)
+CONTROL_SCALES = (1.0,) * len(SCALES)   # the control: every column on the same scale
 PER_GROUP = 4
 M, NOISE, BATCH = 512, 0.1, 32
 LR, LAM = 1e-3, 1e-2
 BETAS, EPS = (0.9, 0.999), 1e-8
 N_PROBES = 100
 METHODS = ("adam", "adam_l2", "adamw")
+CONTROL = "control_l2"    # Adam + L2 on CONTROL_SCALES
 NAMES = {"adam": "Adam (no decay)", "adam_l2": "Adam + L2 (coupled)",
-         "adamw": "AdamW (decoupled)"}
+         "adamw": "AdamW (decoupled)", CONTROL: "control: Adam + L2, equal column scales"}
 RATIO_MIN = 10.0
 MECH_TOL = 0.05
 UNIFORM_TOL = 0.01
 
+_GROUPS_ERROR = "max over groups of |r_G / (alpha lambda) - 1|"
+_CLAIM_CONDITIONS = (
+    Condition("adam_l2_ratio", f"Adam+L2: decay ratio r (smallest-gradient group) / r "
+              f"(largest-gradient group) >= {RATIO_MIN:g}", ">=", RATIO_MIN),
+    Condition("adam_l2_model_error", f"Adam+L2: max over groups of |r_G / (alpha(1-beta1)lambda"
+              f"/((1-beta1^k)(sqrt(v_hat)+eps))) - 1| <= {MECH_TOL:g}", "<=", MECH_TOL),
+    Condition("adamw_uniform_error", f"AdamW: {_GROUPS_ERROR} <= {UNIFORM_TOL:g}", "<=",
+              UNIFORM_TOL),
+)
+_EQUAL_SCALES = Condition(
+    "control_equal_scales_ratio", f"control, Adam+L2 on equal column scales: decay ratio < "
+    f"{RATIO_MIN:g} (no spread of gradient magnitudes, no spread of decay)", "<", RATIO_MIN,
+    role="control")
+_COUPLED = Condition(
+    "control_coupled_uniform_error", f"control, the decay through the gradient (Adam+L2 by "
+    f"AdamW's check): {_GROUPS_ERROR} > {UNIFORM_TOL:g}", ">", UNIFORM_TOL, role="control")
+RULES = (
+    Rule(1, _CLAIM_CONDITIONS),
+    Rule(2, _CLAIM_CONDITIONS + (_EQUAL_SCALES, _COUPLED),
+         note="adds two controls outside the hypotheses: the coupled decay on a problem whose "
+              "gradient magnitudes do not differ, and a broken decoupling under AdamW's check"),
+)
+BOUND = RULES[-1].text
+
 
 # ----------------------------------------------------------------------------- problem
-def make_problem(seed: int):
+def make_problem(seed: int, scales=SCALES):
     """The scaled least-squares problem (on the current backend) and its group labels."""
     rng = mg.backend.host_rng(seed)
-    s = np.repeat(np.asarray(SCALES), PER_GROUP)
+    s = np.repeat(np.asarray(scales), PER_GROUP)
     A = rng.standard_normal((M, s.size)) * s
     x_true = rng.standard_normal(s.size)
     b = A @ x_true + NOISE * rng.standard_normal(M)
@@ -121,7 +175,7 @@ def optimizer_for(method: str, params, lam: float = LAM):
     """The optimizer of a method: ``(instance, class, keyword arguments)``."""
     if method == "adam":
         cls, kw = optimizers.Adam, dict(lr=LR, betas=BETAS, eps=EPS, weight_decay=0.0)
-    elif method == "adam_l2":
+    elif method in ("adam_l2", CONTROL):
         cls, kw = optimizers.Adam, dict(lr=LR, betas=BETAS, eps=EPS, weight_decay=lam)
     elif method == "adamw":
         cls, kw = optimizers.AdamW, dict(lr=LR, betas=BETAS, eps=EPS, weight_decay=lam)
@@ -212,14 +266,14 @@ def analyse(runs: dict, meta: dict) -> dict:
     n_groups = int(groups.max()) + 1
     lr, lam, beta1, eps = meta["lr"], meta["lam"], meta["betas"][0], meta["eps"]
     a = dict(lr=lr, lam=lam, scales=[float(s) for s in meta["scales"]], steps=meta["steps"])
-    for method in ("adam_l2", "adamw"):
+    for method in ("adam_l2", "adamw", CONTROL):
         r = runs[method]
         tail = r["k"] >= meta["steps"] / 2
         x, delta, g, vhat = r["x"][tail], r["delta"][tail], r["g"][tail], r["vhat"][tail]
         bc1 = r["bc1"][tail][:, None]
         x2 = x * x
         rate = _group_fit(delta * x, x2, groups, n_groups).mean(axis=0)        # r_G
-        if method == "adam_l2":
+        if method != "adamw":                     # the coupled decay (claim and control)
             pred_j = lr * lam * (1 - beta1) / (bc1 * (np.sqrt(vhat) + eps))
         else:
             pred_j = np.full_like(x, lr * lam)
@@ -245,21 +299,33 @@ def analyse(runs: dict, meta: dict) -> dict:
     return a
 
 
-def checks(a: dict) -> dict:
-    l2, w = a["adam_l2"], a["adamw"]
+def uniform_error(rates, ref: float) -> float:
+    r""":math:`\max_G|r_G/(\alpha\lambda)-1|`: the distance of a decay to AdamW's uniform one."""
+    return max(abs(rt / ref - 1) for rt in rates)
+
+
+def measurements(a: dict) -> dict:
+    """The numbers :data:`RULES` apply, one per condition key."""
+    l2, w, ctl = a["adam_l2"], a["adamw"], a[CONTROL]
     ref = a["lr"] * a["lam"]
     return {
-        "Adam+L2: decay ratio (smallest/largest gradient) >= 10": l2["ratio"] >= RATIO_MIN,
-        "Adam+L2: decay = alpha(1-beta1)lambda/((1-beta1^k)(sqrt(v_hat)+eps)) within 5%":
-            all(abs(q - 1) <= MECH_TOL for q in l2["model_ratio"]),
-        "AdamW: decay = alpha lambda in every group within 1%":
-            all(abs(rt / ref - 1) <= UNIFORM_TOL for rt in w["rate"]),
+        "adam_l2_ratio": l2["ratio"],
+        "adam_l2_model_error": max(abs(q - 1) for q in l2["model_ratio"]),
+        "adamw_uniform_error": uniform_error(w["rate"], ref),
+        "control_equal_scales_ratio": ctl["ratio"],
+        "control_coupled_uniform_error": uniform_error(l2["rate"], ref),
     }
 
 
+def checks(a: dict) -> dict:
+    """Each condition of the rule in force by key: True when it holds."""
+    return {c["key"]: c["passed"] for c in decide(RULES, measurements(a))["checks"]}
+
+
 def verdict(a: dict) -> dict:
-    ok = checks(a)
-    l2, w = a["adam_l2"], a["adamw"]
+    """The verdict of :data:`RULES` on the numbers of :func:`analyse`."""
+    values = measurements(a)
+    l2, w, ctl = a["adam_l2"], a["adamw"], a[CONTROL]
     ref = a["lr"] * a["lam"]
     sc = a["scales"]
 
@@ -275,13 +341,17 @@ def verdict(a: dict) -> dict:
         f"smallest/largest-gradient group = {l2['ratio']:.4g}; r/model "
         f"[{', '.join(f'{q:.4f}' for q in l2['model_ratio'])}]. AdamW: r_G/(alpha*lambda) "
         f"[{', '.join(f'{rt / ref:.6f}' for rt in w['rate'])}], ratio {w['ratio']:.6f}. "
-        f"Final group norms (groups s={', '.join(f'{s:g}' for s in sc)}): {norms}. Failed "
-        f"checks: " + (", ".join(k for k, v in ok.items() if not v) or "none"))
+        f"Final group norms (groups s={', '.join(f'{s:g}' for s in sc)}): {norms}. "
+        f"Controls: Adam+L2 on equal column scales (s=1): r_G/(alpha*lambda) "
+        f"[{', '.join(fmt(rt / ref) for rt in ctl['rate'])}], ratio {ctl['ratio']:.4g}, r/model "
+        f"[{', '.join(f'{q:.4f}' for q in ctl['model_ratio'])}]; the coupled decay by AdamW's "
+        f"check: max |r_G/(alpha*lambda) - 1| = {fmt(values['control_coupled_uniform_error'])}")
     summary = (f"decay ratio small/large-gradient group: Adam+L2 {l2['ratio']:.3g}, AdamW "
                f"{w['ratio']:.4f}; Adam+L2 r/model in [{min(l2['model_ratio']):.3f}, "
-               f"{max(l2['model_ratio']):.3f}]")
-    return make_verdict(all(ok.values()), claim=CLAIM, bound=BOUND, measured=measured,
-                        figure=FIGURE, summary=summary, checks=ok, analysis=a)
+               f"{max(l2['model_ratio']):.3f}]; control, equal scales: Adam+L2 ratio "
+               f"{ctl['ratio']:.3g}")
+    return protocol_verdict(RULES, values, claim=CLAIM, measured=measured, figure=FIGURE,
+                            summary=summary, analysis=a)
 
 
 # ----------------------------------------------------------------------------- figure
@@ -310,6 +380,12 @@ def draw(out_dir) -> pathlib.Path:
             ax.loglog(sv[:, sel].ravel(), rate[:, sel].ravel(), marker, color=plot.COLORS[G],
                       ms=3.5, alpha=0.5, mfc="none" if method == "adamw" else plot.COLORS[G],
                       label=f"s={s:g}" if method == "adam_l2" else None)
+    r = runs[CONTROL]
+    tail = r["k"] >= meta["steps"] / 2
+    sv = np.sqrt(r["vhat"][tail])
+    lo, hi = min(lo, float(sv.min())), max(hi, float(sv.max()))
+    ax.loglog(sv.ravel(), (r["delta"][tail] / r["x"][tail] / ref).ravel(), "x", color="0.5",
+              ms=3.0, alpha=0.5, label=f"{NAMES[CONTROL]}: ratio {a[CONTROL]['ratio']:.2g}")
     v = np.logspace(math.log10(lo) - 0.3, math.log10(hi) + 0.3, 100)
     beta1, eps = meta["betas"][0], meta["eps"]
     ax.loglog(v, (1 - beta1) / (v + eps), "k--", lw=1,
@@ -322,7 +398,7 @@ def draw(out_dir) -> pathlib.Path:
                  f"(2nd half)", fontsize=9)
     ax.legend(fontsize=7, loc="upper right")
     held = checks(a)
-    plot.decisive(ax, label=f"checks failed (of {len(held)})",
+    plot.decisive(ax, label=f"conditions failed (of {len(held)})",
                   value=sum(not v for v in held.values()), threshold=0, loc="lower left")
 
     ax = axes[1]
@@ -356,11 +432,14 @@ def draw(out_dir) -> pathlib.Path:
 
 # ----------------------------------------------------------------------------- experiment
 def run_all(out_dir, *, steps: int, seed: int, lam: float = LAM) -> pathlib.Path:
-    """The three runs; save them with the problem's data needed by the analysis."""
+    """The three runs and the control; save them with the problem's data needed by the
+    analysis."""
     problem, groups, x_true = make_problem(seed)
     runs = {m: train(problem, m, steps=steps, seed=seed + 1, lam=lam) for m in METHODS}
+    control, _, _ = make_problem(seed, CONTROL_SCALES)
+    runs[CONTROL] = train(control, CONTROL, steps=steps, seed=seed + 1, lam=lam)
     meta = dict(steps=steps, lr=LR, lam=lam, betas=list(BETAS), eps=EPS, batch=BATCH, m=M,
-                noise=NOISE, scales=np.repeat(SCALES, 1).tolist(), groups=groups.tolist(),
+                noise=NOISE, control_scales=list(CONTROL_SCALES), scales=np.repeat(SCALES, 1).tolist(), groups=groups.tolist(),
                 x_star=mg.backend.to_numpy(problem.x_star).tolist(),
                 x_ridge=ridge_solution(problem, lam).tolist(), x_true=x_true.tolist(),
                 seed=seed, backend=problem.backend)

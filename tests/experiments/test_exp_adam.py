@@ -1,6 +1,9 @@
 """The Adam experiments (adam-failures, adamw-decay): PASS in --quick mode with their files
-written, figures redrawn from the saved data alone, the verdicts recomputed from the saved data,
-and FAIL when the saved measurements are made to break the claims or a setting is wrong."""
+written, judged by their rules in force (version 1 still reported), figures redrawn from the
+saved data alone, the verdicts recomputed from the saved data, every control violating the
+claim's bound, runs reproducible bit for bit, and FAIL when the saved measurements are made to
+break the claims, when a setting is wrong, or when a control is replaced by a run inside the
+hypotheses."""
 import copy
 import math
 
@@ -24,24 +27,30 @@ def quick_runs(tmp_path_factory):
 def test_quick_run_passes_and_writes_its_files(quick_runs, name):
     out, runs = quick_runs
     v = runs[name]
-    kit.assert_wrote_its_files(out, name, v)
-    assert all(v["checks"].values())
+    saved = kit.assert_wrote_its_files(out, name, v)
+    assert all(c["passed"] for c in v["checks"])
+    module = af if name == "adam-failures" else aw
+    assert saved["rule_version"] == module.RULES[-1].version == 2
+    assert saved["earlier_rules"][0]["verdict"] == "PASS"     # version 1 (no control) too
     folder = out / name
     if name == "adam-failures":
-        reddi, cycle = af.load(folder)
+        reddi, cycle, control_reddi, control_cycle = af.load(folder)
         assert {(t.meta["setting"], t.meta["method"]) for t in reddi} == {
             (s, m) for s in ("theorem", "synthetic") for m in ("Adam", "AMSGrad")}
         assert [t.meta["method"] for t in cycle] == ["Adam", "Adam", "SGD", "HB"]
+        assert [t.meta["constant"] for t in control_reddi] == [True]
+        assert [t.meta["run"] for t in control_cycle] == ["sgd_2_over_L", "adam_eps1"]
     else:
         runs_, _ = aw.load_runs(folder)
-        assert set(runs_) == set(aw.METHODS)
+        assert set(runs_) == set(aw.METHODS) | {aw.CONTROL}
         assert runs_["adam_l2"]["delta"].shape == runs_["adam_l2"]["x"].shape
         assert runs_["adam"]["delta"].size == 0          # no decay, no probes
 
 
 def test_draw_and_verdict_use_the_saved_data_only(quick_runs, monkeypatch):
     out, runs = quick_runs
-    for name in ("reddi_run", "reddi_runs", "cycle_runs", "run_trace"):
+    for name in ("reddi_run", "reddi_runs", "cycle_runs", "run_trace", "control_reddi_runs",
+                 "control_cycle_runs", "_cycle_trace"):
         monkeypatch.setattr(af, name, None)
     for name in ("train", "run_all", "make_problem"):
         monkeypatch.setattr(aw, name, None)
@@ -61,41 +70,108 @@ def _by(traces, setting, method):
 
 
 def test_adam_failures_fails_when_adam_and_amsgrad_are_swapped(quick_runs):
-    reddi, cycle = af.load(quick_runs[0] / "adam-failures")
+    reddi, cycle, *controls = af.load(quick_runs[0] / "adam-failures")
     adam, ams = _by(reddi, "theorem", "Adam"), _by(reddi, "theorem", "AMSGrad")
     for col in ("x", "regret"):
         adam.columns[col], ams.columns[col] = ams.columns[col], adam.columns[col]
-    ok = af.checks(af.analyse(reddi, cycle))
-    assert not ok["theorem: Adam ends at +1"] and not ok["theorem: AMSGrad ends at -1"]
-    assert not ok["theorem: Adam's R_T/T does not vanish"]
-    assert af.verdict(af.analyse(reddi, cycle))["verdict"] == "FAIL"
+    ok = af.checks(af.analyse(reddi, cycle, *controls))
+    assert not ok["theorem_adam_x_final"] and not ok["theorem_amsgrad_x_final"]
+    assert not ok["theorem_adam_regret_over_plus_one"]
+    assert not ok["theorem_amsgrad_regret_over_tenth"]
+    assert af.verdict(af.analyse(reddi, cycle, *controls))["verdict"] == "FAIL"
 
 
 def test_adam_failures_fails_when_synthetic_amsgrad_stalls(quick_runs):
-    reddi, cycle = af.load(quick_runs[0] / "adam-failures")
+    reddi, cycle, *controls = af.load(quick_runs[0] / "adam-failures")
     ams = _by(reddi, "synthetic", "AMSGrad")
     x = np.asarray(ams["x"]).copy()
     x[len(x) // 2:] = x[len(x) // 2 - 1]                  # frozen after T/2: no drift
     ams.columns["x"] = x
-    ok = af.checks(af.analyse(reddi, cycle))
-    assert not ok["synthetic: AMSGrad moves towards -1 at its predicted speed"]
+    ok = af.checks(af.analyse(reddi, cycle, *controls))
+    assert not ok["synthetic_amsgrad_drift_error"]
 
 
 def test_limit_cycle_fails_with_a_large_eps_or_a_shrunk_cycle(quick_runs):
     """A deliberately wrong setting: eps = 1 instead of 0 makes Adam's step about eta*g, and Adam
     converges on w^2; and saved |w| shrunk by 10% is no longer at eta/2."""
-    reddi, cycle = af.load(quick_runs[0] / "adam-failures")
+    reddi, cycle, *controls = af.load(quick_runs[0] / "adam-failures")
     wrong = af.cycle_runs(steps=af.QUICK["cycle_steps"], eps=1.0)
-    a = af.analyse(reddi, wrong)
+    a = af.analyse(reddi, wrong, *controls)
     assert all(c["tail_mean"] < 1e-3 for c in a["cycle"][:2])
     assert af.verdict(a)["verdict"] == "FAIL"
     shrunk = copy.deepcopy(cycle)
     shrunk[0].columns["dist2"] = np.asarray(shrunk[0]["dist2"]) * 0.81
-    assert af.verdict(af.analyse(reddi, shrunk))["verdict"] == "FAIL"
+    assert af.verdict(af.analyse(reddi, shrunk, *controls))["verdict"] == "FAIL"
     # SGD that has not converged
     slow = copy.deepcopy(cycle)
     slow[2].columns["dist2"] = np.asarray(slow[2]["dist2"]) + 1e-10
-    assert not af.checks(af.analyse(reddi, slow))[f"cycle: {slow[2].label}"]
+    assert slow[2].meta["run"] == "sgd"
+    assert not af.checks(af.analyse(reddi, slow, *controls))["cycle_sgd_final"]
+
+
+def _failed(v):
+    return [c["key"] for c in v["checks"] if not c["passed"]]
+
+
+def test_adam_failures_controls_violate_the_claim(quick_runs):
+    """Each control outside a hypothesis breaks the check of the claim it stands against:
+    AMSGrad with a constant step stays about 0.17 above -1 with a non-decaying regret, SGD at
+    2/L flips w -> -w forever (|w_T| = eta/2), Adam with eps = 1 converges (no cycle)."""
+    v = quick_runs[1]["adam-failures"]
+    checks = {c["key"]: c for c in v["checks"]}
+    controls = [c.key for c in af.RULES[-1].controls]
+    assert len(controls) == 4
+    for key in controls:
+        assert checks[key]["role"] == "control" and checks[key]["passed"], checks[key]
+    assert checks["control_amsgrad_constant_x_final"]["value"] == pytest.approx(-0.834,
+                                                                                 abs=0.01)
+    assert checks["control_amsgrad_constant_regret_over_tenth"]["value"] > 0.8
+    assert checks["control_sgd_2_over_L_final"]["value"] == af.ETA / 2
+    assert checks["control_adam_eps1_error"]["value"] == pytest.approx(1.0)
+    # the claim's own conditions, applied to the control runs, fail
+    values = af.measurements(af.analyse(*af.load(quick_runs[0] / "adam-failures")))
+    claim = {c.key: c for c in af.RULES[-1].conditions}
+    assert not claim["theorem_amsgrad_x_final"].holds(values["control_amsgrad_constant_x_final"])
+    assert not claim["theorem_amsgrad_regret_over_tenth"].holds(
+        values["control_amsgrad_constant_regret_over_tenth"])
+    assert not claim["cycle_sgd_final"].holds(values["control_sgd_2_over_L_final"])
+    assert not claim["cycle_adam_error"].holds(values["control_adam_eps1_error"])
+
+
+def test_adam_failures_fails_when_a_control_is_inside_the_hypotheses(quick_runs):
+    """Each control replaced by the claim's run it stands against (AMSGrad with alpha/sqrt t,
+    SGD with the step eta, Adam with eps = 0): the verdict is FAIL on that control alone."""
+    reddi, cycle, control_reddi, control_cycle = af.load(quick_runs[0] / "adam-failures")
+    assert af.verdict(af.analyse(reddi, cycle, control_reddi, control_cycle))["verdict"] \
+        == "PASS"
+    ams = _by(reddi, "theorem", "AMSGrad")
+    v = af.verdict(af.analyse(reddi, cycle, [ams], control_cycle))
+    assert v["verdict"] == "FAIL" and _failed(v) == [
+        "control_amsgrad_constant_x_final", "control_amsgrad_constant_regret_over_tenth"]
+    v1 = next(r for r in v["earlier_rules"] if r["version"] == 1)
+    assert v1["verdict"] == "PASS"                       # version 1 had no control
+    for i, (run, inside, key) in enumerate((
+            ("sgd_2_over_L", cycle[2], "control_sgd_2_over_L_final"),
+            ("adam_eps1", cycle[0], "control_adam_eps1_error"))):
+        ctrl = copy.deepcopy(control_cycle)
+        ctrl[i] = copy.deepcopy(inside)
+        ctrl[i].meta["run"] = run
+        v = af.verdict(af.analyse(reddi, cycle, control_reddi, ctrl))
+        assert v["verdict"] == "FAIL" and _failed(v) == [key]
+
+
+def test_adam_failures_runs_are_reproducible_bit_for_bit(quick_runs):
+    """The claim is deterministic: rerunning the cycle runs and the controls gives the saved
+    traces bit for bit (the wall-clock column aside)."""
+    _, cycle, control_reddi, control_cycle = af.load(quick_runs[0] / "adam-failures")
+    steps = af.QUICK["cycle_steps"]
+    again = (af.cycle_runs(steps=steps) + af.control_reddi_runs()
+             + af.control_cycle_runs(steps=steps))
+    for saved, new in zip(cycle + control_reddi + control_cycle, again, strict=True):
+        assert saved.label == new.label
+        for col in saved.columns:
+            if col != "time":
+                np.testing.assert_array_equal(saved[col], new[col], err_msg=col)
 
 
 def test_regret_curve_ends_at_the_problem_regret():
@@ -149,7 +225,8 @@ def test_adamw_decay_fails_when_the_runs_are_swapped(quick_runs):
     a = aw.analyse(swapped, meta)
     ok = aw.checks(a)
     assert a["adam_l2"]["ratio"] == pytest.approx(1.0, rel=1e-6)   # a uniform decay
-    assert not any(ok.values())
+    assert not any(ok[c.key] for c in aw.RULES[-1].conditions if c.role == "claim")
+    assert not ok["control_coupled_uniform_error"]          # the "coupled" run is uniform
     assert aw.verdict(a)["verdict"] == "FAIL"
 
 
@@ -160,9 +237,50 @@ def test_adamw_decay_fails_when_the_coupled_decay_is_not_rescaled(quick_runs):
     l2 = dict(runs["adam_l2"])
     l2["delta"] = meta["lr"] * meta["lam"] * (1 - meta["betas"][0]) * l2["x"]
     ok = aw.checks(aw.analyse(dict(runs, adam_l2=l2), meta))
-    assert not ok["Adam+L2: decay ratio (smallest/largest gradient) >= 10"]
-    assert not ok["Adam+L2: decay = alpha(1-beta1)lambda/((1-beta1^k)(sqrt(v_hat)+eps)) "
-                  "within 5%"]
+    assert not ok["adam_l2_ratio"]
+    assert not ok["adam_l2_model_error"]
+
+
+def test_adamw_decay_controls_violate_the_claim(quick_runs):
+    """The controls hold their conditions: on equal column scales the coupled decay is nearly
+    uniform (ratio below 10, the claim's check 1 fails on it), and the coupled decay is far from
+    AdamW's alpha*lambda (check 3 fails on it); the control still follows the coupled formula."""
+    v = quick_runs[1]["adamw-decay"]
+    checks = {c["key"]: c for c in v["checks"]}
+    controls = [c.key for c in aw.RULES[-1].controls]
+    assert controls == ["control_equal_scales_ratio", "control_coupled_uniform_error"]
+    for key in controls:
+        assert checks[key]["role"] == "control" and checks[key]["passed"], checks[key]
+    assert checks["control_equal_scales_ratio"]["value"] < 3
+    assert checks["control_coupled_uniform_error"]["value"] > 0.9
+    claim = {c.key: c for c in aw.RULES[-1].conditions}
+    assert not claim["adam_l2_ratio"].holds(checks["control_equal_scales_ratio"]["value"])
+    assert not claim["adamw_uniform_error"].holds(
+        checks["control_coupled_uniform_error"]["value"])
+    a = aw.analyse(*aw.load_runs(quick_runs[0] / "adamw-decay"))
+    assert max(abs(q - 1) for q in a[aw.CONTROL]["model_ratio"]) <= aw.MECH_TOL
+
+
+def test_adamw_decay_fails_when_a_control_is_inside_the_hypotheses(quick_runs):
+    """The control replaced by the claim's Adam + L2 run (spread column scales): FAIL on that
+    control alone; a decoupled decay under the coupled control's measurement fails it too."""
+    runs, meta = aw.load_runs(quick_runs[0] / "adamw-decay")
+    v = aw.verdict(aw.analyse(dict(runs, **{aw.CONTROL: runs["adam_l2"]}), meta))
+    assert v["verdict"] == "FAIL"
+    assert [c["key"] for c in v["checks"] if not c["passed"]] == ["control_equal_scales_ratio"]
+    assert v["earlier_rules"][0]["verdict"] == "PASS"      # version 1 had no control
+    a = aw.analyse(runs, meta)
+    control = next(c for c in aw.RULES[-1].controls if c.key == "control_coupled_uniform_error")
+    assert not control.holds(aw.uniform_error(a["adamw"]["rate"], a["lr"] * a["lam"]))
+
+
+def test_adamw_decay_runs_are_reproducible_bit_for_bit():
+    """The same seed gives the same run bit for bit (the claim is checked on one run)."""
+    problem, _, _ = aw.make_problem(0)
+    first, second = (aw.train(problem, "adam_l2", steps=200, seed=1) for _ in range(2))
+    assert first.keys() == second.keys()
+    for key in first:
+        np.testing.assert_array_equal(first[key], second[key], err_msg=key)
 
 
 def test_counterfactual_probe_of_adamw_is_alpha_lambda_x():
