@@ -1,6 +1,6 @@
-r"""Mini-batch SGD as gradient descent with an error (docs/lectures.md section 1, item 5; L1, L2):
-with
-the step :math:`1/L`, at **every** step of a real run,
+r"""Mini-batch SGD as gradient descent with an error (docs/lectures.md section 1, item 5; L1, L2).
+
+**Claim**: with the step :math:`1/L`, at **every** step of a real run,
 
 .. math:: f(x_{k+1})\le f(x_k)-\frac1{2L}\|\nabla f(x_k)\|^2+\frac1{2L}\|e_k\|^2,
    \qquad e_k=g_k-\nabla f(x_k),
@@ -8,7 +8,7 @@ the step :math:`1/L`, at **every** step of a real run,
 where :math:`g_k` is the mini-batch gradient the step used (the descent lemma applied to
 :math:`x_{k+1}=x_k-\frac1L(\nabla f(x_k)+e_k)`; deterministic, no expectation).
 
-Runs: the lectures' ``LogisticRegression(m=200, dim=10, mu=1)`` (:math:`L=\mu+\|A\|_2^2/(4m)`,
+**Set-up.** The lectures' ``LogisticRegression(m=200, dim=10, mu=1)`` (:math:`L=\mu+\|A\|_2^2/(4m)`,
 an upper bound of the Hessian that is not attained) and ``LeastSquares(m=200, dim=10,
 noise=0.5)`` (:math:`L=\lambda_{\max}(A^\top A/m)`, attained, so the inequality can be nearly
 tight), both with data seed = the CLI seed; start :math:`x_0=x^*+2u`; batch sizes 1, 10, 50, 100
@@ -17,12 +17,30 @@ tight), both with data seed = the CLI seed; start :math:`x_0=x^*+2u`; batch size
 gradient at :math:`x_k` (``ProbeSGD``); :math:`f` and :math:`\|\nabla f\|^2` are the runner's
 columns.
 
-Verdict: the largest violation :math:`\max_k\bigl[f(x_{k+1})-f(x_k)+\frac{\|\nabla
-f(x_k)\|^2-\|e_k\|^2}{2L}\bigr]` over every step of every run is at most the rounding
-tolerance :math:`64\,\epsilon_{\text{mach}}\,(|f(x_k)|+|f(x_{k+1})|+\frac{\|\nabla
-f\|^2+\|e_k\|^2}{2L})` (float64). A control run (not part of the claim) uses the step
-:math:`2/L`, outside the theorem, on the least squares problem, to show that the same check
-does catch violations.
+**Rule in force** (version 2; PASS when both hold):
+
+1. the inequality at every step: the number of steps, over every step of every run, whose
+   violation :math:`f(x_{k+1})-f(x_k)+\frac{\|\nabla f(x_k)\|^2-\|e_k\|^2}{2L}` exceeds the
+   rounding tolerance :math:`64\,\epsilon_{\text{mach}}\,(|f(x_k)|+|f(x_{k+1})|+\frac{\|\nabla
+   f\|^2+\|e_k\|^2}{2L})` (float64) is 0;
+2. **control** (outside the hypotheses): GD with the step :math:`2/L` on the least squares
+   problem (the inequality needs the step :math:`1/L`). On a quadratic,
+   :math:`f(x-\alpha g)-f(x)=-\alpha\|g\|^2+\frac{\alpha^2}2g^\top Hg`, so with
+   :math:`\alpha=2/L` the step violates the inequality whenever :math:`g^\top Hg>\frac34L\|g\|^2`,
+   which holds once the gradient lies mostly along the top eigenvectors (the only directions
+   that step does not shrink). Check 1 applied to it must flag it: at least one of its steps
+   above the tolerance.
+
+**Why the seeds need no statistics.** The inequality is deterministic: it holds (or not) at each
+step for the mini-batch that step drew, with no expectation. The seeds only multiply the steps
+checked (every batch size, several draws each); a single step above the tolerance refutes it.
+Seeds: 3 quick, 10 full (100 and 300 steps); the full batch and the control are one run each.
+Batch 1 is not run on least squares: with the step :math:`1/L` it diverges there.
+
+**Earlier rule** (version 1, evaluated on every run; ``verdict.json``, ``earlier_rules``): check 1
+alone, the control run and reported but not required to violate. It passed on this code;
+replaced because a check the verdict does not require to fail on its control could not be seen to
+fail.
 """
 from __future__ import annotations
 
@@ -31,8 +49,10 @@ import pathlib
 import numpy as np
 
 import minigrad as mg
-from experiments.common import fmt, verdict as make_verdict
+from experiments.common import fmt
 from experiments.plotting import COLORS, save, subplots
+from experiments.protocol import Condition, Rule
+from experiments.protocol import verdict as rule_verdict
 from experiments.registry import register
 from experiments.stochastic import run_seeds, save_fresh, seeds_for, unit_vector
 from experiments.trace import load_traces
@@ -41,7 +61,17 @@ from theorems import MINIBATCH_DESCENT
 
 CLAIM = ("Mini-batch SGD with step 1/L is GD with an error e_k: f(x_{k+1}) <= f(x_k) - "
          "||grad f(x_k)||^2/(2L) + ||e_k||^2/(2L) at every step")
-BOUND = "f(x_{k+1}) - f(x_k) <= -(||grad f(x_k)||^2 - ||e_k||^2)/(2L), every step, every run"
+_INEQ = "f(x_{k+1}) - f(x_k) <= -(||grad f(x_k)||^2 - ||e_k||^2)/(2L)"
+_CLAIM_CONDITION = Condition("over_tol", f"{_INEQ}, every step, every run: steps above the "
+                                         f"rounding tolerance = 0", "<=", 0.0)
+_CONTROL_CONDITION = Condition(
+    "control_over", "control, GD with step 2/L on least squares (outside the theorem's step "
+    "1/L): steps above the tolerance >= 1", ">=", 1.0, role="control")
+_WHY_V2 = ("the control at step 2/L is required to violate the inequality, so the check is seen to "
+           "fail outside the theorem")
+RULES = (Rule(1, (_CLAIM_CONDITION,)),
+         Rule(2, (_CLAIM_CONDITION, _CONTROL_CONDITION), note=_WHY_V2))
+BOUND = RULES[-1].text
 FIGURE = "minibatch_error.png"
 QUICK = (100, 3)   # (steps, seeds per configuration) with --quick
 FULL = (300, 10)
@@ -107,28 +137,36 @@ def analyse(traces) -> dict:
         r["n"] += len(s["viol"])
     return dict(main=main, per=per, ctrl=ctrl, ctrl_steps=cs, rows=rows,
                 max_violation=float(np.max(viol)), n_steps=int(viol.size),
+                n_seeds=len({int(t.meta["seed"]) for t in main}),
                 over_tol=int(np.sum(viol > tol)), max_tol=float(np.max(tol)),
                 ctrl_over=int(np.sum(cviol > ctol)), ctrl_n=int(cviol.size),
                 ctrl_max=float(np.max(cviol)) if cviol.size else float("nan"))
 
 
+def values_of(a: dict) -> dict:
+    """The measured number of every condition of :data:`RULES`."""
+    return {"over_tol": a["over_tol"], "control_over": a["ctrl_over"]}
+
+
 def verdict(a: dict) -> dict:
-    ok = a["over_tol"] == 0
-    tight = min(a["rows"].items(), key=lambda kv: kv[1]["slack_min"])
-    measured = (f"{a['n_steps']} steps (logistic: batches 1, 10, 50, 100, full; least squares: "
-                f"10, 50, 100, full; x seeds): "
-                f"max violation {a['max_violation']:.3g} (rounding tolerance up to "
-                f"{a['max_tol']:.2g}), {a['over_tol']} steps above tolerance; smallest "
-                f"normalised slack (rhs-lhs)/((||grad f||^2+||e||^2)/(2L)) "
-                f"{tight[1]['slack_min']:.3g} ({tight[0][0]}, batch {tight[0][1]}). Control, GD "
-                f"with step 2/L on "
-                f"least squares: {a['ctrl_over']}/{a['ctrl_n']} steps violate (max "
-                f"{fmt(a['ctrl_max'])})")
-    summary = (f"max violation {a['max_violation']:.2g} over {a['n_steps']} steps "
-               f"({'none' if ok else a['over_tol']} above rounding); control 2/L: "
-               f"{a['ctrl_over']}/{a['ctrl_n']} violate")
-    return make_verdict(ok, claim=CLAIM, bound=BOUND, measured=measured,
-                        figure=FIGURE, summary=summary)
+    (name, batch), tight = min(a["rows"].items(), key=lambda kv: kv[1]["slack_min"])
+    control = (f"Control, GD with step 2/L on least squares: {a['ctrl_over']}/{a['ctrl_n']} steps "
+               f"violate (max {fmt(a['ctrl_max'])})")
+    measured = " ".join([
+        f"{a['n_steps']} steps (logistic: batches 1, 10, 50, 100, full; least squares: 10, 50, "
+        f"100, full; {a['n_seeds']} seeds, the full batch one run):",
+        f"max violation {a['max_violation']:.3g} (rounding tolerance up to {a['max_tol']:.2g}),",
+        f"{a['over_tol']} steps above tolerance; smallest normalised slack",
+        f"(rhs-lhs)/((||grad f||^2+||e||^2)/(2L)) {tight['slack_min']:.3g} ({name}, batch "
+        f"{batch}).", control])
+    above = a["over_tol"] if a["over_tol"] else "none"
+    extra = {"steps_checked": a["n_steps"], "max_violation": a["max_violation"],
+             "control_run": {"steps": a["ctrl_n"], "above_tolerance": a["ctrl_over"],
+                             "max_violation": a["ctrl_max"]}}
+    return rule_verdict(RULES, values_of(a), claim=CLAIM, measured=measured, figure=FIGURE,
+                        summary=f"max violation {a['max_violation']:.2g} over {a['n_steps']} "
+                                f"steps ({above} above rounding); control 2/L: "
+                                f"{a['ctrl_over']}/{a['ctrl_n']} violate", **extra)
 
 
 def draw(out_dir) -> pathlib.Path:

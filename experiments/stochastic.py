@@ -51,16 +51,17 @@ def sigma2_probe(problem):
 
 def run_seeds(problem, lr, *, steps: int, seeds, batch_size: int | None = 1, probe=None,
               label: str = "", meta: dict | None = None, average: str | None = None,
-              record_every: int = 1) -> list:
+              record_every: int = 1, optimizer=ProbeSGD) -> list:
     """One :func:`experiments.runner.run` per seed (the seed drives the mini-batches only; the
     problem and the start are the same). The probe's records become extra trace columns, aligned
-    with ``k`` (NaN at the last iterate, from which no step was taken)."""
+    with ``k`` (NaN at the last iterate, from which no step was taken). ``optimizer``: the class
+    built as ``optimizer(params, lr, probe)`` when a probe is given (a :class:`ProbeSGD`)."""
     traces = []
     for s in seeds:
         holder = {}
 
         def make(params, holder=holder):
-            holder["opt"] = (ProbeSGD(params, lr, probe) if probe is not None
+            holder["opt"] = (optimizer(params, lr, probe) if probe is not None
                              else optimizers.SGD(params, lr=lr))
             return holder["opt"]
 

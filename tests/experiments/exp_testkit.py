@@ -38,8 +38,7 @@ def assert_wrote_its_files(out, name, v, expected="PASS"):
 #: the experiments not yet judged by declared rules (experiments.protocol): their verdicts
 #: still come from their own code; tests/experiments/test_protocol.py checks that this list is
 #: exactly the experiments without RULES, so it can only shrink
-NOT_YET_RULED = frozenset({"minibatch-error", "sgd-constant-step", "sgd-decreasing-step",
-                           "sgd-convex-averaged"})
+NOT_YET_RULED = frozenset()
 
 
 @functools.lru_cache(maxsize=None)
