@@ -2,7 +2,7 @@
 (and CMA-ES against pycma) where they are installed.
 
     python benchmarks/bench_minimize.py [--methods bfgs,l-bfgs,...] [--seeds 5] [--no-cma]
-                                        [--verbose]
+                                        [--verbose] [--starts 1,10,100]
 
 The standard set: the 18 problems of Moré, Garbow & Hillstrom (``problems.mgh``, extended
 Rosenbrock and extended Powell among them) at their default sizes and standard starts, every
@@ -14,9 +14,17 @@ and gradient in one call (``jac=True``), its Hessian (``hess``) or Hessian-vecto
 search trial counts once whether it asks for f alone or for f and the gradient.
 
 Solved: :math:`f - f^* \\le 10^{-8} + \\max(10^{-8}, r)\\,|f^*|`, ``r`` the relative size of the
-last digit MGH print (``MGHProblem.solved``), the same rule for SciPy. The table gives, per method,
+last digit MGH print (``MGHProblem.solved``), the same rule for SciPy. The row "l-bfgs cubic" is
+L-BFGS with N&W's cubic also in its first line search (``unscaled_interpolation="cubic"``, the
+rule before Moré and Thuente's trial was adopted there). The table gives, per method,
 the problems solved by each, the median evaluations over the problems both solve and their ratio,
 and the largest iteration count in units of ``n``.
+
+``--starts 1,10,100``: the same methods from :math:`t x_0` for each factor :math:`t` as well (MGH's
+own practice); their minimum values are not all published, so there a run counts as solved when
+:math:`f - f_b \\le 10^{-8} + 10^{-5}|f_b|`, :math:`f_b` the lower of the values the two methods
+reach (and :math:`f^*` for :math:`t = 1`). The row gives the solved counts, the median evaluations
+over the runs both solve and in how many of those ours uses fewer evaluations than SciPy's.
 
 CMA-ES: the ellipsoid :math:`\\sum_i 10^{6(i-1)/(n-1)}x_i^2` from :math:`x_0 = 1`,
 :math:`\\sigma_0 = 1` and Rosenbrock from :math:`x_0 = 0`, :math:`\\sigma_0 = 0.5`, in 5 and 10
@@ -55,6 +63,7 @@ except ImportError:  # pragma: no cover - depends on the machine
 ROWS = {
     "bfgs": ("bfgs", {}, "BFGS", None),
     "l-bfgs": ("l-bfgs", {}, "L-BFGS-B", None),
+    "l-bfgs cubic": ("l-bfgs", {"unscaled_interpolation": "cubic"}, "L-BFGS-B", None),
     "newton": ("newton", {}, "Newton-CG", "hess"),
     "newton strong_wolfe": ("newton", {"line_search": "strong_wolfe"}, "Newton-CG", "hess"),
     "newton-cg": ("newton-cg", {}, "Newton-CG", "hessp"),
@@ -145,6 +154,41 @@ def standard_set(labels, verbose=False):
                       f"{r['evals']:5d} evals {'solved' if rs else '------'}")
 
 
+def _scaled_runs(entry, factors, method, options, sp_method, hessian):
+    """Ours and SciPy's runs of one problem from ``t * x0`` for each factor, each judged against
+    the lower value the two reach (module docstring): ``(ours, scipy, ours solved, scipy solved,
+    our iterations / n)``."""
+    out = []
+    for t in factors:
+        p = entry.cls(x0=t * mg.to_numpy(entry.cls().x0))
+        o, r = run_ours(p, method, options, hessian), run_scipy(p, sp_method, hessian)
+        f_b = min(o["f"], r["f"], p.f_star if t == 1 and p.f_star is not None else math.inf)
+        tol = 1e-8 + 1e-5 * abs(f_b)                   # f - f_b <= 1e-8 + 1e-5 |f_b|
+        out.append((o, r, o["f"] - f_b <= tol, r["f"] - f_b <= tol, o["nit"] / p.n))
+    return out
+
+
+def scaled_starts(labels, factors):
+    """The standard set from ``t * x0`` for each factor (module docstring), one row per method."""
+    if scipy is None:
+        print("(SciPy is not installed: --starts needs it)")
+        return
+    print(f"\nStarts t x0, t in {factors}: solved = within 1e-8 + 1e-5 |f_b| of the lower value "
+          f"reached (f* too for t = 1)")
+    print(f"{'method':22s} {'runs':>5s} {'solved':>7s} {'SciPy':>6s} {'both':>5s} {'median':>8s} "
+          f"{'SciPy':>7s} {'fewer':>6s} {'max nit/n':>9s}")
+    for label in labels:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")            # overflowing trials from 100 x0
+            rows = [row for e in MGH_PROBLEMS
+                    for row in _scaled_runs(e, factors, *ROWS[label])]
+        both = [(o["evals"], r["evals"]) for o, r, so, sr, _ in rows if so and sr]
+        print(f"{label:22s} {len(rows):5d} {sum(row[2] for row in rows):7d} "
+              f"{sum(row[3] for row in rows):6d} {len(both):5d} "
+              f"{median([a for a, _ in both]):8.1f} {median([b for _, b in both]):7.1f} "
+              f"{sum(a < b for a, b in both):6d} {max(row[4] for row in rows):9.1f}")
+
+
 # --------------------------------------------------------------------------- CMA-ES
 def ellipsoid(x):
     x = mg.to_numpy(x)
@@ -208,6 +252,8 @@ def main(argv=None):
     parser.add_argument("--seeds", type=int, default=21)
     parser.add_argument("--no-cma", action="store_true")
     parser.add_argument("--verbose", action="store_true")
+    parser.add_argument("--starts", default="",
+                        help="comma-separated factors t: also run the standard set from t x0")
     args = parser.parse_args(argv)
     versions = [f"NumPy {np.__version__}"]
     if scipy is not None:
@@ -220,6 +266,8 @@ def main(argv=None):
     if unknown:
         parser.error(f"unknown rows {unknown}; known: {list(ROWS)}")
     standard_set(labels, verbose=args.verbose)
+    if args.starts:
+        scaled_starts(labels, [float(t) for t in args.starts.split(",")])
     if not args.no_cma:
         cma_benchmark(args.seeds)
 

@@ -244,16 +244,18 @@ class _Ray:
 
 
 def line_search_wolfe(obj: Objective, x, p, f0: float, g0, alpha0=1.0, c1=1e-4, c2=0.9,
-                      alpha_max=1e20, maxiter=20, maxzoom=30) -> LineSearchResult:
+                      alpha_max=1e20, maxiter=20, maxzoom=30,
+                      interpolation="cubic") -> LineSearchResult:
     r""":func:`strong_wolfe` along :math:`x + \alpha p` of an :class:`Objective`, from the known
-    :math:`f(x)` = ``f0`` and :math:`\nabla f(x)` = ``g0`` (flat). The result carries the new
+    :math:`f(x)` = ``f0`` and :math:`\nabla f(x)` = ``g0`` (flat), zoom interpolating by
+    ``interpolation`` (:data:`optimizers.wolfe.INTERPOLATIONS`). The result carries the new
     point ``x``, its value ``f`` and gradient ``g``, and the objective's call counts."""
     ray = _Ray(obj, x, p)
     n0, j0 = obj.nfev, obj.njev
     derphi0 = float(ray.xp.vdot(g0, p))                   # phi'(0) = grad f_k^T p_k
     res = strong_wolfe(ray.phi, ray.derphi, f0, derphi0, alpha0=alpha0, c1=c1, c2=c2,
                        alpha_max=alpha_max, maxiter=maxiter, maxzoom=maxzoom,
-                       slopes_free=obj.combined)
+                       slopes_free=obj.combined, interpolation=interpolation)
     return ray.finish(res, f0, g0, n0, j0)
 
 

@@ -39,9 +39,26 @@ The interpolation (:func:`zoom_trial`): the cubic matching :math:`\phi, \phi'` a
 :math:`\phi(\alpha_{lo}), \phi'(\alpha_{lo}), \phi(\alpha_{hi})` (eq. 3.57); the result is
 clamped into the middle 80% of the interval (the safeguard: the interval shrinks by at least 10%
 per trial, and a trial never sits on an end). Bisection when no interpolant exists. A non-finite
-:math:`\phi(\alpha)` fails the first test (the step is too long), so it becomes
-:math:`\alpha_{hi}` and the next trial bisects. The conventions (failures as results, counting)
-are those of :mod:`optimizers.line_search`.
+:math:`\phi(\alpha)` fails the first test (the step is too long), so it becomes :math:`\alpha_{hi}`
+and the next trial bisects. The conventions (failures as results, counting) are those of
+:mod:`optimizers.line_search`.
+
+``interpolation="more-thuente"`` changes one case: when :math:`\phi(\alpha_{hi}) >
+\phi(\alpha_{lo})` and both slopes are known (the step to :math:`\alpha_{hi}` was too long),
+the trial is that of Moré & Thuente, "Line search algorithms with guaranteed sufficient
+decrease" (1994), section 4, case 1: with :math:`\alpha_c` the minimiser of the cubic of eq. 3.59
+and :math:`\alpha_q` that of the quadratic of eq. 3.57,
+
+.. math::
+    \alpha_j = \begin{cases} \alpha_c & |\alpha_c - \alpha_{lo}| < |\alpha_q - \alpha_{lo}| \\
+        \tfrac12(\alpha_c + \alpha_q) & \text{otherwise,} \end{cases}
+
+clamped by the same safeguard (:func:`more_thuente_case1`). When :math:`\phi(\alpha_{hi})` is far
+above the model of :math:`\alpha_{lo}` (a first step of unknown scale), the quadratic's
+minimiser lies close to :math:`\alpha_{lo}` and the trial cuts the step by a large factor where the
+cubic alone may keep most of it. SciPy's L-BFGS-B uses this rule (its line search is Moré and
+Thuente's ``dcsrch``); L-BFGS takes it while no curvature pair scales its step
+(:mod:`optimizers.second_order.lbfgs`).
 """
 from __future__ import annotations
 
@@ -49,10 +66,13 @@ from optimizers.results import STATUS_MESSAGES, LineSearchResult, Status
 from optimizers.scalar_search import (Best, Counted, cubic_hermite_min, cubic_three_point_min,
                                       finite, quadratic_min)
 
-__all__ = ["strong_wolfe", "zoom", "zoom_trial", "check_wolfe_constants"]
+__all__ = ["strong_wolfe", "zoom", "zoom_trial", "more_thuente_case1", "check_wolfe_constants",
+           "INTERPOLATIONS"]
 
 _DELTA = 0.1            # zoom's trials are clamped into the middle 80% of the interval
 _EPS = 2.220446049250313e-16
+#: zoom's interpolation rules (module docstring)
+INTERPOLATIONS = ("cubic", "more-thuente")
 
 
 def check_wolfe_constants(c1, c2, owner: str = "strong_wolfe") -> tuple[float, float]:
@@ -68,8 +88,9 @@ class _Search:
     r"""What bracketing and zoom share: the counted :math:`\phi` and :math:`\phi'`, the values
     at 0, the constants, the best trial, the two tests and the result."""
 
-    def __init__(self, phi, derphi, phi0, derphi0, c1, c2, slopes_free):
+    def __init__(self, phi, derphi, phi0, derphi0, c1, c2, slopes_free, interpolation="cubic"):
         self.phi, self.derphi = Counted(phi), Counted(derphi)
+        self.interpolation = interpolation
         if phi0 is None:
             phi0 = self.phi(0.0)
         if derphi0 is None:
@@ -106,19 +127,40 @@ class _Search:
         return self.result(self.best.alpha, self.best.phi, self.best.derphi, status)
 
 
-def zoom_trial(alpha_lo, phi_lo, dphi_lo, alpha_hi, phi_hi, dphi_hi, alpha_old, phi_old):
+def more_thuente_case1(alpha_lo, phi_lo, dphi_lo, alpha_hi, phi_hi, dphi_hi):
+    r"""Moré & Thuente's trial (1994, section 4, case 1) for :math:`\phi(\alpha_{hi}) >
+    \phi(\alpha_{lo})`: :math:`\alpha_c` (the cubic of N&W eq. 3.59) when it is closer to
+    :math:`\alpha_{lo}` than :math:`\alpha_q` (the quadratic of eq. 3.57), else
+    :math:`\frac12(\alpha_c + \alpha_q)`; None when either has no minimiser."""
+    alpha_c = cubic_hermite_min(alpha_lo, phi_lo, dphi_lo, alpha_hi, phi_hi, dphi_hi)
+    alpha_q = quadratic_min(alpha_lo, phi_lo, dphi_lo, alpha_hi, phi_hi)
+    if alpha_c is None or alpha_q is None:
+        return None
+    if abs(alpha_c - alpha_lo) < abs(alpha_q - alpha_lo):
+        return alpha_c                                    # alpha_c, the closer to alpha_lo
+    return alpha_c + 0.5 * (alpha_q - alpha_c)            # (alpha_c + alpha_q) / 2
+
+
+def zoom_trial(alpha_lo, phi_lo, dphi_lo, alpha_hi, phi_hi, dphi_hi, alpha_old, phi_old,
+               interpolation="cubic"):
     r"""The trial :math:`\alpha_j` of zoom in :math:`[\alpha_{lo}, \alpha_{hi}]` (module
-    docstring): the cubic of N&W eq. 3.59 when :math:`\phi'(\alpha_{hi})` is known and finite,
-    else that of eq. 3.58 through the previous :math:`\alpha_{hi}` (``alpha_old``,
-    ``phi_old``; None when there is none), else the quadratic of eq. 3.57, clamped into the middle
-    80% of the interval; bisection when :math:`\phi(\alpha_{hi})` is not finite or nothing can be
-    interpolated."""
+    docstring): the cubic of N&W eq. 3.59 when :math:`\phi'(\alpha_{hi})` is known and finite
+    (with ``interpolation="more-thuente"`` and :math:`\phi(\alpha_{hi}) > \phi(\alpha_{lo})`:
+    :func:`more_thuente_case1`), else that of eq. 3.58 through the previous :math:`\alpha_{hi}`
+    (``alpha_old``, ``phi_old``; None when there is none), else the quadratic of eq. 3.57, clamped
+    into the middle 80% of the interval; bisection when :math:`\phi(\alpha_{hi})` is not finite
+    or nothing can be interpolated."""
     left, right = min(alpha_lo, alpha_hi), max(alpha_lo, alpha_hi)
     width = right - left
     alpha_j = None
     if finite(phi_hi):
-        if dphi_hi is not None and finite(dphi_hi):       # cubic, N&W eq. 3.59
-            alpha_j = cubic_hermite_min(alpha_lo, phi_lo, dphi_lo, alpha_hi, phi_hi, dphi_hi)
+        if dphi_hi is not None and finite(dphi_hi):
+            if interpolation == "more-thuente" and phi_hi > phi_lo:  # case 1 of M&T (1994)
+                alpha_j = more_thuente_case1(alpha_lo, phi_lo, dphi_lo, alpha_hi, phi_hi,
+                                             dphi_hi)
+            if alpha_j is None:                           # cubic, N&W eq. 3.59
+                alpha_j = cubic_hermite_min(alpha_lo, phi_lo, dphi_lo, alpha_hi, phi_hi,
+                                            dphi_hi)
         elif alpha_old is not None:                       # cubic, N&W eq. 3.58
             alpha_j = cubic_three_point_min(alpha_lo, phi_lo, dphi_lo, alpha_hi, phi_hi,
                                             alpha_old, phi_old)
@@ -148,7 +190,7 @@ def zoom(search: _Search, alpha_lo, phi_lo, dphi_lo, alpha_hi, phi_hi, dphi_hi,
         if right - min(alpha_lo, alpha_hi) <= 4.0 * _EPS * right:  # below rounding level
             return search.best_result(Status.LINE_SEARCH)
         alpha_j = zoom_trial(alpha_lo, phi_lo, dphi_lo, alpha_hi, phi_hi, dphi_hi,
-                             alpha_old, phi_old)
+                             alpha_old, phi_old, search.interpolation)
         phi_j = search.phi(alpha_j)                       # phi(alpha_j)
         search.best.offer(alpha_j, phi_j)
         if search.armijo_fails(alpha_j, phi_j) or phi_j >= phi_lo:
@@ -208,7 +250,8 @@ def _bracket(search: _Search, alpha0, alpha_max, maxiter: int, maxzoom: int):
 
 
 def strong_wolfe(phi, derphi, phi0=None, derphi0=None, alpha0=1.0, c1=1e-4, c2=0.9,
-                 alpha_max=1e20, maxiter=20, maxzoom=30, slopes_free=False):
+                 alpha_max=1e20, maxiter=20, maxzoom=30, slopes_free=False,
+                 interpolation="cubic"):
     r"""A step satisfying the strong Wolfe conditions (N&W Algorithms 3.5 and 3.6; the module
     docstring gives both): bracketing from :math:`\alpha_1` = ``alpha0`` (at most ``maxiter``
     trials, never beyond ``alpha_max``), then :func:`zoom` (at most ``maxzoom`` trials).
@@ -217,13 +260,18 @@ def strong_wolfe(phi, derphi, phi0=None, derphi0=None, alpha0=1.0, c1=1e-4, c2=0
     holds), unless ``slopes_free=True`` says that it costs nothing once :math:`\phi` has been
     evaluated (an objective that gives f and the gradient together): then it is also taken at
     rejected trials, so that the cubic of eq. 3.59 can be used. ``phi0``/``derphi0`` are evaluated
-    (and counted) when not given. Raises ``ValueError`` unless :math:`0 < c_1 < c_2 < 1`; never
-    raises on a failed search (the status codes: :class:`~optimizers.results.Status`).
+    (and counted) when not given. ``interpolation``: ``"cubic"`` (N&W) or ``"more-thuente"``
+    (Moré & Thuente's case 1 where it applies, module docstring). Raises ``ValueError`` unless
+    :math:`0 < c_1 < c_2 < 1` (or for another ``interpolation``); never raises on a failed search
+    (the status codes: :class:`~optimizers.results.Status`).
     """
     c1, c2 = check_wolfe_constants(c1, c2)
     if not alpha0 > 0.0:
         raise ValueError(f"strong_wolfe: alpha0 must be > 0; got {alpha0!r}")
-    search = _Search(phi, derphi, phi0, derphi0, c1, c2, slopes_free)
+    if interpolation not in INTERPOLATIONS:
+        raise ValueError(f"strong_wolfe: interpolation must be one of {INTERPOLATIONS}; got "
+                         f"{interpolation!r}")
+    search = _Search(phi, derphi, phi0, derphi0, c1, c2, slopes_free, interpolation)
     if not search.derphi0 < 0.0:
         return search.result(0.0, search.phi0, search.derphi0, Status.NOT_DESCENT)
     return _bracket(search, alpha0, alpha_max, maxiter, maxzoom)
