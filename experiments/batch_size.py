@@ -389,7 +389,7 @@ def _k(v) -> str:
 
 
 def verdict(a: dict) -> dict:
-    rows, _n = a["rows"], a["n"]
+    rows = a["rows"]
     sgd = [r for r in rows if not r["gd"]]
     h = a["point_hits"]
     hits = "; ".join(

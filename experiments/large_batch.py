@@ -246,13 +246,12 @@ def runs(cfg: dict, seed: int) -> dict:
 def select_base(final) -> int:
     """The tuning rule: the grid index with the smallest geometric mean over seeds of the final
     loss at :math:`B_0` (``final``: (grid, seed); a diverged seed, NaN or inf, makes a grid
-    point's mean infinite). Raises when every grid point diverged."""
+    point's mean infinite). When every grid point diverged, the smallest rate of the (ascending)
+    grid: the runs then diverge, and the verdict records it as a FAIL."""
     final = np.where(np.isfinite(final), final, np.inf)
     with np.errstate(divide="ignore"):
         gm = np.exp(np.mean(np.log(final), axis=1))
-    if not np.any(np.isfinite(gm)):
-        raise FloatingPointError("large-batch: every base rate of the grid diverged at B_0")
-    return int(np.argmin(gm))
+    return int(np.argmin(gm))               # all infinite: argmin is 0, the smallest rate
 
 
 # ----------------------------------------------------------------------------- analysis
@@ -275,11 +274,14 @@ def _final(c):
 
 
 def _gm_bound(r, side: str) -> float:
-    """``exp`` of the one-sided 95% t-bound of the mean of the log ratios ``r`` ("upper" or
-    "lower"); an infinite member makes an upper bound infinite."""
+    r"""``exp`` of the one-sided 95% t-bound of the mean of the log ratios ``r`` ("upper" or
+    "lower"); an infinite member makes an upper bound infinite, a member at :math:`-\infty` a
+    lower bound 0, and a NaN member (a ratio to a diverged baseline) a lower bound NaN."""
     r = np.asarray(r, dtype=float)
-    if side == "upper" and not np.all(np.isfinite(r)):
-        return math.inf
+    if not np.all(np.isfinite(r)):
+        if side == "upper":
+            return math.inf
+        return math.nan if np.any(np.isnan(r)) or np.any(np.isposinf(r)) else 0.0
     t = stats.one_sided_t(r, alternative="less" if side == "upper" else "greater",
                           confidence=CONFIDENCE)
     return math.exp(t["bound"])
@@ -290,7 +292,8 @@ def analyse(d: dict) -> dict:
     settings = tuple(zip(d["rules"].tolist(), d["warm"].tolist()))
     final = _final(curves)                                   # (setting, seed, k)
     base = final[0, :, 0]                                    # the tuned baseline, per seed
-    ratio = final / base[None, :, None]
+    with np.errstate(invalid="ignore"):                      # a diverged baseline: NaN
+        ratio = final / base[None, :, None]
     k_crit = _leading(ratio <= MATCH, ks)                    # (setting, seed)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         gm_ratio = np.exp(np.mean(np.log(ratio), axis=1))    # (setting, k), inf if diverged
@@ -307,7 +310,8 @@ def analyse(d: dict) -> dict:
     c_final = _final(d["control"])
     f0 = d["tuning"][0, :, 0]
     c_ratio = np.where(np.isfinite(c_final), c_final, DIVERGED * f0) / base
-    control_lower = _gm_bound(np.log(c_ratio), "lower")
+    with np.errstate(divide="ignore"):
+        control_lower = _gm_bound(np.log(c_ratio), "lower")
     # the earlier rules
     gain = float(np.mean(np.log2(np.maximum(kw, 1))) - np.mean(np.log2(np.maximum(kn, 1))))
     j_star = int(np.nonzero(ks == k_gm[i_lw])[0][0]) if k_gm[i_lw] > 0 else 0

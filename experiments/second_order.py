@@ -144,7 +144,7 @@ def _claim_conditions() -> tuple:
                           f"{NEWTON_SPREAD:g}, r_k = e_(k+1)/e_k^2 in the local phase", "<=",
                           NEWTON_SPREAD)]
     out += [Condition("bfgs_last3_max_rosen", f"BFGS, Rosenbrock: the largest of the last 3 "
-                      f"e_(k+1)/e_k above the floor < {SUPERLINEAR:g} (inf with fewer than 3)",
+                      f"e_(k+1)/e_k above the floor < {SUPERLINEAR:g} (not met with fewer than 3)",
                       "<", SUPERLINEAR),
             Condition("lbfgs_mean_max_increase", "L-BFGS: mean iterations to 1e-6 e_0 over the "
                       "data sets non-increasing in m = 1, 3, 10, 30 (largest increase between "
@@ -464,9 +464,10 @@ def analyse(traces: dict) -> dict:
 
 
 def _last3_max(q) -> float:
-    """The largest of the last 3 ratios, ``inf`` when fewer than 3 lie above the floor."""
+    """The largest of the last 3 ratios; NaN (no measurement, which meets no condition, the
+    claim's or a control's) when fewer than 3 lie above the floor."""
     q = list(q)[-3:]
-    return float(max(q)) if len(q) == 3 else math.inf
+    return float(max(q)) if len(q) == 3 else math.nan
 
 
 def values(a: dict) -> dict:

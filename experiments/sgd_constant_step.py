@@ -148,7 +148,7 @@ def _growth(runs) -> dict:
     :math:`\log_{10}\frac{f(x_K)-f^*}{f(x_0)-f^*}` (``inf`` for a run that overflowed) and the
     lower one-sided t-bound of its mean (``inf`` when a run overflowed)."""
     gaps = np.stack([np.asarray(t["f_gap"], dtype=float) for t in runs])
-    with np.errstate(divide="ignore", over="ignore"):
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):   # a raised run: NaN
         logs = np.log10(gaps[:, -1] / gaps[:, 0])
     lower = math.inf if np.any(np.isposinf(logs)) else _lower(logs)
     return dict(alpha=applied_step(runs), logs=logs, lower=lower, n_seeds=len(runs),
@@ -179,6 +179,7 @@ def _row(runs, mu: float, L: float) -> dict:
                 floor_se=float(floors.std(ddof=1) / math.sqrt(len(runs))),
                 floor_bound=SGD_CONSTANT_STEP.floor_term(mu, L, alpha, sigma2),
                 upper_ratio=float(np.max(ratio(band["upper"], bound))),
+                tail_ratio=float(np.max(ratio(band["upper"][half], bound[half]))),
                 lower_ratio=float(np.max(ratio(band["lower"], bound))),
                 v1_violation=excess_3se(mean, se, bound),
                 v1_plateau=float(np.mean(mean[q4]) / np.mean(mean[q3])),
@@ -229,7 +230,8 @@ def verdict(a: dict) -> dict:
     rows, pairs, c = a["rows"], a["pairs"], a["control"]
     n = rows[0]["n_seeds"]
     measured = "; ".join(
-        f"alpha={r['alpha']:g}: max (mean + t SE)/bound={r['upper_ratio']:.2f}, floor "
+        f"alpha={r['alpha']:g}: max (mean + t SE)/bound={r['upper_ratio']:.2f} (at "
+        f"k >= K/2, on the floor: {r['tail_ratio']:.2f}), floor "
         f"{fmt(r['floor'])} +- {fmt(r['floor_se'])} SE (bound's floor {fmt(r['floor_bound'])}, "
         f"sigma^2_max={fmt(r['sigma2'])}), quarters' ratio lower bound {r['plateau_lower']:.2f}"
         + (f", {r['diverged']} seeds diverged" if r["diverged"] else "") for r in rows)
@@ -258,6 +260,7 @@ def verdict(a: dict) -> dict:
     return rule_verdict(RULES, values_of(a), claim=CLAIM, measured=measured, figure=FIGURE,
                         summary=summary, confidence=CONFIDENCE,
                         per_alpha=[{"alpha": r["alpha"], "upper_ratio": r["upper_ratio"],
+                                    "tail_ratio": r["tail_ratio"],
                                     "floor": r["floor"], "floor_se": r["floor_se"],
                                     "floor_bound": r["floor_bound"], "sigma2_max": r["sigma2"],
                                     "plateau_lower": r["plateau_lower"],

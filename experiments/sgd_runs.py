@@ -40,6 +40,9 @@ __all__ = ["BiasedProbeSGD", "GAP_COLUMNS", "applied_step", "bias", "by_seed", "
 
 #: the columns that hold a measured size (``inf`` once a run has diverged)
 GAP_COLUMNS = ("f", "f_gap", "f_avg_gap", "grad_norm2", "dist2")
+#: the columns of a run that raised when no run of the same call recorded any (gaps inf, the
+#: step and the noise NaN)
+RAISED_COLUMNS = ("k",) + GAP_COLUMNS + ("lr", "sigma2_max")
 
 
 class BiasedProbeSGD(ProbeSGD):
@@ -108,10 +111,16 @@ def run_guarded(problem, lr, *, steps: int, seeds, probe, delta=None, record_eve
                                   record_every=record_every, label=label, meta=meta,
                                   optimizer=opt, **kw)
         except (OverflowError, FloatingPointError) as e:
-            cols = {"k": grid[:1], "f": np.array([math.inf])}
-            tr = Trace(label, cols, dict(meta or {}, seed=int(s), error=f"{type(e).__name__}: "
-                                                                         f"{e}"))
-        out.append(_padded(tr, grid))
+            tr = Trace(label, {"k": grid[:1]}, dict(meta or {}, seed=int(s),
+                                                    error=f"{type(e).__name__}: {e}"))
+        out.append(tr)
+    names = next((list(t.columns) for t in out if "error" not in t.meta), RAISED_COLUMNS)
+    for i, t in enumerate(out):
+        if "error" in t.meta:                  # the columns every other run of the call has
+            t = Trace(t.label, {n: np.array([t["k"][0] if n == "k" else
+                                             math.inf if n in GAP_COLUMNS else math.nan])
+                                for n in names}, t.meta)
+        out[i] = _padded(t, grid)
     return out
 
 

@@ -30,8 +30,10 @@ def test_quick_run_passes_and_writes_its_files(quick_runs, name):
     saved = kit.assert_wrote_its_files(out, name, v)
     assert all(c["passed"] for c in v["checks"])
     module = af if name == "adam-failures" else aw
-    assert saved["rule_version"] == module.RULES[-1].version == 2
+    assert saved["rule_version"] == module.RULES[-1].version == {"adam-failures": 2,
+                                                                  "adamw-decay": 3}[name]
     assert saved["earlier_rules"][0]["verdict"] == "PASS"     # version 1 (no control) too
+    assert all(r["verdict"] == "PASS" for r in saved["earlier_rules"])
     folder = out / name
     if name == "adam-failures":
         reddi, cycle, control_reddi, control_cycle = af.load(folder)
@@ -226,7 +228,8 @@ def test_adamw_decay_fails_when_the_runs_are_swapped(quick_runs):
     ok = aw.checks(a)
     assert a["adam_l2"]["ratio"] == pytest.approx(1.0, rel=1e-6)   # a uniform decay
     assert not any(ok[c.key] for c in aw.RULES[-1].conditions if c.role == "claim")
-    assert not ok["control_coupled_uniform_error"]          # the "coupled" run is uniform
+    coupled = aw.RULES[1].conditions[-1]                    # rule 2's broken-decoupling control
+    assert not coupled.holds(aw.measurements(a)[coupled.key])   # the "coupled" run is uniform
     assert aw.verdict(a)["verdict"] == "FAIL"
 
 
@@ -243,11 +246,15 @@ def test_adamw_decay_fails_when_the_coupled_decay_is_not_rescaled(quick_runs):
 
 def test_adamw_decay_controls_violate_the_claim(quick_runs):
     """The controls hold their conditions: on equal column scales the coupled decay is nearly
-    uniform (ratio below 10, the claim's check 1 fails on it), and the coupled decay is far from
-    AdamW's alpha*lambda (check 3 fails on it); the control still follows the coupled formula."""
+    uniform (ratio below 10, the claim's check 1 fails on it), and (rule 2's control, dropped
+    by rule 3 and still evaluated) the coupled decay is far from AdamW's alpha*lambda (check 3
+    fails on it); the control still follows the coupled formula."""
     v = quick_runs[1]["adamw-decay"]
+    rule2 = {c["key"]: c for c in v["earlier_rules"][1]["checks"]}
     checks = {c["key"]: c for c in v["checks"]}
-    controls = [c.key for c in aw.RULES[-1].controls]
+    checks["control_coupled_uniform_error"] = rule2["control_coupled_uniform_error"]
+    assert [c.key for c in aw.RULES[-1].controls] == ["control_equal_scales_ratio"]
+    controls = [c.key for c in aw.RULES[1].controls]
     assert controls == ["control_equal_scales_ratio", "control_coupled_uniform_error"]
     for key in controls:
         assert checks[key]["role"] == "control" and checks[key]["passed"], checks[key]
@@ -270,8 +277,21 @@ def test_adamw_decay_fails_when_a_control_is_inside_the_hypotheses(quick_runs):
     assert [c["key"] for c in v["checks"] if not c["passed"]] == ["control_equal_scales_ratio"]
     assert v["earlier_rules"][0]["verdict"] == "PASS"      # version 1 had no control
     a = aw.analyse(runs, meta)
-    control = next(c for c in aw.RULES[-1].controls if c.key == "control_coupled_uniform_error")
+    control = next(c for c in aw.RULES[1].controls if c.key == "control_coupled_uniform_error")
     assert not control.holds(aw.uniform_error(a["adamw"]["rate"], a["lr"] * a["lam"]))
+
+
+def test_adamw_decay_rule_2s_broken_decoupling_control_follows_from_the_claim():
+    """Why rule 3 drops it: on the Adam + L2 run, a decay ratio >= 10 (claim condition 1) puts
+    the groups' rates at least a factor 10 apart, so they cannot all lie within 1% of
+    alpha*lambda: the control holds whenever the claim does, and could not fail."""
+    ratio = next(c for c in aw.RULES[-1].conditions if c.key == "adam_l2_ratio")
+    coupled = next(c for c in aw.RULES[1].controls if c.key == "control_coupled_uniform_error")
+    ref = 1.0
+    for lo in np.linspace(0.5, 1.5, 11):           # any two rates r_small >= 10 r_big
+        rates = np.array([10.0 * lo, lo])
+        assert ratio.holds(rates[0] / rates[1])
+        assert coupled.holds(aw.uniform_error(rates, ref))
 
 
 def test_adamw_decay_runs_are_reproducible_bit_for_bit():

@@ -100,8 +100,20 @@ def test_the_base_rate_is_tuned_by_its_rule(quick_runs):
     for i in range(d["curves"].shape[0]):             # the baseline is the selected tuning run
         np.testing.assert_array_equal(d["curves"][i, :, 0], d["tuning"][best])
     assert LB.select_base(np.array([[1.0, 1.0], [0.5, np.nan], [0.8, 0.9]])) == 2
-    with pytest.raises(FloatingPointError, match="diverged"):
-        LB.select_base(np.array([[np.inf, 1.0], [np.nan, 0.1]]))
+    # every grid point diverged: the smallest rate, no exception (the runs record the rest)
+    assert LB.select_base(np.array([[np.inf, 1.0], [np.nan, 0.1]])) == 0
+    assert list(LB.FULL["grid"]) == sorted(LB.FULL["grid"])
+    assert list(LB.QUICK["grid"]) == sorted(LB.QUICK["grid"])
+
+
+def test_large_batch_records_a_tuning_where_every_rate_diverged_as_a_fail(quick_runs):
+    d = dict(_data(quick_runs))
+    for k in ("tuning", "curves", "control"):            # every run diverged after its start
+        d[k] = d[k].copy()
+        d[k][..., 1:] = np.nan
+    v = LB.verdict(LB.analyse(d))                         # no exception: a measured outcome
+    assert v["verdict"] == "FAIL"
+    assert not _check(v, "match_upper")["passed"]
 
 
 def test_large_batch_fails_when_warmup_does_not_help(quick_runs):

@@ -275,3 +275,12 @@ def test_gd_step_is_guttmans_transform():
     np.fill_diagonal(Bm, -Bm.sum(axis=1))
     step = W - mg.to_numpy(p.grad(W)) / (4 * N)
     np.testing.assert_allclose(step, Bm @ W / N, atol=1e-12)
+
+
+def test_fewer_than_three_superlinear_ratios_meet_neither_the_claim_nor_the_control():
+    conds = {c.key: c for c in second_order.RULES[-1].conditions}
+    missing = second_order._last3_max([0.5, 0.01])                    # only two ratios above the floor
+    assert math.isnan(missing)
+    assert not conds["bfgs_last3_max_rosen"].holds(missing)
+    assert not conds["control_frozen_bfgs_last3_max"].holds(missing)
+    assert second_order._last3_max([0.9, 0.5, 0.2, 0.05]) == 0.5

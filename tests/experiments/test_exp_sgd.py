@@ -153,6 +153,44 @@ def test_constant_step_beyond_the_range_is_recorded_not_raised():
     assert g["lower"] == math.inf and g["alpha"] == 10.0     # the control's condition holds
 
 
+def test_a_run_that_raises_is_recorded_with_every_column_of_the_others(monkeypatch):
+    """An OverflowError in one seed's run (simulated) leaves that run inf from k = 0 with the
+    columns of the other seeds' runs, and the analysis still reads it."""
+    p = far_start_logistic(0)
+    real = sgd_runs.run_seeds
+
+    def overflow_on_seed_1(*args, seeds, **kw):
+        if list(seeds) == [1]:
+            raise OverflowError("math range error")
+        return real(*args, seeds=seeds, **kw)
+
+    monkeypatch.setattr(sgd_runs, "run_seeds", overflow_on_seed_1)
+    runs = sgd_runs.run_guarded(p, 0.05, steps=20, seeds=[0, 1], batch_size=1,
+                                probe=sigma2_probe(p), meta=dict(alpha=0.05))
+    ok, raised = sgd_runs.by_seed(runs)
+    assert "error" not in ok.meta and raised.meta["error"] == "OverflowError: math range error"
+    assert set(raised.columns) == set(ok.columns)
+    assert np.all(np.isposinf(np.asarray(raised["f_gap"])))
+    assert np.all(np.isnan(np.asarray(raised["lr"])))
+    assert len(raised["k"]) == len(ok["k"]) == 21
+    # read, not a KeyError: with no finite start recorded the growth is NaN, which never
+    # satisfies a condition (the control's check then fails rather than the run erroring)
+    assert math.isnan(sgd_constant_step._growth(runs)["lower"])
+
+
+def test_a_run_that_raises_alone_gets_the_standard_columns(monkeypatch):
+    p = far_start_logistic(0)
+
+    def always(*args, **kw):
+        raise FloatingPointError("overflow encountered")
+
+    monkeypatch.setattr(sgd_runs, "run_seeds", always)
+    (t,) = sgd_runs.run_guarded(p, 0.05, steps=10, seeds=[0], batch_size=1,
+                                probe=sigma2_probe(p))
+    assert set(t.columns) == set(sgd_runs.RAISED_COLUMNS)
+    assert np.all(np.isposinf(np.asarray(t["f_gap"]))) and len(t["k"]) == 11
+
+
 def test_constant_step_fails_when_the_step_control_settles(quick_runs):
     traces = traces_of(quick_runs[0] / "sgd-constant-step", "sgd-constant-step")
     for t in traces:   # a step control that converged instead of diverging: the control fails
