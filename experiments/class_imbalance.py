@@ -63,9 +63,9 @@ with every data set's numbers.
 
 **Outcome**: FAIL. GD's best step is one that first raises the loss (step 100 at :math:`k=7`,
 about :math:`12800/L`; 31.6 with ``--quick``): after the climb it fits every group, down to the
-float64 resolution of the cross-entropy, so check (c) fails on every data set (a full-size run
-on 2 of the 10 data sets: rare-group :math:`r` of 0 and :math:`1.8\cdot10^{-10}`); the control
-holds. Rule 1: FAIL.
+float64 resolution of the cross-entropy, so check (c) fails on every data set (full run: 0 of
+10, rare-group :math:`r` at most :math:`4.7\cdot10^{-7}`); the control holds (0 of 5 balanced
+sets). Rule 1: FAIL.
 """
 from __future__ import annotations
 
