@@ -16,6 +16,9 @@
   fixtures of ``tests/experiments``) are marked ``slow``. Under xdist the tests of one file run
   on one worker (``--dist loadfile`` in the pytest options), so each module's experiments run
   once, not once per worker.
+* The files holding a ``slow`` test run first, and xdist hands the files out in that order: the
+  long files start early and the short ones fill in at the end, so that no worker is left alone
+  with a long file while the other has finished.
 """
 import os
 
@@ -34,6 +37,11 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
+    if hasattr(config.option, "loadscopereorder"):   # pytest-xdist >= 3.6
+        # hand the files to the workers in the collection order (the long ones first, see
+        # _heavy_files_first), not sorted by their number of tests, which puts the experiments'
+        # files, few tests behind a long quick run each, last, and one worker alone at the end
+        config.option.loadscopereorder = False
     chosen = config.getoption("--backend")
     if chosen is not None:
         minigrad.set_backend(chosen)  # a missing GPU for 'cupy' is an error here, not a skip
@@ -54,12 +62,20 @@ def pytest_generate_tests(metafunc):
 QUICK_RUN_FIXTURES = {"quick_run", "quick_runs"}
 
 
+def _heavy_files_first(items):
+    """The items reordered file by file, the files holding a ``slow`` test first (in collection
+    order), then the rest; the order within a file is kept."""
+    heavy = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in heavy)   # a stable sort
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     # tryfirst: the mark must be on the items before ``-m`` deselects them
     for item in items:
         if QUICK_RUN_FIXTURES & set(item.fixturenames):
             item.add_marker(pytest.mark.slow)
+    _heavy_files_first(items)
     if config.getoption("--backend") is not None:  # the host_only tests do not depend on it
         host_only = [item for item in items if item.get_closest_marker("host_only")]
         if host_only:

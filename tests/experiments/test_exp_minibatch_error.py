@@ -8,16 +8,16 @@ import numpy as np
 import pytest
 import exp_testkit as kit
 from exp_testkit import session_backend
+from quick_run_cache import shared_quick_run
 
 from experiments import minibatch_error
-from experiments.__main__ import run_one
 from experiments.trace import load_traces
 
 
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("results")
-    return out, run_one("minibatch-error", str(out), True, 0, session_backend())
+    # the session's one quick run, which test_exp_backends_agree.py compares across backends
+    return shared_quick_run(tmp_path_factory, "minibatch-error", session_backend())
 
 
 def test_quick_run_passes_and_writes_its_files(quick_run):

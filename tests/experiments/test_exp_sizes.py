@@ -10,7 +10,11 @@ from experiments.__main__ import main
 from experiments.jobs import result_folder, run_one
 from experiments.registry import all_experiments, register
 
+# the tests marked host_only read the registry, the command line's checks and the report, and
+# hold no array: they do not depend on the suite's backend (the runs below name theirs)
 
+
+@pytest.mark.host_only
 def test_the_experiments_with_a_large_size():
     sized = sorted(n for n, e in all_experiments().items() if "large" in e.sizes)
     assert sized == ["geometry", "second-order"]
@@ -18,6 +22,7 @@ def test_the_experiments_with_a_large_size():
     assert G.SHAPE_LARGE == (512, 1024) and G.SAMPLES_LARGE == 4096
 
 
+@pytest.mark.host_only
 def test_a_large_size_where_there_is_none_is_a_clear_error(tmp_path, capsys):
     assert main(["run", "gd-rates", "--size", "large", "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err
@@ -26,11 +31,13 @@ def test_a_large_size_where_there_is_none_is_a_clear_error(tmp_path, capsys):
         run_one("gd-rates", str(tmp_path), True, 0, "numpy", size="large")
 
 
+@pytest.mark.host_only
 def test_register_refuses_an_unknown_size():
     with pytest.raises(ValueError, match="sizes must include 'default'"):
         register("zz-sized", "claim", sizes=("huge",))(lambda out_dir, **kw: {})
 
 
+@pytest.mark.host_only
 def test_large_results_go_to_their_own_folder():
     assert result_folder("second-order") == "second-order"
     assert result_folder("second-order", "large") == "second-order-large"
@@ -68,6 +75,7 @@ def test_geometrys_large_code_path_runs_on_its_shape(tmp_path, monkeypatch):
     assert v["size"] == "large" and v["verdict"] in ("PASS", "FAIL") and v["measured"]
 
 
+@pytest.mark.host_only
 def test_the_report_links_a_large_run_to_its_own_figure(tmp_path):
     from experiments.report import write_report
 
