@@ -2,6 +2,7 @@
 that a quick run gave its verdict and wrote its files (figure, verdict.json)."""
 import functools
 import json
+import signal
 
 import minigrad
 from experiments.jobs import run_one
@@ -54,3 +55,11 @@ def assert_judged_by_its_rule(name, v):
     assert [c["key"] for c in v["checks"]] == list(rules[-1].keys)
     assert (v["verdict"] == "PASS") == all(c["passed"] for c in v["checks"])
     assert [r["version"] for r in v["earlier_rules"]] == [r.version for r in rules[:-1]]
+
+
+def foreground_sigint():
+    """``preexec_fn`` of a command a test interrupts as Ctrl-C would: SIGINT back to its default
+    in the child. A background job of a non-interactive shell (``cmd &``, as some CI runners
+    start the suite) inherits SIGINT ignored, and Python then installs no KeyboardInterrupt
+    handler, so the command would never see the interrupt."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

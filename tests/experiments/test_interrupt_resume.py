@@ -14,6 +14,8 @@ import time
 
 import pytest
 
+import exp_testkit as kit
+
 #: the command line's wiring (no array backend involved); each test starts the command a few times
 pytestmark = [pytest.mark.host_only, pytest.mark.slow]
 
@@ -37,7 +39,8 @@ def tiny(tmp_path):
         if wait:
             return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=60)
         return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                env=env, start_new_session=True)
+                                env=env, start_new_session=True,
+                                preexec_fn=kit.foreground_sigint)
 
     return run, out, module
 

@@ -11,6 +11,8 @@ import time
 
 import pytest
 
+import exp_testkit as kit
+
 from experiments import sweep, sweep_grid
 from experiments.sweep_cell import run_cell
 from experiments.sweep_report import mean_ranks, performance_profile, ranks
@@ -155,7 +157,7 @@ def test_bad_sweep_input_is_one_line_and_exit_status_2(tmp_path, capsys):
 def _run_cli(*args, out, **popen):
     cmd = [sys.executable, "-m", "experiments", "sweep", *args, "--out", str(out)]
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            **popen)
+                            preexec_fn=kit.foreground_sigint, **popen)
 
 
 @pytest.mark.slow
