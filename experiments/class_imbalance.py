@@ -73,7 +73,6 @@ import functools
 import sys
 
 from experiments import imbalance_runs as H
-from experiments.protocol import Rule
 from experiments.registry import register
 
 CLAIM = ("Heavy-tailed class imbalance (Kunstner et al. 2024): on Zipf-like class frequencies, "
@@ -81,13 +80,7 @@ CLAIM = ("Heavy-tailed class imbalance (Kunstner et al. 2024): on Zipf-like clas
          "reduces the loss of the rare classes, while Adam and sign descent reduce the loss of "
          "every frequency group")
 SELECTION = "lowest final loss over every finite run"
-RULES = (
-    Rule(1, H.v1_conditions(SELECTION)),
-    Rule(2, H.family_conditions(SELECTION),
-         note="replaces rule 1: a family of data sets instead of one, 4 grid points per decade "
-              "in the full run, GD's lag behind its best group instead of r_GD(frequent) < "
-              "r_GD(rare), and a balanced-data control"),
-)
+RULES = H.rules(SELECTION)
 BOUND = RULES[-1].text
 FIGURE = "class_imbalance.png"
 RESTRICTED = False

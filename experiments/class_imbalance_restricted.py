@@ -49,7 +49,6 @@ import functools
 import sys
 
 from experiments import imbalance_runs as H
-from experiments.protocol import Rule
 from experiments.registry import register
 
 CLAIM = ("Heavy-tailed class imbalance, descent regime (Kunstner et al. 2024, restricted): at "
@@ -57,15 +56,8 @@ CLAIM = ("Heavy-tailed class imbalance, descent regime (Kunstner et al. 2024, re
          "reduces the loss of the rare classes while Adam and sign descent reduce the loss of "
          "every frequency group")
 SELECTION = "lowest final loss among the runs whose loss never exceeds f(W_0)"
-RULES = (
-    Rule(1, H.v1_conditions(SELECTION),
-         note="the restricted claim as first checked, after the unrestricted rule failed: one "
-              "data set, half-decade grid"),
-    Rule(2, H.family_conditions(SELECTION),
-         note="replaces rule 1: a family of data sets, 4 grid points per decade in the full "
-              "run, GD's lag behind its best group instead of r_GD(frequent) < r_GD(rare), and "
-              "a balanced-data control"),
-)
+RULES = H.rules(SELECTION, "the restricted claim as first checked, after the unrestricted "
+                          "rule failed: one data set, half-decade grid")
 BOUND = RULES[-1].text
 FIGURE = "class_imbalance_restricted.png"
 RESTRICTED = True

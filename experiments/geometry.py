@@ -165,20 +165,23 @@ NS_TARGET = 1e-10
 TIMING_SIZE = 512
 
 _WIN_TEXT = f"(f-f*)_method <= (f-f*)_Adam / {WIN:g}"
+#: the conditions both rules apply: equivariance, the Newton-Schulz comparison and steps
+_SHARED = (
+    Condition("equivariant_ratio", "instance 0: rotated/aligned loss in "
+              f"[1/{SAME:g}, {SAME:g}] for GD, NGD, spectral, Muon, Shampoo (max of r, 1/r)",
+              "<=", SAME),
+    Condition("coordinatewise_ratio", f"instance 0: rotated/aligned loss >= {LOST:g} for "
+              "Adam and sign descent", ">=", LOST),
+    Condition("ns_pe_over_quintic", "||X_5 - UV^T||: Polar Express / quintic < 1 on both "
+              "inputs", "<", 1.0),
+    Condition("cubic_steps", f"cubic iterations to an error <= {NS_TARGET:g} "
+              f"(well-conditioned) <= {NS_STEPS}", "<=", NS_STEPS),
+)
 RULES = (
     Rule(1, (
         Condition("v1_win_min", f"instance 0, rotated problem: (f-f*)_Muon, (f-f*)_Shampoo <= "
                   f"(f-f*)_Adam / {WIN:g} at equal steps", ">=", WIN),
-        Condition("equivariant_ratio", "instance 0: rotated/aligned loss in "
-                  f"[1/{SAME:g}, {SAME:g}] for GD, NGD, spectral, Muon, Shampoo (max of r, 1/r)",
-                  "<=", SAME),
-        Condition("coordinatewise_ratio", f"instance 0: rotated/aligned loss >= {LOST:g} for "
-                  "Adam and sign descent", ">=", LOST),
-        Condition("ns_pe_over_quintic", "||X_5 - UV^T||: Polar Express / quintic < 1 on both "
-                  "inputs", "<", 1.0),
-        Condition("cubic_steps", f"cubic iterations to an error <= {NS_TARGET:g} "
-                  f"(well-conditioned) <= {NS_STEPS}", "<=", NS_STEPS),
-    )),
+    ) + _SHARED),
     Rule(2, (
         Condition("muon_share", f"rotated: share of instances with {_WIN_TEXT} for Muon >= "
                   f"{SHARE:g}", ">=", SHARE),
@@ -190,15 +193,7 @@ RULES = (
         Condition("shampoo_bound", f"rotated: {CONFIDENCE:.0%} lower t bound of the mean of "
                   f"log10((f-f*)_Adam / (f-f*)_Shampoo) >= {math.log10(WIN):g}", ">=",
                   math.log10(WIN)),
-        Condition("equivariant_ratio", "instance 0: rotated/aligned loss in "
-                  f"[1/{SAME:g}, {SAME:g}] for GD, NGD, spectral, Muon, Shampoo (max of r, 1/r)",
-                  "<=", SAME),
-        Condition("coordinatewise_ratio", f"instance 0: rotated/aligned loss >= {LOST:g} for "
-                  "Adam and sign descent", ">=", LOST),
-        Condition("ns_pe_over_quintic", "||X_5 - UV^T||: Polar Express / quintic < 1 on both "
-                  "inputs", "<", 1.0),
-        Condition("cubic_steps", f"cubic iterations to an error <= {NS_TARGET:g} "
-                  f"(well-conditioned) <= {NS_STEPS}", "<=", NS_STEPS),
+    ) + _SHARED + (
         Condition("control_aligned_muon_share", "control, aligned problem (the conditioning "
                   f"along the axes): share of instances with {_WIN_TEXT} for Muon < {SHARE:g}",
                   "<", SHARE, role="control"),

@@ -51,7 +51,7 @@ import minigrad as mg
 import optimizers
 import problems as P
 from experiments.common import fmt
-from experiments.protocol import Condition
+from experiments.protocol import Condition, Rule
 
 __all__ = ["FULL", "GRIDS", "METHODS", "QUICK", "balanced", "family_runs", "load", "lr_grid",
            "measure", "run_batch", "save", "select", "summary_of"]
@@ -410,6 +410,16 @@ def family_conditions(selection: str) -> tuple:
             Condition("balanced_fraction", "control, balanced class frequencies (GD, the same "
                       f"selection): share of data sets where (c) holds <= {CONTROL_FRACTION}",
                       "<=", CONTROL_FRACTION, role="control"))
+
+
+def rules(selection: str, first_note: str = "") -> tuple:
+    """The two rules of an experiment whose runs are picked by ``selection``: rule 1 on one data
+    set (note ``first_note``), rule 2, in force, on the family with the balanced control."""
+    return (Rule(1, v1_conditions(selection), note=first_note),
+            Rule(2, family_conditions(selection),
+                 note="replaces rule 1: a family of data sets instead of one, 4 grid points per "
+                      "decade in the full run, GD's lag behind its best group instead of "
+                      "r_GD(frequent) < r_GD(rare), and a balanced-data control"))
 
 
 def family_values(o: dict) -> dict:
