@@ -18,14 +18,22 @@ import importlib
 import os
 import pathlib
 import pkgutil
+import re
 from dataclasses import dataclass
 from typing import Callable
+
+#: a line that may decorate with ``register`` (``@register(`` or ``@registry.register(``); the
+#: syntax tree decides
+_REGISTER_DECORATOR = re.compile(r"^\s*@\s*(?:\w+\s*\.\s*)*register\b", re.MULTILINE)
+
 
 def is_experiment_source(source: str) -> bool:
     """True when ``source`` (a module's text) defines an experiment: a function decorated with
     ``@register(...)`` (this module's decorator). The machinery of the package (the runner, the
     plotting helpers, this registry, ...) registers nothing, so it is not one; no list of
     machinery modules is kept."""
+    if not _REGISTER_DECORATOR.search(source):  # no line decorates with it: no need to parse
+        return False
     tree = ast.parse(source)
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):

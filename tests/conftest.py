@@ -4,6 +4,7 @@
   default backend of the whole session, and the ``backend`` fixture runs on it alone. Without
   the option the ``backend`` fixture runs a test on NumPy and on the strict backend (the CPU
   stand-in for CuPy, :mod:`minigrad.strict`), and on CuPy too when CuPy and a GPU are present.
+* Bytecode is cached (see below), whatever ``PYTHONDONTWRITEBYTECODE`` says.
 * BLAS runs single-threaded in the test processes: the suite runs in parallel (``-n auto``, one
   pytest-xdist worker per core), and a multi-threaded BLAS in every worker oversubscribes the
   cores (OpenBLAS threads spin while they wait, which slows a busy machine down severalfold).
@@ -21,9 +22,18 @@
   with a long file while the other has finished.
 """
 import os
+import sys
 
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
+
+# The suite imports the project in every worker and in each subprocess of the command-line
+# tests, and pytest rewrites every test module's asserts. Where PYTHONDONTWRITEBYTECODE is set
+# (some images set it) none of that is cached and every process compiles it all again (about
+# 6 s of each worker's collection, a second of each subprocess); the suite writes the caches
+# (the usual __pycache__ folders, ignored by git) so that the processes after the first read them.
+sys.dont_write_bytecode = False
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 import pytest  # noqa: E402
 
