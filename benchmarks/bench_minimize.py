@@ -3,6 +3,9 @@
 
     python benchmarks/bench_minimize.py [--methods bfgs,l-bfgs,...] [--seeds 5] [--no-cma]
                                         [--verbose] [--starts 1,10,100]
+                                        [--cma-rows rosenbrock:5] [--cma-variants default]
+
+``--methods ""`` leaves the standard set out (the CMA-ES table alone).
 
 The standard set: the 18 problems of Moré, Garbow & Hillstrom (``problems.mgh``, extended
 Rosenbrock and extended Powell among them) at their default sizes and standard starts, every
@@ -30,7 +33,9 @@ CMA-ES: the ellipsoid :math:`\\sum_i 10^{6(i-1)/(n-1)}x_i^2` from :math:`x_0 = 1
 :math:`\\sigma_0 = 1` and Rosenbrock from :math:`x_0 = 0`, :math:`\\sigma_0 = 0.5`, in 5 and 10
 dimensions, target :math:`f \\le 10^{-8}`, seeds 0..S-1 (21 by default; pycma's seed ``s + 1``:
 its 0 means random); the median evaluations to the target (a run that misses it counts as
-infinite), for the tutorial's positive-weight form, its active form and the default.
+infinite), for the tutorial's positive-weight form, its active form and the default; for the
+default, the ratio of its median to pycma's with a 95% bootstrap interval, and the misses of
+each. ``--cma-rows`` and ``--cma-variants`` pick rows and columns (many seeds on one row).
 """
 from __future__ import annotations
 
@@ -210,39 +215,57 @@ CMA_VARIANTS = {"positive": dict(active=False, c_sigma_form="tutorial"),
                 "default": {}}
 
 
-def cma_benchmark(seeds):
+def _bootstrap_ratio(ours, ref, resamples=2000):
+    """A 95% percentile-bootstrap interval for median(ours) / median(ref), the two samples
+    resampled independently (a fixed generator: the same figures on every run)."""
+    rng = np.random.default_rng(0)
+    a, b = np.asarray(ours, dtype=float), np.asarray(ref, dtype=float)
+    with np.errstate(invalid="ignore"):
+        r = [np.median(a[rng.integers(0, a.size, a.size)])
+             / np.median(b[rng.integers(0, b.size, b.size)]) for _ in range(resamples)]
+    return np.percentile(r, [2.5, 97.5])
+
+
+def cma_benchmark(seeds, rows=None, variants=tuple(CMA_VARIANTS)):
+    """``rows``: (problem, n) pairs (all four by default); ``variants``: the columns of ours."""
+    rows = rows or [(name, n) for name in CMA_PROBLEMS for n in (5, 10)]
     print(f"\nCMA-ES: evaluations to f <= 1e-8, median over seeds 0..{seeds - 1} (a miss counts "
           f"as infinite); positive = the tutorial's positive weights, active = its active "
           f"update, default = the active update with pycma's c_sigma (pycma's defaults)")
     if cma is None:
         print("(pycma is not installed: the reference column is skipped; pip install cma)")
-    print(f"{'problem':12s} {'n':>3s} " + " ".join(f"{k:>8s}" for k in CMA_VARIANTS)
-          + f" {'pycma':>8s} {'ratio (default)':>16s}")
-    for name, (f, x0v, sigma0) in CMA_PROBLEMS.items():
-        for n in (5, 10):
-            x0 = np.full(n, x0v)
-            runs = {}
-            for label, options in CMA_VARIANTS.items():
-                evals = []
-                for seed in range(seeds):
-                    res = minimize(f, x0, method="cma-es", sigma0=sigma0, ftarget=1e-8,
-                                   seed=seed, **options)
-                    evals.append(res.nfev if res.fun <= 1e-8 else math.inf)
-                runs[label] = median(evals)
-            ref = math.nan
-            if cma is not None:
-                evals = []
-                for seed in range(seeds):
-                    with warnings.catch_warnings():
-                        warnings.simplefilter("ignore")
-                        es = cma.CMAEvolutionStrategy(x0, sigma0, {"ftarget": 1e-8,
-                                                                   "seed": seed + 1,
-                                                                   "verbose": -9})
-                        es.optimize(f)
-                    evals.append(es.result.evaluations if es.result.fbest <= 1e-8 else math.inf)
-                ref = median(evals)
-            print(f"{name:12s} {n:3d} " + " ".join(f"{runs[k]:8.0f}" for k in CMA_VARIANTS)
-                  + f" {ref:8.0f} {runs['default'] / ref:16.2f}")
+    print(f"{'problem':12s} {'n':>3s} " + " ".join(f"{k:>8s}" for k in variants)
+          + f" {'pycma':>8s} {'ratio (default)':>16s} {'95% interval':>14s} {'misses':>8s}")
+    for name, n in rows:
+        f, x0v, sigma0 = CMA_PROBLEMS[name]
+        x0 = np.full(n, x0v)
+        runs = {}
+        for label in variants:
+            evals = []
+            for seed in range(seeds):
+                res = minimize(f, x0, method="cma-es", sigma0=sigma0, ftarget=1e-8,
+                               seed=seed, **CMA_VARIANTS[label])
+                evals.append(res.nfev if res.fun <= 1e-8 else math.inf)
+            runs[label] = evals
+        ref = [math.nan]
+        if cma is not None:
+            ref = []
+            for seed in range(seeds):
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    es = cma.CMAEvolutionStrategy(x0, sigma0, {"ftarget": 1e-8,
+                                                               "seed": seed + 1,
+                                                               "verbose": -9})
+                    es.optimize(f)
+                ref.append(es.result.evaluations if es.result.fbest <= 1e-8 else math.inf)
+        ratio, interval, misses = math.nan, "", ""
+        if "default" in runs:
+            ratio = median(runs["default"]) / median(ref)
+            lo, hi = _bootstrap_ratio(runs["default"], ref)
+            interval = f"[{lo:.2f}, {hi:.2f}]"
+            misses = f"{sum(map(math.isinf, runs['default']))}/{sum(map(math.isinf, ref))}"
+        print(f"{name:12s} {n:3d} " + " ".join(f"{median(runs[k]):8.0f}" for k in variants)
+              + f" {median(ref):8.0f} {ratio:16.2f} {interval:>14s} {misses:>8s}")
 
 
 def main(argv=None):
@@ -251,10 +274,26 @@ def main(argv=None):
                         help=f"comma-separated rows, from {list(ROWS)}")
     parser.add_argument("--seeds", type=int, default=21)
     parser.add_argument("--no-cma", action="store_true")
+    parser.add_argument("--cma-rows", default="",
+                        help="comma-separated problem:n rows of the CMA-ES table (all four by "
+                             "default), e.g. rosenbrock:5")
+    parser.add_argument("--cma-variants", default=",".join(CMA_VARIANTS),
+                        help=f"comma-separated columns of ours, from {list(CMA_VARIANTS)}")
     parser.add_argument("--verbose", action="store_true")
     parser.add_argument("--starts", default="",
                         help="comma-separated factors t: also run the standard set from t x0")
     args = parser.parse_args(argv)
+    rows = []
+    for item in filter(None, (t.strip() for t in args.cma_rows.split(","))):
+        name, _, n = item.partition(":")
+        if name not in CMA_PROBLEMS or not n.isdigit() or int(n) < 2:
+            parser.error(f"--cma-rows: {item!r} is not problem:n with a problem from "
+                         f"{list(CMA_PROBLEMS)} and n >= 2")
+        rows.append((name, int(n)))
+    variants = [v.strip() for v in args.cma_variants.split(",") if v.strip()]
+    unknown = sorted(set(variants) - set(CMA_VARIANTS))
+    if unknown or not variants:
+        parser.error(f"--cma-variants: unknown {unknown}; known: {list(CMA_VARIANTS)}")
     versions = [f"NumPy {np.__version__}"]
     if scipy is not None:
         versions.append(f"SciPy {scipy.__version__}")
@@ -265,11 +304,12 @@ def main(argv=None):
     unknown = sorted(set(labels) - set(ROWS))
     if unknown:
         parser.error(f"unknown rows {unknown}; known: {list(ROWS)}")
-    standard_set(labels, verbose=args.verbose)
-    if args.starts:
+    if labels:   # --methods "": the CMA-ES table alone
+        standard_set(labels, verbose=args.verbose)
+    if args.starts and labels:
         scaled_starts(labels, [float(t) for t in args.starts.split(",")])
     if not args.no_cma:
-        cma_benchmark(args.seeds)
+        cma_benchmark(args.seeds, rows, variants)
 
 
 if __name__ == "__main__":

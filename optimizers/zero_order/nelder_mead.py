@@ -29,7 +29,8 @@ Ties are broken as Lagarias et al. ask: a new vertex goes after the old ones of 
 stable sort). Stopping (SciPy's test): :math:`\max_i\|x_i - x_1\|_\infty \le` ``xatol`` and
 :math:`\max_i |f_i - f_1| \le` ``fatol`` (both :math:`10^{-4}` by default), or ``maxiter`` /
 ``maxfev`` (both :math:`200n` by default, as SciPy). One iteration uses 1 or 2 evaluations, or
-:math:`n + 2` with a shrink.
+:math:`n + 2` with a shrink; ``nfev`` never exceeds ``maxfev`` (an iteration the budget cannot
+finish is left undone, as in SciPy; a shrink moves each vertex together with its value).
 """
 from __future__ import annotations
 
@@ -135,8 +136,9 @@ class NelderMeadSimplex:
     def _shrink(self, f) -> str:
         x1 = self.sim[0]
         for i in range(1, self.sim.shape[0]):
-            self.sim[i] = x1 + self.sigma * (self.sim[i] - x1)  # x_i <- x_1 + sigma (x_i - x_1)
-            self.fsim[i] = f(self.sim[i])
+            x_i = x1 + self.sigma * (self.sim[i] - x1)  # x_i <- x_1 + sigma (x_i - x_1)
+            self.fsim[i] = f(x_i)   # evaluated first: a vertex never moves without its value
+            self.sim[i] = x_i
         return "shrink"
 
     def converged(self, xatol: float, fatol: float) -> bool:
@@ -160,13 +162,19 @@ def _le(a: float, b: float) -> bool:
     return _key(a) <= _key(b)
 
 
+class _BudgetSpent(Exception):
+    """Raised by ``nelder_mead``'s evaluations once ``maxfev`` of them were made."""
+
+
 def nelder_mead(fun, x0, args=(), xatol=1e-4, fatol=1e-4, maxiter=None, maxfev=None,
                 adaptive=False, initial_simplex=None, callback=None) -> OptimizeResult:
     r"""Minimise ``fun`` by Nelder–Mead (module docstring) from ``x0``.
 
     ``adaptive=True`` uses Gao & Han's coefficients; ``initial_simplex`` (an ``(n+1, n)`` array)
-    replaces Pfeffer's. ``nit`` counts iterations (SciPy's convention), ``nfev`` all evaluations
-    including the :math:`n + 1` of the initial simplex. The result's ``final_simplex`` is
+    replaces Pfeffer's. ``nit`` counts the completed iterations, ``nfev`` all evaluations
+    including the :math:`n + 1` of the initial simplex; ``nfev`` never exceeds ``maxfev`` (as in
+    SciPy, an iteration that would need one more evaluation is left unfinished and not counted,
+    and ``maxfev`` must leave room for the initial simplex). The result's ``final_simplex`` is
     ``(vertices, values)``.
     """
     x = as_vector(x0, "nelder_mead")
@@ -185,6 +193,15 @@ def nelder_mead(fun, x0, args=(), xatol=1e-4, fatol=1e-4, maxiter=None, maxfev=N
         if sim0.shape != (n + 1, n):
             raise ValueError(f"nelder_mead: initial_simplex must have shape {(n + 1, n)}; got "
                              f"{tuple(sim0.shape)}")
+    if maxfev < n + 1:
+        raise ValueError(f"nelder_mead: maxfev must be at least n + 1 = {n + 1} (the initial "
+                         f"simplex); got {maxfev}")
+
+    def f(v):  # the budget: an evaluation past maxfev is never made
+        if obj.nfev >= maxfev:
+            raise _BudgetSpent
+        return obj.f(v)
+
     state = NelderMeadSimplex.start(obj.f, x, adaptive, sim0)
     k = 0
     while True:
@@ -199,7 +216,12 @@ def nelder_mead(fun, x0, args=(), xatol=1e-4, fatol=1e-4, maxiter=None, maxfev=N
             message = "maxiter iterations were reached" if k >= maxiter else \
                 "maxfev evaluations were reached"
             break
-        state.iterate(obj.f)
+        try:
+            state.iterate(f)
+        except _BudgetSpent:  # the iteration is left unfinished; the simplex keeps what it had
+            state._sort()
+            status, message = STATUS_MAXITER, "maxfev evaluations were reached"
+            break
         k += 1
         if notify is not None and notify(state.sim[0], state.fsim[0]):
             status, message = STATUS_CALLBACK, STOP_MESSAGE
