@@ -29,8 +29,9 @@ Ties are broken as Lagarias et al. ask: a new vertex goes after the old ones of 
 stable sort). Stopping (SciPy's test): :math:`\max_i\|x_i - x_1\|_\infty \le` ``xatol`` and
 :math:`\max_i |f_i - f_1| \le` ``fatol`` (both :math:`10^{-4}` by default), or ``maxiter`` /
 ``maxfev`` (both :math:`200n` by default, as SciPy). One iteration uses 1 or 2 evaluations, or
-:math:`n + 2` with a shrink; ``nfev`` never exceeds ``maxfev`` (an iteration the budget cannot
-finish is left undone, as in SciPy; a shrink moves each vertex together with its value).
+:math:`n + 2` with a shrink; ``nfev`` never exceeds ``maxfev`` (as in SciPy, an iteration the
+budget cannot finish is left undone, except that a cut shrink keeps the vertices it already moved
+and evaluated: a shrink moves each vertex together with its value).
 """
 from __future__ import annotations
 
@@ -174,7 +175,8 @@ def nelder_mead(fun, x0, args=(), xatol=1e-4, fatol=1e-4, maxiter=None, maxfev=N
     replaces Pfeffer's. ``nit`` counts the completed iterations, ``nfev`` all evaluations
     including the :math:`n + 1` of the initial simplex; ``nfev`` never exceeds ``maxfev`` (as in
     SciPy, an iteration that would need one more evaluation is left unfinished and not counted,
-    and ``maxfev`` must leave room for the initial simplex). The result's ``final_simplex`` is
+    a cut shrink keeping the vertices it moved; ``maxfev`` below :math:`n + 1`, the initial
+    simplex, is refused, where SciPy would stop inside the initial simplex). The result's ``final_simplex`` is
     ``(vertices, values)``.
     """
     x = as_vector(x0, "nelder_mead")
@@ -182,7 +184,10 @@ def nelder_mead(fun, x0, args=(), xatol=1e-4, fatol=1e-4, maxiter=None, maxfev=N
     xatol = V.real("nelder_mead", "xatol", xatol, lo=0.0)
     fatol = V.real("nelder_mead", "fatol", fatol, lo=0.0)
     maxiter = 200 * n if maxiter is None else V.integer("nelder_mead", "maxiter", maxiter, lo=0)
-    maxfev = 200 * n if maxfev is None else V.integer("nelder_mead", "maxfev", maxfev, lo=1)
+    maxfev = 200 * n if maxfev is None else V.integer("nelder_mead", "maxfev", maxfev)
+    if maxfev < n + 1:
+        raise ValueError(f"nelder_mead: maxfev must be at least n + 1 = {n + 1} (the initial "
+                         f"simplex); got {maxfev}")
     adaptive = V.flag("nelder_mead", "adaptive", adaptive)
     obj = Objective(fun, x, args=args, name="nelder_mead", values_only=True)
     notify = as_iteration_callback(callback)
@@ -193,10 +198,6 @@ def nelder_mead(fun, x0, args=(), xatol=1e-4, fatol=1e-4, maxiter=None, maxfev=N
         if sim0.shape != (n + 1, n):
             raise ValueError(f"nelder_mead: initial_simplex must have shape {(n + 1, n)}; got "
                              f"{tuple(sim0.shape)}")
-    if maxfev < n + 1:
-        raise ValueError(f"nelder_mead: maxfev must be at least n + 1 = {n + 1} (the initial "
-                         f"simplex); got {maxfev}")
-
     def f(v):  # the budget: an evaluation past maxfev is never made
         if obj.nfev >= maxfev:
             raise _BudgetSpent
@@ -218,8 +219,8 @@ def nelder_mead(fun, x0, args=(), xatol=1e-4, fatol=1e-4, maxiter=None, maxfev=N
             break
         try:
             state.iterate(f)
-        except _BudgetSpent:  # the iteration is left unfinished; the simplex keeps what it had
-            state._sort()
+        except _BudgetSpent:  # the iteration is left unfinished (a cut shrink keeps the vertices
+            state._sort()  # it moved and evaluated, so the best may have changed: sort)
             status, message = STATUS_MAXITER, "maxfev evaluations were reached"
             break
         k += 1

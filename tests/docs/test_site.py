@@ -55,7 +55,9 @@ def site(tmp_path_factory):
     need_module("material")
     need_module("mkdocstrings_handlers")
     out = tmp_path_factory.mktemp("site")
-    env = dict(os.environ, NO_MKDOCS_2_WARNING="1", DISABLE_MKDOCS_2_WARNING="true")
+    # no bytecode under docs/ from the page generators the build imports (see sitegen)
+    env = dict(os.environ, NO_MKDOCS_2_WARNING="1", DISABLE_MKDOCS_2_WARNING="true",
+               PYTHONDONTWRITEBYTECODE="1")
     start = time.perf_counter()
     run = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir",
                           str(out)], cwd=ROOT, env=env, capture_output=True, text=True)

@@ -65,6 +65,8 @@ def test_geometrys_large_code_path_runs_on_its_shape(tmp_path, monkeypatch):
     """geometry's large variant at a stand-in shape: the runs use it, the figure says it."""
     monkeypatch.setattr(G, "SHAPE_LARGE", (8, 16))
     monkeypatch.setattr(G, "SAMPLES_LARGE", 128)
+    monkeypatch.setattr(G, "STEPS", 20)          # the code path, not the claim: fewer steps
+    monkeypatch.setattr(G, "TIMING_SIZE", 64)    # and a smaller matrix to time
     v = run_one("geometry", str(tmp_path), False, 0, "numpy", size="large")
     folder = tmp_path / "geometry-large"
     traces = G.load_traces(folder, stem="opt")

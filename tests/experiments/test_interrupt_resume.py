@@ -33,8 +33,10 @@ def tiny(tmp_path):
     out = tmp_path / "out"
 
     def run(*args, seconds=60.0, wait=True):
+        # no bytecode for the tiny module: the test edits it in place (the same size, maybe the
+        # same second), which a cached .pyc could hide
         env = dict(os.environ, MINIGRAD_EXPERIMENTS_MODULES="tiny_experiments",
-                   PYTHONPATH=str(mods), TINY_SECONDS=str(seconds))
+                   PYTHONPATH=str(mods), TINY_SECONDS=str(seconds), PYTHONDONTWRITEBYTECODE="1")
         cmd = [sys.executable, "-m", "experiments", *args, "--out", str(out)]
         if wait:
             return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=60)

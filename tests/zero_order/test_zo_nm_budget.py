@@ -71,10 +71,29 @@ def test_a_shrink_cut_by_the_budget_leaves_every_vertex_with_its_own_value():
     assert [f(v) for v in sim] == fsim
 
 
+def test_a_cut_shrink_that_found_a_better_vertex_returns_it_first():
+    """As above with f(1/2, 0) = -1: the one vertex the cut shrink moved is now the best, so the
+    simplex is sorted again and the result is that vertex."""
+    table = {(0.0, 0.0): 0.0, (1.0, 0.0): 0.5, (0.5, 0.0): -1.0, (0.0, 0.5): 2.0}
+
+    def f(v):
+        return table.get(tuple(float(c) for c in mg.to_numpy(v)), 1.0)
+
+    sim0 = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    cut = nelder_mead(f, sim0[0], initial_simplex=sim0, maxfev=6, xatol=0.0, fatol=0.0)
+    sim, fsim = cut.final_simplex
+    assert cut.fun == -1.0 and fsim == [-1.0, 0.0, 1.0]
+    np.testing.assert_array_equal(mg.to_numpy(cut.x), [0.5, 0.0])
+    np.testing.assert_array_equal(mg.to_numpy(sim), [[0.5, 0.0], [0.0, 0.0], [0.0, 1.0]])
+
+
 def test_the_budget_must_hold_the_initial_simplex():
     with pytest.raises(ValueError, match=r"maxfev must be at least n \+ 1 = 3"):
         nelder_mead(rosen, X0, maxfev=2)
-    with pytest.raises(ValueError, match="maxfev"):
-        minimize(rosen, X0, method="nelder-mead", maxfev=1)
+    for bad in (1, 0, -5):
+        with pytest.raises(ValueError, match=r"maxfev must be at least n \+ 1 = 3"):
+            minimize(rosen, X0, method="nelder-mead", maxfev=bad)
+    with pytest.raises(ValueError, match=r"maxfev must be at least n \+ 1 = 3"):
+        minimize(rosen, X0, method="nelder-mead", maxfun=2)      # SciPy's name for it
     res, calls = _run(maxfev=3)                      # exactly the initial simplex
     assert res.nit == 0 and calls == res.nfev == 3
