@@ -72,6 +72,7 @@ ROWS = {
     "newton": ("newton", {}, "Newton-CG", "hess"),
     "newton strong_wolfe": ("newton", {"line_search": "strong_wolfe"}, "Newton-CG", "hess"),
     "newton-cg": ("newton-cg", {}, "Newton-CG", "hessp"),
+    "trust-ncg": ("trust-ncg", {}, "trust-ncg", "hessp"),
     "nelder-mead": ("nelder-mead", {}, "Nelder-Mead", None),
 }
 
@@ -223,7 +224,7 @@ def _bootstrap_ratio(ours, ref, resamples=2000):
     with np.errstate(invalid="ignore"):
         r = [np.median(a[rng.integers(0, a.size, a.size)])
              / np.median(b[rng.integers(0, b.size, b.size)]) for _ in range(resamples)]
-    return np.percentile(r, [2.5, 97.5])
+        return np.percentile(r, [2.5, 97.5])
 
 
 def cma_benchmark(seeds, rows=None, variants=tuple(CMA_VARIANTS)):
@@ -259,7 +260,7 @@ def cma_benchmark(seeds, rows=None, variants=tuple(CMA_VARIANTS)):
                     es.optimize(f)
                 ref.append(es.result.evaluations if es.result.fbest <= 1e-8 else math.inf)
         ratio, interval, misses = math.nan, "", ""
-        if "default" in runs:
+        if "default" in runs and cma is not None:
             ratio = median(runs["default"]) / median(ref)
             lo, hi = _bootstrap_ratio(runs["default"], ref)
             interval = f"[{lo:.2f}, {hi:.2f}]"
@@ -283,6 +284,8 @@ def main(argv=None):
     parser.add_argument("--starts", default="",
                         help="comma-separated factors t: also run the standard set from t x0")
     args = parser.parse_args(argv)
+    if args.seeds < 1:
+        parser.error(f"--seeds must be at least 1; got {args.seeds}")
     rows = []
     for item in filter(None, (t.strip() for t in args.cma_rows.split(","))):
         name, _, n = item.partition(":")
@@ -292,7 +295,9 @@ def main(argv=None):
         rows.append((name, int(n)))
     variants = [v.strip() for v in args.cma_variants.split(",") if v.strip()]
     unknown = sorted(set(variants) - set(CMA_VARIANTS))
-    if unknown or not variants:
+    if not variants:
+        parser.error(f"--cma-variants: give at least one of {list(CMA_VARIANTS)}")
+    if unknown:
         parser.error(f"--cma-variants: unknown {unknown}; known: {list(CMA_VARIANTS)}")
     versions = [f"NumPy {np.__version__}"]
     if scipy is not None:
@@ -304,9 +309,11 @@ def main(argv=None):
     unknown = sorted(set(labels) - set(ROWS))
     if unknown:
         parser.error(f"unknown rows {unknown}; known: {list(ROWS)}")
+    if args.starts and not labels:
+        parser.error("--starts needs rows of the standard set (--methods)")
     if labels:   # --methods "": the CMA-ES table alone
         standard_set(labels, verbose=args.verbose)
-    if args.starts and labels:
+    if args.starts:
         scaled_starts(labels, [float(t) for t in args.starts.split(",")])
     if not args.no_cma:
         cma_benchmark(args.seeds, rows, variants)

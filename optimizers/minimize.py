@@ -31,6 +31,9 @@ Methods (case-insensitive; SciPy's spellings are accepted where they exist):
   ``line_search="strong_wolfe"`` is its robust form);
 * ``"newton-cg"`` (also ``"Newton-CG"``): :func:`optimizers.second_order.newton_cg.
   minimize_newton_cg`, Newton-CG as N&W Algorithm 7.1 and SciPy run it;
+* ``"trust-ncg"``: :func:`optimizers.second_order.trust_ncg.minimize_trust_ncg`, the
+  trust-region Newton-CG of N&W Algorithms 4.1 and 7.2, as SciPy's ``"trust-ncg"``
+  (initial_trust_radius, max_trust_radius, eta, gtol, gtol_rel, xtol, ftol, maxiter);
 * ``"zo-gd"``: :func:`optimizers.zero_order.zo_gd.zo_gd` (lr, tau, estimator, maxiter, seed,
   ftarget);
 * ``"nelder-mead"``: :func:`optimizers.zero_order.nelder_mead.nelder_mead` (xatol, fatol,
@@ -134,6 +137,7 @@ METHODS = {
     "l-bfgs": ("optimizers.second_order.lbfgs", "lbfgs"),
     "newton": ("optimizers.second_order.newton", "minimize_newton"),
     "newton-cg": ("optimizers.second_order.newton_cg", "minimize_newton_cg"),
+    "trust-ncg": ("optimizers.second_order.trust_ncg", "minimize_trust_ncg"),
     "zo-gd": ("optimizers.zero_order.zo_gd", "zo_gd"),
     "nelder-mead": ("optimizers.zero_order.nelder_mead", "nelder_mead"),
     "cma-es": ("optimizers.zero_order.cmaes", "cmaes"),
@@ -147,7 +151,7 @@ ALIASES = {
     "cma": "cma-es", "(1+1)-es": "one-plus-one", "1+1-es": "one-plus-one",
     "one_plus_one": "one-plus-one", "genetic": "ga", "genetic-algorithm": "ga",
     "newton-damped": "newton", "damped-newton": "newton", "newton_cg": "newton-cg",
-    "newtoncg": "newton-cg",
+    "newtoncg": "newton-cg", "trust_ncg": "trust-ncg", "trustncg": "trust-ncg",
 }
 GRADIENT_FREE = {"zo-gd", "nelder-mead", "cma-es", "one-plus-one", "ga"}
 
