@@ -61,6 +61,7 @@ from optimizers.minimize import (STATUS_LINESEARCH, STATUS_MAXITER, STATUS_NONFI
 from optimizers.results import Status
 from optimizers.second_order import termination as T
 from optimizers.second_order.newton import _FunctionOracle
+from optimizers.second_order.newton_directions import forcing_tolerance
 
 __all__ = ["minimize_trust_ncg", "steihaug_cg"]
 
@@ -70,6 +71,8 @@ _NAME = "minimize(method='trust-ncg')"
 def _boundary_taus(z, d, Delta: float, xp):
     r"""The two roots :math:`\tau_- \le \tau_+` of :math:`\|z + \tau d\|_2 = \Delta`."""
     a = float(xp.vdot(d, d))
+    if a == 0.0:                                          # d underflowed: no step along it
+        return 0.0, 0.0
     b = 2.0 * float(xp.vdot(z, d))
     c = float(xp.vdot(z, z)) - Delta * Delta
     root = math.sqrt(max(b * b - 4.0 * a * c, 0.0))
@@ -178,7 +181,7 @@ def minimize_trust_ncg(f, x0, jac=None, hess=None, hessp=None, args=(), callback
                                        "xtol without a step that decreases f.")
             break
         gnorm = float(xp.linalg.norm(g))
-        eps = min(0.5, math.sqrt(gnorm)) * gnorm          # eps_k (forcing, Algorithm 7.1)
+        eps = forcing_tolerance(gnorm, "superlinear")     # eps_k (forcing, Algorithm 7.1)
         p, Bp, how, _ = steihaug_cg(lambda v: oracle.hvp(x, v), g, Delta, eps, cg_max_iter)
         if how == "non-finite":
             stop = STATUS_NONFINITE, "A non-finite Hessian-vector product was met."

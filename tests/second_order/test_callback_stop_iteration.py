@@ -11,7 +11,8 @@ from optimizers.results import CALLBACK_STOP, CALLBACK_STOP_MESSAGE, Status
 VALUE_ONLY = {"nelder-mead", "cma-es", "one-plus-one", "ga", "zo-gd"}
 #: a budget of about ten iterations each (the run without the callback goes past three)
 OPTIONS = {"bfgs": dict(maxiter=10), "l-bfgs": dict(maxiter=10), "newton": dict(maxiter=10),
-           "newton-cg": dict(maxiter=10), "nelder-mead": dict(maxiter=10),
+           "newton-cg": dict(maxiter=10), "trust-ncg": dict(maxiter=10),
+           "nelder-mead": dict(maxiter=10),
            "cma-es": dict(maxfev=60), "one-plus-one": dict(maxfev=11), "ga": dict(maxgen=10),
            "zo-gd": dict(lr=1e-4, maxiter=10)}
 

@@ -156,7 +156,7 @@ def test_a_nan_hessian_ends_with_status_3(solver):
     assert ("Hessian" in res.message) or ("Hessian-vector" in res.message)
 
 
-@pytest.mark.parametrize("method", ["newton", "newton-cg", "bfgs", "l-bfgs"])
+@pytest.mark.parametrize("method", ["newton", "newton-cg", "trust-ncg", "bfgs", "l-bfgs"])
 def test_a_nan_loss_at_the_start_ends_with_status_3(method):
     with np.errstate(invalid="ignore"):
         res = minimize(lambda x: mg.sqrt(x - 10.0).sum(), [1.0, 2.0], method=method)
@@ -188,9 +188,10 @@ def sq(x):
 WRONG = lambda x: on(np.ones(3), x)  # noqa: E731
 
 
-@pytest.mark.parametrize("method", ["bfgs", "l-bfgs", "newton", "newton-cg"])
+@pytest.mark.parametrize("method", ["bfgs", "l-bfgs", "newton", "newton-cg", "trust-ncg"])
 def test_a_jac_of_the_wrong_shape_is_named_with_its_shape(method):
-    kw = dict(hess=lambda x: on(np.eye(2), x)) if method.startswith("newton") else {}
+    kw = dict(hess=lambda x: on(np.eye(2), x)) if method in ("newton", "newton-cg",
+                                                             "trust-ncg") else {}
     with pytest.raises(ValueError, match=r"jac returned shape \(3,\), expected \(2,\)"):
         minimize(sq, [1.0, 2.0], method=method, jac=WRONG, **kw)
     with pytest.raises(ValueError, match=r"jac=True\) returned shape \(3,\), expected \(2,\)"):
@@ -201,5 +202,8 @@ def test_a_hess_or_hessp_of_the_wrong_shape_is_named_with_its_shape():
     g = lambda x: 2.0 * x  # noqa: E731
     with pytest.raises(ValueError, match=r"hess returned shape \(3, 3\), expected \(2, 2\)"):
         minimize(sq, [1.0, 2.0], method="newton", jac=g, hess=lambda x: on(np.eye(3), x))
-    with pytest.raises(ValueError, match=r"hessp returned shape \(3,\), expected \(2,\)"):
-        minimize(sq, [1.0, 2.0], method="newton-cg", jac=g, hessp=lambda x, v: WRONG(x))
+    for method in ("newton-cg", "trust-ncg"):
+        with pytest.raises(ValueError, match=r"hessp returned shape \(3,\), expected \(2,\)"):
+            minimize(sq, [1.0, 2.0], method=method, jac=g, hessp=lambda x, v: WRONG(x))
+    with pytest.raises(ValueError, match=r"hess returned shape \(3, 3\), expected \(2, 2\)"):
+        minimize(sq, [1.0, 2.0], method="trust-ncg", jac=g, hess=lambda x: on(np.eye(3), x))

@@ -16,7 +16,7 @@ def sphere(x):
 
 FIELDS = ("x", "fun", "jac", "nit", "nfev", "njev", "status", "success", "message")
 OPTIONS = {
-    "bfgs": {}, "l-bfgs": {}, "newton": {}, "newton-cg": {},
+    "bfgs": {}, "l-bfgs": {}, "newton": {}, "newton-cg": {}, "trust-ncg": {},
     "zo-gd": {"lr": 0.1, "maxiter": 300, "ftarget": 1e-8},
     "nelder-mead": {}, "cma-es": {"ftarget": 1e-10}, "one-plus-one": {"ftarget": 1e-10},
     "ga": {"ftarget": 1e-6},
@@ -34,7 +34,7 @@ def test_every_method_minimises_the_sphere_and_returns_scipys_fields(method):
     assert res.x.shape == (3,) and np.abs(x).max() < 1e-3
     assert res.fun == pytest.approx(float(np.sum(x ** 2)), abs=1e-12)
     assert res.nfev >= res.nit > 0
-    if method in ("bfgs", "l-bfgs", "newton", "newton-cg"):
+    if method in ("bfgs", "l-bfgs", "newton", "newton-cg", "trust-ncg"):
         np.testing.assert_allclose(mg.to_numpy(res.jac), 2 * x, atol=1e-12)
         assert res.njev > 0
     else:

@@ -1,0 +1,244 @@
+"""Trust-region Newton-CG (optimizers.second_order.trust_ncg, minimize(method="trust-ncg")).
+
+Oracles: Steihaug's CG against a dense solve and hand-computed boundary steps; the radius rules
+of Nocedal & Wright's Algorithm 4.1 on one-dimensional functions whose ratios rho are computed
+by hand in each docstring; a counter around f for the counts; and SciPy 1.17.1's trust-ncg
+(minimize(rosen, [-1.2, 1], method="trust-ncg", jac=rosen_der, hessp=rosen_hess_prod,
+options={"gtol": 1e-8})), measured: 30 iterations, 31 evaluations, f = 8.628e-25.
+"""
+import math
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from optimizers.minimize import Status, minimize
+from optimizers.second_order.trust_ncg import steihaug_cg
+
+
+def rosen(x):
+    return (100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2).sum()
+
+
+def quartic(x):
+    return float(x[0] ** 4)
+
+
+def quartic_grad(x):
+    return 4.0 * x ** 3
+
+
+# ----------------------------------------------------------------------------- Steihaug's CG
+def test_steihaug_inside_the_region_is_the_newton_step():
+    rng = np.random.default_rng(0)
+    M = rng.standard_normal((6, 6))
+    B = M @ M.T + 6.0 * np.eye(6)                         # positive definite
+    g = rng.standard_normal(6)
+    newton = np.linalg.solve(B, -g)
+    p, Bp, how, n_products = steihaug_cg(lambda v: B @ v, g, 10.0 * np.linalg.norm(newton),
+                                         1e-12, 50)
+    assert how == "interior" and n_products <= 7
+    np.testing.assert_allclose(p, newton, rtol=1e-9)
+    np.testing.assert_allclose(Bp, B @ p, rtol=1e-9)      # accumulated, not recomputed
+
+
+def test_steihaug_leaving_the_region_at_once_is_the_scaled_steepest_descent_step():
+    """The first CG step -(g^T g / g^T B g) g is longer than Delta: p = -Delta g / ||g||."""
+    B = np.diag([1.0, 2.0, 3.0])
+    g = np.array([3.0, -4.0, 0.0])
+    p, Bp, how, n_products = steihaug_cg(lambda v: B @ v, g, 0.5, 1e-12, 10)
+    assert how == "boundary" and n_products == 1
+    np.testing.assert_allclose(p, -0.5 * g / 5.0, rtol=1e-15)
+    np.testing.assert_allclose(Bp, B @ p, rtol=1e-15)
+
+
+def test_steihaug_negative_curvature_goes_to_the_boundary_root_with_the_lower_model():
+    """B = diag(1, -2), g = (1, 1): d_0 = -g has d^T B d = -1. Along tau d the model is
+    m = -2 tau - tau^2 / 2; the roots of ||tau d|| = Delta are +-Delta/sqrt(2), and the
+    positive one has the lower model value: p = -(Delta/sqrt 2)(1, 1)."""
+    B = np.diag([1.0, -2.0])
+    g = np.array([1.0, 1.0])
+    p, Bp, how, _ = steihaug_cg(lambda v: B @ v, g, 2.0, 1e-12, 10)
+    assert how == "negative curvature"
+    np.testing.assert_allclose(p, -math.sqrt(2.0) * np.ones(2), rtol=1e-15)
+    assert np.linalg.norm(p) == pytest.approx(2.0, rel=1e-15)
+
+
+def test_steihaug_reports_a_non_finite_product():
+    B = np.diag([1.0, np.nan])
+    p, _, how, _ = steihaug_cg(lambda v: B @ v, np.ones(2), 1.0, 1e-12, 10)
+    assert how == "non-finite" and not p.any()
+
+
+def test_cg_stops_at_the_superlinear_forcing_tolerance():
+    """f = (x1^2 + 10 x2^2)/2 from x0 = t(1, 1) with ||g_0|| = 1e-3: the first CG step (exact
+    steepest descent) leaves ||r_1|| = 0.0899 ||g_0|| = 9.0e-5, above eps_0 = sqrt(||g_0||)
+    ||g_0|| = 3.2e-5 (Algorithm 7.1's forcing), so CG takes a second product and lands on the
+    Newton step -x0; the linear forcing 0.5 ||g_0|| = 5e-4 would stop after one."""
+    A = np.diag([1.0, 10.0])
+    t = 1e-3 / math.sqrt(101.0)
+    products = []
+
+    def hessp(x, v):
+        products.append(1)
+        return A @ v
+
+    res = minimize(lambda x: (0.5 * float(x @ (A @ x)), A @ x), [t, t], method="trust-ncg",
+                   jac=True, hessp=hessp, maxiter=1)
+    assert len(products) == 2 == res.nhev
+    np.testing.assert_allclose(mg.to_numpy(res.x), [0.0, 0.0], atol=1e-18)
+
+
+# ----------------------------------------------------------------------------- Algorithm 4.1
+def test_a_step_inside_the_region_keeps_the_radius_even_with_rho_above_three_quarters():
+    """f = x^4 at x = 1: g = 4, B = 12, the Newton step -1/3 lies inside Delta = 1; predicted
+    decrease 4/3 - 2/3 = 2/3, actual 1 - 16/81 = 65/81, rho = 65/54 > 3/4 but the step is
+    not on the boundary: Delta stays 1, the step is taken."""
+    res = minimize(quartic, [1.0], method="trust-ncg", jac=quartic_grad,
+                   hess=lambda x: np.array([[12.0 * x[0] ** 2]]), maxiter=1)
+    assert res.accepted == [True] and res.trust_radii == [1.0] and res.trust_radius == 1.0
+    assert mg.to_numpy(res.x)[0] == pytest.approx(2.0 / 3.0, rel=1e-15)
+
+
+def test_a_good_step_on_the_boundary_doubles_the_radius():
+    """f = sqrt(1 + x^2) at x = 3: g = 3/sqrt(10), B = 10^{-3/2}; the Newton step (-30) leaves
+    Delta = 1, so p = -1: predicted 3/sqrt(10) - 10^{-3/2}/2 = 0.9329, actual sqrt(10) - sqrt(5)
+    = 0.9262, rho = 0.993 > 3/4 on the boundary: Delta = 2."""
+    res = minimize(lambda x: float(np.sqrt(1.0 + x[0] ** 2)), [3.0], method="trust-ncg",
+                   jac=lambda x: x / np.sqrt(1.0 + x ** 2),
+                   hess=lambda x: np.array([[(1.0 + x[0] ** 2) ** -1.5]]), maxiter=1)
+    assert res.accepted == [True] and res.trust_radius == 2.0
+    assert mg.to_numpy(res.x)[0] == pytest.approx(2.0, rel=1e-15)
+
+
+def test_a_bad_model_shrinks_the_radius_and_rejects_the_step():
+    """f = x^4 at x = 1 with a wrong Hessian 0.1 and Delta_0 = 2: p = -2 (boundary), predicted
+    8 - 0.2 = 7.8, actual f(1) - f(-1) = 0: rho = 0 < 1/4 and <= eta, so Delta = 1/2 and x stays.
+    Then p = -1/2: predicted 2 - 0.0125, actual 1 - 1/16, rho = 0.472: taken, Delta kept."""
+    res = minimize(quartic, [1.0], method="trust-ncg", jac=quartic_grad,
+                   hess=lambda x: np.array([[0.1]]), initial_trust_radius=2.0, maxiter=2)
+    assert res.accepted == [False, True] and res.trust_radii == [2.0, 0.5]
+    assert res.trust_radius == 0.5 and mg.to_numpy(res.x)[0] == 0.5
+    # f at x_0 and at the two trials; the gradient at x_0 and at the accepted point; the
+    # Hessian once, at x_0 (both iterations start there)
+    assert (res.nit, res.nfev, res.njev, res.nhev) == (2, 3, 2, 1)
+
+
+def test_a_non_finite_trial_value_is_a_rejected_step():
+    """f is NaN beyond |x| > 1.5; from x = 1 the first step (to -1, as above) is fine, but with
+    Delta_0 = 4 the trial x = -3 is NaN: rejected, the region shrinks and the run converges."""
+    def f(x):
+        return float(x[0] ** 4) if abs(float(x[0])) <= 1.5 else math.nan
+
+    res = minimize(f, [1.0], method="trust-ncg", jac=quartic_grad,
+                   hess=lambda x: np.array([[0.1]]), initial_trust_radius=4.0)
+    assert res.accepted[0] is False and res.trust_radii[1] == 1.0
+    assert res.status == Status.SUCCESS and abs(float(mg.to_numpy(res.x)[0])) < 1e-2
+
+
+def test_a_non_finite_hessian_product_ends_with_status_3():
+    res = minimize(quartic, [1.0], method="trust-ncg", jac=quartic_grad,
+                   hessp=lambda x, v: v * math.nan)
+    assert res.status == Status.NONFINITE and not res.success and res.nit == 0
+
+
+# ----------------------------------------------------------------------------- runs
+def test_rosenbrock_as_scipy_with_the_same_gtol():
+    res = minimize(rosen, [-1.2, 1.0], method="trust-ncg")
+    assert res.status == Status.SUCCESS
+    assert res.nit <= 30 and res.nfev <= 31, (res.nit, res.nfev)
+    assert float(res.fun) < 1e-20
+    np.testing.assert_allclose(mg.to_numpy(res.x), [1.0, 1.0], atol=1e-10)
+
+
+def test_counts_are_the_calls():
+    calls = {"f": 0, "hp": 0}
+
+    def fg(x):
+        calls["f"] += 1
+        v = mg.to_numpy(x)
+        value = float(np.sum(100.0 * (v[1:] - v[:-1] ** 2) ** 2 + (1.0 - v[:-1]) ** 2))
+        g = np.array([-400.0 * v[0] * (v[1] - v[0] ** 2) - 2.0 * (1.0 - v[0]),
+                      200.0 * (v[1] - v[0] ** 2)])
+        return value, g
+
+    def hessp(x, p):
+        calls["hp"] += 1
+        v = mg.to_numpy(x)
+        H = np.array([[1200.0 * v[0] ** 2 - 400.0 * v[1] + 2.0, -400.0 * v[0]],
+                      [-400.0 * v[0], 200.0]])
+        return H @ p
+
+    res = minimize(fg, [-1.2, 1.0], method="trust-ncg", jac=True, hessp=hessp)
+    assert res.success
+    assert res.nfev == res.njev == calls["f"] and res.nhev == calls["hp"]
+    assert len(res.trust_radii) == len(res.accepted) == res.nit
+
+
+def test_negative_curvature_is_met_and_handled():
+    """From (-1.2, 1) Rosenbrock's Hessian is indefinite along the way (as SciPy's run)."""
+    res = minimize(rosen, [-1.2, 1.0], method="trust-ncg")
+    assert res.success and res.negative_curvature
+
+
+def test_callback_is_called_every_iteration_and_may_stop_the_run():
+    seen = []
+    res = minimize(rosen, [-1.2, 1.0], method="trust-ncg", callback=lambda xk: seen.append(1))
+    assert len(seen) == res.nit
+
+    def stop(intermediate_result):
+        raise StopIteration
+
+    res = minimize(rosen, [-1.2, 1.0], method="trust-ncg", callback=stop)
+    assert res.status == 99 and res.nit == 1 and not res.success
+
+
+@pytest.mark.parametrize("kw,match", [
+    ({"eta": 0.25}, "eta"), ({"eta": -0.1}, "eta"),
+    ({"initial_trust_radius": 0.0}, "initial_trust_radius"),
+    ({"initial_trust_radius": 2.0, "max_trust_radius": 1.0}, "must not exceed"),
+    ({"maxiter": -1}, "maxiter"), ({"cg_max_iter": 0}, "cg_max_iter"),
+    ({"gtol": -1.0}, "gtol"), ({"bogus": 1}, "unknown option"),
+])
+def test_bad_options_are_named(kw, match):
+    with pytest.raises(ValueError, match=match):
+        minimize(rosen, [-1.2, 1.0], method="trust-ncg", **kw)
+
+
+def test_jac_without_a_hessian_is_refused():
+    with pytest.raises(ValueError, match="hessp= or hess="):
+        minimize(quartic, [1.0], method="trust-ncg", jac=quartic_grad)
+
+
+def test_companion_a_tiny_radius_cap_cannot_reach_rosenbrocks_minimum():
+    """The radius rules matter: with max_trust_radius = 1e-3 the run cannot get from (-1.2, 1)
+    to (1, 1) (a distance of 2.2) in 100 iterations."""
+    res = minimize(rosen, [-1.2, 1.0], method="trust-ncg", initial_trust_radius=1e-3,
+                   max_trust_radius=1e-3, maxiter=100)
+    assert res.status == Status.MAXITER and float(res.fun) > 1.0
+
+
+def _square(x):
+    return float(x[0] ** 2)
+
+
+def test_a_wrong_gradient_ends_when_the_region_collapses():
+    """f = x^2 with the gradient's sign flipped: every step goes uphill (rho < 0), so every one is
+    rejected and Delta falls by 4 each time, from 1 until it is below xtol (1 + xtol) = 1e-8:
+    4^-13 = 1.5e-8 is not, 4^-14 = 3.7e-9 is, after 14 rejected iterations: status 2."""
+    res = minimize(_square, [1.0], method="trust-ncg", jac=lambda x: -2.0 * x,
+                   hess=lambda x: np.array([[2.0]]))
+    assert res.status == Status.LINE_SEARCH and "trust region shrank" in res.message
+    assert res.nit == 14 and not any(res.accepted) and res.trust_radius == 4.0 ** -14
+    assert mg.to_numpy(res.x)[0] == 1.0
+
+
+def test_a_model_that_predicts_no_decrease_ends_the_run():
+    """f = x^2 at x = 1e-162 with every tolerance 0: the Newton step -x is found, but the
+    predicted decrease x^2 = 1e-324 rounds to 0 (below the smallest subnormal), so the model
+    promises nothing: status 2, before any trial."""
+    res = minimize(_square, [1e-162], method="trust-ncg", jac=lambda x: 2.0 * x,
+                   hess=lambda x: np.array([[2.0]]), gtol=0.0, gtol_rel=0.0, xtol=0.0,
+                   ftol=0.0)
+    assert res.status == Status.LINE_SEARCH and "predicts no decrease" in res.message
+    assert res.nit == 0 and res.nfev == 1
