@@ -114,6 +114,8 @@ TEST_MAP: list[tuple[str, list[str]]] = [
     # Newton, line searches, quasi-Newton, minimize
     ("optimizers/second_order/newton.py", NEWTON + ["tests/second_order/test_qn_minimize.py"]
      + NONFINITE),
+    # trust-ncg is no registered optimizer: its tests are minimize's
+    ("optimizers/second_order/trust_ncg.py", ["tests/second_order/"] + MINIMIZE),
     ("optimizers/second_order/*.py", ["tests/second_order/"] + MINIMIZE + REGISTERED),
     ("optimizers/line_search.py", ["tests/second_order/"] + NEWTON + ["tests/zero_order/"]
      + REGISTERED),

@@ -171,7 +171,10 @@ def minimize_trust_ncg(f, x0, jac=None, hess=None, hessp=None, args=(), callback
     fx, g = oracle.fg(x)                                  # f(x_0), grad f(x_0)
     radii, accepted, negative = [], [], []
     k = 0
-    stop = T.at_iterate(x, fx, g, T.Tolerances(tol.gtol, 1e-3 * tol.gtol_rel, 0.0, 0.0))
+    # at x_0 the relative gradient test is 1e-3 times tighter, as Newton's (Dennis & Schnabel's
+    # start test: a large |f| alone must not end the run before its first step)
+    start = T.Tolerances(tol.gtol, 1e-3 * tol.gtol_rel, tol.xtol, tol.ftol)
+    stop = T.at_iterate(x, fx, g, start)
     while stop is None:
         if k >= maxiter:
             stop = STATUS_MAXITER, "Maximum number of iterations has been exceeded."

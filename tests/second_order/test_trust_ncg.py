@@ -6,6 +6,8 @@ by hand in each docstring; a counter around f for the counts; and SciPy 1.17.1's
 (minimize(rosen, [-1.2, 1], method="trust-ncg", jac=rosen_der, hessp=rosen_hess_prod,
 options={"gtol": 1e-8})), measured: 30 iterations, 31 evaluations, f = 8.628e-25.
 """
+import decimal
+import fractions
 import math
 
 import numpy as np
@@ -13,7 +15,7 @@ import pytest
 
 import minigrad as mg
 from optimizers.minimize import Status, minimize
-from optimizers.second_order.trust_ncg import steihaug_cg
+from optimizers.second_order.trust_ncg import _boundary_taus, steihaug_cg
 
 
 def rosen(x):
@@ -42,6 +44,29 @@ def test_steihaug_inside_the_region_is_the_newton_step():
     np.testing.assert_allclose(Bp, B @ p, rtol=1e-9)      # accumulated, not recomputed
 
 
+def test_steihaug_needs_one_product_per_distinct_eigenvalue():
+    """CG on B = diag(1, 2, 3) ends in 3 steps in exact arithmetic (3 distinct eigenvalues); in
+    floating point the residual after the third is at rounding level, far below eps."""
+    B = np.diag([1.0, 2.0, 3.0])
+    g = np.array([1.0, -2.0, 0.5])
+    p, _, how, n_products = steihaug_cg(lambda v: B @ v, g, 100.0, 1e-10, 10)
+    assert how == "interior" and n_products == 3
+    np.testing.assert_allclose(p, -g / np.diag(B), rtol=1e-12)
+
+
+def test_steihaug_with_no_products_left_returns_its_iterate():
+    B = np.diag([1.0, 2.0, 3.0])
+    g = np.array([1.0, -2.0, 0.5])
+    one, _, how, n_products = steihaug_cg(lambda v: B @ v, g, 100.0, 1e-10, 1)
+    assert how == "max_iter" and n_products == 1
+    np.testing.assert_allclose(one, -(g @ g) / (g @ B @ g) * g, rtol=1e-15)  # one CG step
+
+
+def test_the_boundary_roots_of_a_point_on_the_boundary_along_a_tangent_are_zero():
+    """z on the sphere ||z|| = 1 and d tangent to it: tau^2 ||d||^2 = 0, the double root 0."""
+    assert _boundary_taus(np.array([1.0, 0.0]), np.array([0.0, 1.0]), 1.0, np) == (0.0, 0.0)
+
+
 def test_steihaug_leaving_the_region_at_once_is_the_scaled_steepest_descent_step():
     """The first CG step -(g^T g / g^T B g) g is longer than Delta: p = -Delta g / ||g||."""
     B = np.diag([1.0, 2.0, 3.0])
@@ -58,16 +83,16 @@ def test_steihaug_negative_curvature_goes_to_the_boundary_root_with_the_lower_mo
     positive one has the lower model value: p = -(Delta/sqrt 2)(1, 1)."""
     B = np.diag([1.0, -2.0])
     g = np.array([1.0, 1.0])
-    p, Bp, how, _ = steihaug_cg(lambda v: B @ v, g, 2.0, 1e-12, 10)
-    assert how == "negative curvature"
+    p, Bp, how, n_products = steihaug_cg(lambda v: B @ v, g, 2.0, 1e-12, 10)
+    assert how == "negative curvature" and n_products == 1
     np.testing.assert_allclose(p, -math.sqrt(2.0) * np.ones(2), rtol=1e-15)
     assert np.linalg.norm(p) == pytest.approx(2.0, rel=1e-15)
 
 
 def test_steihaug_reports_a_non_finite_product():
     B = np.diag([1.0, np.nan])
-    p, _, how, _ = steihaug_cg(lambda v: B @ v, np.ones(2), 1.0, 1e-12, 10)
-    assert how == "non-finite" and not p.any()
+    p, _, how, n_products = steihaug_cg(lambda v: B @ v, np.ones(2), 1.0, 1e-12, 10)
+    assert how == "non-finite" and not p.any() and n_products == 1
 
 
 def test_cg_stops_at_the_superlinear_forcing_tolerance():
@@ -196,6 +221,7 @@ def test_callback_is_called_every_iteration_and_may_stop_the_run():
 @pytest.mark.parametrize("kw,match", [
     ({"eta": 0.25}, "eta"), ({"eta": -0.1}, "eta"),
     ({"initial_trust_radius": 0.0}, "initial_trust_radius"),
+    ({"max_trust_radius": 0.0}, r"invalid max_trust_radius=0.0; expected a number in \(0.0"),
     ({"initial_trust_radius": 2.0, "max_trust_radius": 1.0}, "must not exceed"),
     ({"maxiter": -1}, "maxiter"), ({"cg_max_iter": 0}, "cg_max_iter"),
     ({"gtol": -1.0}, "gtol"), ({"bogus": 1}, "unknown option"),
@@ -242,3 +268,70 @@ def test_a_model_that_predicts_no_decrease_ends_the_run():
                    ftol=0.0)
     assert res.status == Status.LINE_SEARCH and "predicts no decrease" in res.message
     assert res.nit == 0 and res.nfev == 1
+
+
+def test_the_boundary_roots_are_computed_without_cancellation():
+    """z = (1 - 2^-40, 0) just inside Delta = 1, d = (1, 10^-3): the small root of
+    ||z + tau d|| = 1 is about 9.1e-13 (its exact value from the same floats in 60-digit
+    decimal arithmetic). The textbook form (-b + sqrt(b^2 - 4ac)) / 2a subtracts two numbers
+    near 2 and is off by 1e-6 relatively; the stable form only carries the rounding of
+    c = ||z||^2 - Delta^2 (4.5e-13)."""
+    z, d = np.array([1.0 - 2.0 ** -40, 0.0]), np.array([1.0, 1e-3])
+    decimal.getcontext().prec = 60
+    a = sum(fractions.Fraction(v) ** 2 for v in d)
+    b = 2 * sum(fractions.Fraction(p) * fractions.Fraction(q) for p, q in zip(z, d))
+    c = sum(fractions.Fraction(v) ** 2 for v in z) - 1
+
+    def dec(f):
+        return decimal.Decimal(f.numerator) / decimal.Decimal(f.denominator)
+
+    disc = dec(b * b - 4 * a * c).sqrt()
+    exact_hi = float((-dec(b) + disc) / (2 * dec(a)))
+    exact_lo = float((-dec(b) - disc) / (2 * dec(a)))
+    t_lo, t_hi = _boundary_taus(z, d, 1.0, np)
+    assert t_hi == pytest.approx(exact_hi, rel=1e-11)
+    assert t_lo == pytest.approx(exact_lo, rel=1e-15)
+
+
+def _quartic_hess(x):
+    return np.array([[12.0 * x[0] ** 2]])
+
+
+def test_the_step_test_ends_a_run_at_its_bound_inclusive():
+    """f = x^4 from x = 3/8: the Newton step is -x/3 = -1/8 (inside Delta = 1, rho = 65/54),
+    to x = 1/4, and |s| / (xtol + |x|) = (1/8) / (1/4 + 1/4) = 1/4 = xtol exactly (all dyadic):
+    the test holds with equality, so the run stops after one iteration."""
+    res = minimize(quartic, [0.375], method="trust-ncg", jac=quartic_grad, hess=_quartic_hess,
+                   xtol=0.25, gtol=0.0, gtol_rel=0.0, ftol=0.0, maxiter=5)
+    assert res.nit == 1 and mg.to_numpy(res.x)[0] == 0.25
+    assert res.success and "step was below xtol" in res.message
+
+
+def test_the_step_test_measures_the_step():
+    """f = x^4 from 1 with the gradient tests and ftol off: Newton's steps shrink by 2/3 and the
+    run ends on the step test, |s| <= xtol (xtol + |x|) with s = -x_k/3 and x = 2x_k/3, i.e.
+    x_k <= about 3e-16: (2/3)^90 = 1.4e-16 after 90 iterations."""
+    res = minimize(quartic, [1.0], method="trust-ncg", jac=quartic_grad, hess=_quartic_hess,
+                   gtol=0.0, gtol_rel=0.0, ftol=0.0)
+    assert res.success and "step was below xtol" in res.message and res.nit == 90
+    assert mg.to_numpy(res.x)[0] == pytest.approx((2.0 / 3.0) ** 90, rel=1e-9)
+
+
+def test_the_start_test_is_a_thousand_times_tighter_on_the_relative_gradient():
+    """f = F + x^2 with F = 4e13/3, from x = 1: the relative gradient 2 / F = 1.5e-13 is below
+    gtol_rel = 1e-10, and also below 2e-3 gtol_rel, but above 1e-3 gtol_rel, the start test:
+    the run takes its Newton step to 0 instead of stopping at x0."""
+    res = minimize(lambda x: 4e13 / 3 + float(x[0] ** 2), [1.0], method="trust-ncg",
+                   jac=lambda x: 2.0 * x, hess=lambda x: np.array([[2.0]]))
+    assert res.nit == 1 and res.success and mg.to_numpy(res.x)[0] == 0.0
+
+
+def test_a_non_finite_gradient_at_an_accepted_point_is_never_shown_to_the_callback():
+    """f = x^2 with a gradient that is NaN below |x| = 1/2: the Newton step from 1 to 0 is
+    accepted (f is fine there), its gradient is NaN: status 3 after one iteration, and the
+    callback never sees that point."""
+    seen = []
+    res = minimize(_square, [1.0], method="trust-ncg",
+                   jac=lambda x: 2.0 * x if abs(float(x[0])) >= 0.5 else x * math.nan,
+                   hess=lambda x: np.array([[2.0]]), callback=lambda xk: seen.append(1))
+    assert res.status == Status.NONFINITE and res.nit == 1 and not seen
