@@ -8,14 +8,17 @@ options={"gtol": 1e-8})), measured: 30 iterations, 31 evaluations, f = 8.628e-25
 """
 import decimal
 import fractions
+import inspect
 import math
+import warnings
 
 import numpy as np
 import pytest
 
 import minigrad as mg
 from optimizers.minimize import Status, minimize
-from optimizers.second_order.trust_ncg import _boundary_taus, steihaug_cg
+from optimizers.second_order import termination
+from optimizers.second_order.trust_ncg import _after_interior_step, _boundary_taus, steihaug_cg
 
 
 def rosen(x):
@@ -123,6 +126,7 @@ def test_a_step_inside_the_region_keeps_the_radius_even_with_rho_above_three_qua
                    hess=lambda x: np.array([[12.0 * x[0] ** 2]]), maxiter=1)
     assert res.accepted == [True] and res.trust_radii == [1.0] and res.trust_radius == 1.0
     assert mg.to_numpy(res.x)[0] == pytest.approx(2.0 / 3.0, rel=1e-15)
+    assert res.negative_curvature == []
 
 
 def test_a_good_step_on_the_boundary_doubles_the_radius():
@@ -335,3 +339,113 @@ def test_a_non_finite_gradient_at_an_accepted_point_is_never_shown_to_the_callba
                    jac=lambda x: 2.0 * x if abs(float(x[0])) >= 0.5 else x * math.nan,
                    hess=lambda x: np.array([[2.0]]), callback=lambda xk: seen.append(1))
     assert res.status == Status.NONFINITE and res.nit == 1 and not seen
+
+
+@pytest.mark.parametrize("f_trial,eta,radius,taken", [
+    (0.25, 0.15, 1.0, True),     # rho = 3/4 exactly: not above 3/4, the radius stays
+    (0.75, 0.15, 1.0, True),     # rho = 1/4 exactly: not below 1/4, the radius stays
+    (0.875, 0.125, 0.25, False),  # rho = eta = 1/8 exactly: not above eta, rejected; shrunk
+    (-1.0, 0.15, 2.0, True),     # rho = 2 on the boundary: doubled
+])
+def test_the_ratio_thresholds_are_strict_as_in_algorithm_4_1(f_trial, eta, radius, taken):
+    """A model with g = 1 and B = 0 at x = 1: CG meets zero curvature at once and steps to the
+    boundary, p = -Delta = -1, predicting a decrease of exactly 1; f at the trial point 0 is
+    chosen, so rho = 1 - f(0) is exact."""
+    values = {1.0: 1.0, 0.0: f_trial}
+
+    def f(x):
+        return values[float(x[0])]
+
+    res = minimize(f, [1.0], method="trust-ncg", jac=lambda x: np.ones_like(x),
+                   hess=lambda x: np.zeros((1, 1)), eta=eta, maxiter=1)
+    assert res.accepted == [taken] and res.trust_radius == radius
+    assert mg.to_numpy(res.x)[0] == (0.0 if taken else 1.0)
+    assert res.negative_curvature == [0]          # zero curvature counts as negative
+
+
+def test_with_xtol_zero_the_step_test_is_off_and_divides_nothing():
+    """xtol = 0 switches the step test off (as every tolerance of 0): a step to a point with a
+    zero coordinate must neither stop the run nor divide by that zero."""
+    off = termination.Tolerances(0.0, 0.0, 0.0, 0.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert _after_interior_step(np.array([0.0, 1.0]), np.array([1e-300, 0.0]), 1.0, 0.5,
+                                    off, np) is None
+
+
+def test_negative_curvature_after_some_steps_takes_the_root_with_the_lower_model():
+    """B = diag(1, 2, -1), g = (0.9, 0.3, -0.1), Delta = 3: CG meets d^T B d <= 0 at its third
+    direction, from z_2 != 0. The two boundary points z_2 + tau d_2 (tau from the quadratic,
+    recomputed here with plain CG) have model values -2.446 and -2.869: p is the second."""
+    B = np.diag([1.0, 2.0, -1.0])
+    g = np.array([0.9, 0.3, -0.1])
+    p, _, how, n_products = steihaug_cg(lambda v: B @ v, g, 3.0, 1e-12, 10)
+    assert how == "negative curvature" and n_products == 3
+    z, r, d = np.zeros(3), g.copy(), -g                   # plain CG, two steps
+    for _ in range(2):
+        a = (r @ r) / (d @ B @ d)
+        z, r_next = z + a * d, r + a * (B @ d)
+        d, r = -r_next + (r_next @ r_next) / (r @ r) * d, r_next
+    qa, qb, qc = d @ d, 2.0 * (z @ d), z @ z - 9.0
+    taus = [(-qb + s * math.sqrt(qb * qb - 4.0 * qa * qc)) / (2.0 * qa) for s in (1.0, -1.0)]
+
+    def model(q):
+        return g @ q + 0.5 * q @ B @ q
+
+    best = min((z + t * d for t in taus), key=model)
+    np.testing.assert_allclose(p, best, rtol=1e-12)
+    assert model(p) == pytest.approx(-2.8689272538390638, rel=1e-12)
+    assert np.linalg.norm(p) == pytest.approx(3.0, rel=1e-14)
+
+
+def test_the_residual_test_is_strict():
+    """B = diag(1, 2), g = (1, 1), eps set to ||r_1|| itself: ||r_1|| < eps fails (N&W's strict
+    test), so CG goes on to its second step, which is exact."""
+    B = np.diag([1.0, 2.0])
+    g = np.array([1.0, 1.0])
+    d = -g
+    r1 = g + (float(g @ g) / float(d @ (B @ d))) * (B @ d)
+    p, _, how, n_products = steihaug_cg(lambda v: B @ v, g, 10.0, math.sqrt(float(r1 @ r1)), 10)
+    assert how == "interior" and n_products == 2
+    np.testing.assert_allclose(p, [-1.0, -0.5], rtol=1e-14)
+
+
+def test_a_zero_gradient_needs_no_product():
+    def never(v):
+        raise AssertionError("no product expected")
+
+    p, _, how, n_products = steihaug_cg(never, np.zeros(2), 1.0, 1e-3, 10)
+    assert how == "interior" and n_products == 0 and not p.any()
+
+
+def test_a_direction_that_underflows_has_no_boundary_step():
+    """d = (1e-170, 0): d^T d underflows to 0, so there is no root to take: (0, 0)."""
+    assert _boundary_taus(np.array([0.5, 0.0]), np.array([1e-170, 0.0]), 1.0, np) == (0.0, 0.0)
+
+
+def test_the_defaults_are_scipys_but_the_gradient_test_newtons():
+    from optimizers.second_order.trust_ncg import minimize_trust_ncg
+    sig = inspect.signature(minimize_trust_ncg).parameters
+    assert {k: sig[k].default for k in ("initial_trust_radius", "max_trust_radius", "eta",
+                                         "gtol", "gtol_rel", "xtol", "ftol", "maxiter",
+                                         "cg_max_iter")} == {
+        "initial_trust_radius": 1.0, "max_trust_radius": 1000.0, "eta": 0.15, "gtol": 1e-8,
+        "gtol_rel": 1e-10, "xtol": 1e-8, "ftol": 2.220446049250313e-9, "maxiter": None,
+        "cg_max_iter": None}
+
+
+def test_the_default_budget_is_200_n_iterations():
+    """Brown's badly scaled function (n = 2): the minimiser (1e6, 2e-6) is 10^6 away and the
+    radius is capped at 1000, so the run spends its 200 n = 400 iterations (as SciPy's)."""
+    from problems.mgh import mgh_problem
+    p = mgh_problem(10)
+    res = minimize(p.f, p.x0, method="trust-ncg")
+    assert res.status == Status.MAXITER and res.nit == 400
+
+
+def test_one_product_per_iteration_is_allowed():
+    """cg_max_iter = 1: each step is the first CG step (the Cauchy point when it is inside the
+    region); on a sphere that step is exact."""
+    res = minimize(lambda x: (x * x).sum(), [1.0, -2.0, 0.5], method="trust-ncg", cg_max_iter=1,
+                   initial_trust_radius=10.0, max_trust_radius=10.0)
+    assert res.success and res.nhev == res.nit == 1
