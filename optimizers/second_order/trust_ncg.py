@@ -53,7 +53,6 @@ from __future__ import annotations
 import math
 
 from minigrad import backend as B
-from minigrad.tensor import Tensor
 from optimizers import _validate as V
 from optimizers.callbacks import STATUS_CALLBACK, STOP_MESSAGE, as_iteration_callback
 from optimizers.minimize import (STATUS_LINESEARCH, STATUS_MAXITER, STATUS_NONFINITE,
@@ -155,9 +154,8 @@ def minimize_trust_ncg(f, x0, jac=None, hess=None, hessp=None, args=(), callback
     Result extras: ``trust_radii`` (:math:`\Delta_k` of each iteration), ``accepted`` (whether
     each iteration's step was taken), ``negative_curvature`` (the iterations where CG met it).
     """
-    x = as_vector(x0, _NAME)
-    shape = tuple(x0.shape) if (B.is_array(x0) or isinstance(x0, Tensor)) and \
-        int(math.prod(x0.shape)) == x.size else x.shape
+    x = as_vector(x0, _NAME)   # one-dimensional, as SciPy's x0
+    shape = x.shape
     n = x.size
     Delta, Delta_hat, eta, maxiter, cg_max_iter = _check(
         initial_trust_radius, max_trust_radius, eta, maxiter, cg_max_iter, n)

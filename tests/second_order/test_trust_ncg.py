@@ -449,3 +449,47 @@ def test_one_product_per_iteration_is_allowed():
     res = minimize(lambda x: (x * x).sum(), [1.0, -2.0, 0.5], method="trust-ncg", cg_max_iter=1,
                    initial_trust_radius=10.0, max_trust_radius=10.0)
     assert res.success and res.nhev == res.nit == 1
+
+
+def test_maxiter_zero_returns_the_start():
+    res = minimize(rosen, [-1.2, 1.0], method="trust-ncg", maxiter=0)
+    assert res.status == Status.MAXITER and res.nit == 0 and res.nfev == 1
+    np.testing.assert_array_equal(mg.to_numpy(res.x), [-1.2, 1.0])
+
+
+def test_cg_takes_at_most_2n_products_by_default():
+    """A quadratic in 3 dimensions with eigenvalues 1, 1e7, 1e14 in a random basis and a gradient
+    of norm 1e-8 at the start: rounding makes CG need 7 products to reach its tolerance, above
+    the default cap of 2n = 6, which the first iteration spends exactly (cg_max_iter = 7 lets
+    it finish)."""
+    rng = np.random.default_rng(4)
+    Q, _ = np.linalg.qr(rng.standard_normal((3, 3)))
+    B = Q @ np.diag(np.logspace(0, 14, 3)) @ Q.T
+    g0 = rng.standard_normal(3)
+    g0 *= 1e-8 / np.linalg.norm(g0)
+    products = []
+
+    def fg(x):
+        x = mg.to_numpy(x)
+        return 0.5 * float(x @ B @ x) + float(g0 @ x), B @ x + g0
+
+    def hessp(x, v):
+        products.append(1)
+        return B @ mg.to_numpy(v)
+
+    run = dict(method="trust-ncg", jac=True, hessp=hessp, gtol=0.0, gtol_rel=0.0, maxiter=1)
+    minimize(fg, np.zeros(3), **run)
+    assert len(products) == 6
+    products.clear()
+    minimize(fg, np.zeros(3), cg_max_iter=7, **run)
+    assert len(products) == 7
+
+
+def test_the_radius_test_is_strict():
+    """The wrong gradient again, from x = 1 with xtol = 1/4: the bound is xtol (xtol + |x|) =
+    5/16. From Delta_0 = 5/4 the first rejection leaves Delta = 5/16, equal to the bound, not
+    below it: one more (rejected) iteration, then Delta = 5/64 ends the run."""
+    res = minimize(_square, [1.0], method="trust-ncg", jac=lambda x: -2.0 * x,
+                   hess=lambda x: np.array([[2.0]]), xtol=0.25, initial_trust_radius=1.25)
+    assert res.trust_radii == [1.25, 0.3125] and res.trust_radius == 0.078125
+    assert res.status == Status.LINE_SEARCH and res.nit == 2
