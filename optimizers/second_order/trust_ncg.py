@@ -80,6 +80,19 @@ def _boundary_taus(z, d, Delta: float, xp):
     return min(t1, t2), max(t1, t2)
 
 
+def _lower_boundary_point(g, z, Bz, d, Bd, Delta: float, xp):
+    r"""Of the two points :math:`z + \tau d` with :math:`\|z + \tau d\|_2 = \Delta`, the one with
+    the lower model value :math:`m(p) = g^\top p + \frac12 p^\top Bp` (the one with the smaller
+    :math:`\tau` on a tie), and its :math:`Bp` (from :math:`Bz`, :math:`Bd`)."""
+    best = None
+    for tau in _boundary_taus(z, d, Delta, xp):          # tau_- first
+        p, Bp = z + tau * d, Bz + tau * Bd
+        m = float(xp.vdot(g, p)) + 0.5 * float(xp.vdot(p, Bp))
+        if best is None or m < best[0]:
+            best = (m, p, Bp)
+    return best[1], best[2]
+
+
 def steihaug_cg(hessp, g, Delta: float, eps: float, max_iter: int):
     r"""CG-Steihaug (N&W Algorithm 7.2, module docstring): an approximate minimiser of
     :math:`m(p) = g^\top p + \frac12 p^\top B p` over :math:`\|p\|_2 \le \Delta`, ``hessp(v)`` =
@@ -103,14 +116,8 @@ def steihaug_cg(hessp, g, Delta: float, eps: float, max_iter: int):
         if not math.isfinite(dBd):
             return z, Bz, "non-finite", j + 1
         if dBd <= 0.0:                                    # negative curvature: to the boundary
-            t_lo, t_hi = _boundary_taus(z, d, Delta, xp)
-            best = None
-            for tau in (t_lo, t_hi):                      # the root with the lower model value
-                p, Bp = z + tau * d, Bz + tau * Bd
-                m = float(xp.vdot(g, p)) + 0.5 * float(xp.vdot(p, Bp))
-                if best is None or m < best[0]:
-                    best = (m, p, Bp)
-            return best[1], best[2], "negative curvature", j + 1
+            p, Bp = _lower_boundary_point(g, z, Bz, d, Bd, Delta, xp)
+            return p, Bp, "negative curvature", j + 1
         alpha = rr / dBd                                  # alpha_j = r_j^T r_j / d_j^T B d_j
         z_next = z + alpha * d                            # z_{j+1} = z_j + alpha_j d_j
         if float(xp.linalg.norm(z_next)) >= Delta:        # left the region: stop on its boundary

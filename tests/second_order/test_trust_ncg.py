@@ -18,7 +18,8 @@ import pytest
 import minigrad as mg
 from optimizers.minimize import Status, minimize
 from optimizers.second_order import termination
-from optimizers.second_order.trust_ncg import _after_interior_step, _boundary_taus, steihaug_cg
+from optimizers.second_order.trust_ncg import (_after_interior_step, _boundary_taus,
+                                               _lower_boundary_point, steihaug_cg)
 
 
 def rosen(x):
@@ -493,3 +494,27 @@ def test_the_radius_test_is_strict():
                    hess=lambda x: np.array([[2.0]]), xtol=0.25, initial_trust_radius=1.25)
     assert res.trust_radii == [1.25, 0.3125] and res.trust_radius == 0.078125
     assert res.status == Status.LINE_SEARCH and res.nit == 2
+
+
+def test_a_tie_between_the_boundary_points_goes_to_the_smaller_tau():
+    """g = 0, B = -I, z = 0, d = (1, 0): m(tau d) = -tau^2 / 2 is the same at tau = -1 and +1:
+    the documented tie-break takes tau = -1."""
+    d = np.array([1.0, 0.0])
+    p, Bp = _lower_boundary_point(np.zeros(2), np.zeros(2), np.zeros(2), d, -d, 1.0, np)
+    np.testing.assert_array_equal(p, [-1.0, 0.0])
+    np.testing.assert_array_equal(Bp, [1.0, 0.0])
+
+
+def test_the_initial_residual_test_is_strict():
+    """||g|| = 5 = eps: not below eps, so CG takes its step (the Newton step of B = I)."""
+    p, _, how, n_products = steihaug_cg(lambda v: v, np.array([3.0, 4.0]), 10.0, 5.0, 5)
+    assert n_products == 1 and how == "interior"
+    np.testing.assert_array_equal(p, [-3.0, -4.0])
+
+
+def test_a_cg_step_that_ends_exactly_on_the_boundary_is_a_boundary_step():
+    """B = 1, g = -1, Delta = 1: the first CG step z_1 = 1 has ||z_1|| = Delta, which counts as
+    leaving the region (N&W: ||z_{j+1}|| >= Delta), so the step is a boundary step."""
+    p, _, how, n_products = steihaug_cg(lambda v: v, np.array([-1.0]), 1.0, 1e-12, 5)
+    assert how == "boundary" and n_products == 1
+    np.testing.assert_array_equal(p, [1.0])
