@@ -518,3 +518,15 @@ def test_a_cg_step_that_ends_exactly_on_the_boundary_is_a_boundary_step():
     p, _, how, n_products = steihaug_cg(lambda v: v, np.array([-1.0]), 1.0, 1e-12, 5)
     assert how == "boundary" and n_products == 1
     np.testing.assert_array_equal(p, [1.0])
+
+
+def test_the_boundary_point_is_chosen_by_the_model_with_its_half():
+    """g = (0, 1), B = diag(-2, 1), z = (1/2, 0), d = (1, 1): the two points on the unit circle
+    are at tau = (-1 -+ sqrt 7) / 4; the model g^T p + p^T B p / 2 is -0.665 at the first and
+    -0.335 at the second, so the first is taken (without the 1/2 the second would be)."""
+    B = np.diag([-2.0, 1.0])
+    g, z, d = np.array([0.0, 1.0]), np.array([0.5, 0.0]), np.array([1.0, 1.0])
+    p, Bp = _lower_boundary_point(g, z, B @ z, d, B @ d, 1.0, np)
+    tau = (-1.0 - math.sqrt(7.0)) / 4.0
+    np.testing.assert_allclose(p, z + tau * d, rtol=1e-15)
+    assert g @ p + 0.5 * p @ B @ p == pytest.approx(-0.665359456941537, rel=1e-12)
