@@ -1,5 +1,8 @@
 """Trust-region Newton-CG (optimizers.second_order.trust_ncg, minimize(method="trust-ncg")).
 
+The user's derivatives here compute on the host (mg.to_numpy) and return host arrays, which
+minimize takes onto the run's backend: the same tests run on the strict backend.
+
 Oracles: Steihaug's CG against a dense solve and hand-computed boundary steps; the radius rules
 of Nocedal & Wright's Algorithm 4.1 on one-dimensional functions whose ratios rho are computed
 by hand in each docstring; a counter around f for the counts; and SciPy 1.17.1's trust-ncg
@@ -110,9 +113,13 @@ def test_cg_stops_at_the_superlinear_forcing_tolerance():
 
     def hessp(x, v):
         products.append(1)
-        return A @ v
+        return A @ mg.to_numpy(v)
 
-    res = minimize(lambda x: (0.5 * float(x @ (A @ x)), A @ x), [t, t], method="trust-ncg",
+    def fg(x):
+        x = mg.to_numpy(x)
+        return 0.5 * float(x @ (A @ x)), A @ x
+
+    res = minimize(fg, [t, t], method="trust-ncg",
                    jac=True, hessp=hessp, maxiter=1)
     assert len(products) == 2 == res.nhev
     np.testing.assert_allclose(mg.to_numpy(res.x), [0.0, 0.0], atol=1e-18)
@@ -124,7 +131,7 @@ def test_a_step_inside_the_region_keeps_the_radius_even_with_rho_above_three_qua
     decrease 4/3 - 2/3 = 2/3, actual 1 - 16/81 = 65/81, rho = 65/54 > 3/4 but the step is
     not on the boundary: Delta stays 1, the step is taken."""
     res = minimize(quartic, [1.0], method="trust-ncg", jac=quartic_grad,
-                   hess=lambda x: np.array([[12.0 * x[0] ** 2]]), maxiter=1)
+                   hess=lambda x: np.array([[12.0 * float(x[0]) ** 2]]), maxiter=1)
     assert res.accepted == [True] and res.trust_radii == [1.0] and res.trust_radius == 1.0
     assert mg.to_numpy(res.x)[0] == pytest.approx(2.0 / 3.0, rel=1e-15)
     assert res.negative_curvature == []
@@ -134,9 +141,9 @@ def test_a_good_step_on_the_boundary_doubles_the_radius():
     """f = sqrt(1 + x^2) at x = 3: g = 3/sqrt(10), B = 10^{-3/2}; the Newton step (-30) leaves
     Delta = 1, so p = -1: predicted 3/sqrt(10) - 10^{-3/2}/2 = 0.9329, actual sqrt(10) - sqrt(5)
     = 0.9262, rho = 0.993 > 3/4 on the boundary: Delta = 2."""
-    res = minimize(lambda x: float(np.sqrt(1.0 + x[0] ** 2)), [3.0], method="trust-ncg",
-                   jac=lambda x: x / np.sqrt(1.0 + x ** 2),
-                   hess=lambda x: np.array([[(1.0 + x[0] ** 2) ** -1.5]]), maxiter=1)
+    res = minimize(lambda x: math.sqrt(1.0 + float(x[0]) ** 2), [3.0], method="trust-ncg",
+                   jac=lambda x: mg.to_numpy(x) / np.sqrt(1.0 + mg.to_numpy(x) ** 2),
+                   hess=lambda x: np.array([[(1.0 + float(x[0]) ** 2) ** -1.5]]), maxiter=1)
     assert res.accepted == [True] and res.trust_radius == 2.0
     assert mg.to_numpy(res.x)[0] == pytest.approx(2.0, rel=1e-15)
 
@@ -197,7 +204,7 @@ def test_counts_are_the_calls():
         v = mg.to_numpy(x)
         H = np.array([[1200.0 * v[0] ** 2 - 400.0 * v[1] + 2.0, -400.0 * v[0]],
                       [-400.0 * v[0], 200.0]])
-        return H @ p
+        return H @ mg.to_numpy(p)
 
     res = minimize(fg, [-1.2, 1.0], method="trust-ncg", jac=True, hessp=hessp)
     assert res.success
@@ -299,7 +306,7 @@ def test_the_boundary_roots_are_computed_without_cancellation():
 
 
 def _quartic_hess(x):
-    return np.array([[12.0 * x[0] ** 2]])
+    return np.array([[12.0 * float(x[0]) ** 2]])
 
 
 def test_the_step_test_ends_a_run_at_its_bound_inclusive():
@@ -357,7 +364,7 @@ def test_the_ratio_thresholds_are_strict_as_in_algorithm_4_1(f_trial, eta, radiu
     def f(x):
         return values[float(x[0])]
 
-    res = minimize(f, [1.0], method="trust-ncg", jac=lambda x: np.ones_like(x),
+    res = minimize(f, [1.0], method="trust-ncg", jac=lambda x: np.ones(1),
                    hess=lambda x: np.zeros((1, 1)), eta=eta, maxiter=1)
     assert res.accepted == [taken] and res.trust_radius == radius
     assert mg.to_numpy(res.x)[0] == (0.0 if taken else 1.0)
