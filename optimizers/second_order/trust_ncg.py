@@ -10,7 +10,8 @@ Algorithm 4.1 around the quadratic model of f at :math:`x_k`,
 minimised inside the trust region :math:`\|p\|_2 \le \Delta_k` by Steihaug's conjugate
 gradients (their Algorithm 7.2), which need Hessian-vector products only.
 
-Algorithm 4.1 (given :math:`\hat\Delta > 0`, :math:`\Delta_0 \in (0, \hat\Delta)`,
+Algorithm 4.1 (given :math:`\hat\Delta > 0`, :math:`\Delta_0 \in (0, \hat\Delta]`: SciPy refuses
+:math:`\Delta_0 = \hat\Delta`, here it is allowed;
 :math:`\eta \in [0, \frac14)`):
 
 .. math::
@@ -82,10 +83,10 @@ def _boundary_taus(z, d, Delta: float, xp):
 
 def _lower_boundary_point(g, z, Bz, d, Bd, Delta: float, xp):
     r"""Of the two points :math:`z + \tau d` with :math:`\|z + \tau d\|_2 = \Delta`, the one with
-    the lower model value :math:`m(p) = g^\top p + \frac12 p^\top Bp` (the one with the smaller
-    :math:`\tau` on a tie), and its :math:`Bp` (from :math:`Bz`, :math:`Bd`)."""
+    the lower model value :math:`m(p) = g^\top p + \frac12 p^\top Bp` (the one with the larger
+    :math:`\tau` on a tie, as SciPy), and its :math:`Bp` (from :math:`Bz`, :math:`Bd`)."""
     best = None
-    for tau in _boundary_taus(z, d, Delta, xp):          # tau_- first
+    for tau in reversed(_boundary_taus(z, d, Delta, xp)):  # tau_+ first: it wins a tie
         p, Bp = z + tau * d, Bz + tau * Bd
         m = float(xp.vdot(g, p)) + 0.5 * float(xp.vdot(p, Bp))
         if best is None or m < best[0]:
@@ -202,6 +203,7 @@ def minimize_trust_ncg(f, x0, jac=None, hess=None, hessp=None, args=(), callback
                                        "(rounding at the solution, or a poor Hessian).")
             break
         x_trial = x + p
+        hessian_of_x = oracle._H, oracle._H_at            # a user's Hessian of x_k, if cached
         if oracle.combined:
             f_trial, g_trial = oracle.fg(x_trial)
         else:
@@ -215,6 +217,8 @@ def minimize_trust_ncg(f, x0, jac=None, hess=None, hessp=None, args=(), callback
             Delta = min(2.0 * Delta, Delta_hat)
         take = rho > eta                                  # x_{k+1} = x_k + p_k if rho_k > eta
         accepted.append(bool(take))
+        if not take:                                      # still at x_k: its Hessian stands
+            oracle._H, oracle._H_at = hessian_of_x
         k += 1
         if take:
             f_old, x_old = fx, x
@@ -226,7 +230,7 @@ def minimize_trust_ncg(f, x0, jac=None, hess=None, hessp=None, args=(), callback
         if notify is not None and notify(x.reshape(shape), fx):
             stop = STATUS_CALLBACK, STOP_MESSAGE
             break
-        if stop is None and take and not on_boundary:     # a step inside the region
+        if stop is None and take and how == "interior":   # a Newton-CG step inside the region
             stop = _after_interior_step(x, x - x_old, f_old, fx, tol, xp)
     status, message = stop
     return OptimizeResult(x=x.reshape(shape), fun=fx, jac=g.reshape(shape), nit=k,
