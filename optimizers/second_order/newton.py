@@ -94,7 +94,9 @@ class _FunctionOracle:
         self.fun, self.shape, self.args, self.name = fun, shape, tuple(args), name
         self.jac, self.hess_fn, self.hessp_fn = jac, hess, hessp
         self.nfev = self.njev = self.nhev = 0
-        self._H = self._H_at = None  # hvp's Hessian and the point it belongs to
+        # hvp's Hessian and the point (the array itself) it belongs to: the cache holds that
+        # array, so a new point is a new object and the matrix is computed again there
+        self._H = self._H_at = None
 
     def _f_tensor(self, t):
         out = self.fun(t.reshape(self.shape) if t.shape != self.shape else t, *self.args)
@@ -124,7 +126,6 @@ class _FunctionOracle:
     def fg(self, x):
         self.nfev += 1
         self.njev += 1
-        self._H_at = None  # a new point: the cached Hessian of hvp is stale
         xs = x.reshape(self.shape)
         if self.jac is None:
             value, g = value_and_grad(self._f_tensor)(x)
@@ -143,7 +144,6 @@ class _FunctionOracle:
         if self.combined:
             return self.fg(x)[1]
         self.njev += 1
-        self._H_at = None
         return self._grad(self.jac(x.reshape(self.shape), *self.args), x, "jac")
 
     def hess(self, x):

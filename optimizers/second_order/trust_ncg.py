@@ -203,7 +203,6 @@ def minimize_trust_ncg(f, x0, jac=None, hess=None, hessp=None, args=(), callback
                                        "(rounding at the solution, or a poor Hessian).")
             break
         x_trial = x + p
-        hessian_of_x = oracle._H, oracle._H_at            # a user's Hessian of x_k, if cached
         if oracle.combined:
             f_trial, g_trial = oracle.fg(x_trial)
         else:
@@ -217,8 +216,6 @@ def minimize_trust_ncg(f, x0, jac=None, hess=None, hessp=None, args=(), callback
             Delta = min(2.0 * Delta, Delta_hat)
         take = rho > eta                                  # x_{k+1} = x_k + p_k if rho_k > eta
         accepted.append(bool(take))
-        if not take:                                      # still at x_k: its Hessian stands
-            oracle._H, oracle._H_at = hessian_of_x
         k += 1
         if take:
             f_old, x_old = fx, x
@@ -231,7 +228,7 @@ def minimize_trust_ncg(f, x0, jac=None, hess=None, hessp=None, args=(), callback
             stop = STATUS_CALLBACK, STOP_MESSAGE
             break
         if stop is None and take and how == "interior":   # a Newton-CG step inside the region
-            stop = _after_interior_step(x, x - x_old, f_old, fx, tol, xp)
+            stop = T.after_step(x, x - x_old, f_old, fx, True, tol)  # a full Newton-CG step
     status, message = stop
     return OptimizeResult(x=x.reshape(shape), fun=fx, jac=g.reshape(shape), nit=k,
                           nfev=oracle.nfev, njev=oracle.njev, nhev=oracle.nhev, status=status,
@@ -239,15 +236,3 @@ def minimize_trust_ncg(f, x0, jac=None, hess=None, hessp=None, args=(), callback
                           trust_radius=Delta, trust_radii=radii, accepted=accepted,
                           negative_curvature=negative)
 
-
-def _after_interior_step(x_new, s, f_old, f_new, tol, xp):
-    r"""After an accepted step inside the region (a truncated Newton step, which near a strict
-    minimum is the error of :math:`x_k`): the step below ``xtol`` (coordinate by coordinate, as
-    :func:`termination.after_step`) or the relative decrease below ``ftol`` is success."""
-    if tol.xtol > 0.0 and float((xp.abs(s) / (tol.xtol + xp.abs(x_new))).max()) <= tol.xtol:
-        return int(Status.SUCCESS), ("Optimization terminated successfully (the last Newton step "
-                                     "was below xtol).")
-    if T.decrease_below(f_old, f_new, tol.ftol):
-        return int(Status.SUCCESS), ("Optimization terminated successfully (the relative "
-                                     "decrease of f was below ftol).")
-    return None

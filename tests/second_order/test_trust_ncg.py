@@ -21,8 +21,7 @@ import pytest
 import minigrad as mg
 from optimizers.minimize import Status, minimize
 from optimizers.second_order import termination
-from optimizers.second_order.trust_ncg import (_after_interior_step, _boundary_taus,
-                                               _lower_boundary_point, steihaug_cg)
+from optimizers.second_order.trust_ncg import _boundary_taus, _lower_boundary_point, steihaug_cg
 
 
 def rosen(x):
@@ -377,8 +376,8 @@ def test_with_xtol_zero_the_step_test_is_off_and_divides_nothing():
     off = termination.Tolerances(0.0, 0.0, 0.0, 0.0)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert _after_interior_step(np.array([0.0, 1.0]), np.array([1e-300, 0.0]), 1.0, 0.5,
-                                    off, np) is None
+        assert termination.after_step(np.array([0.0, 1.0]), np.array([1e-300, 0.0]), 1.0, 0.5,
+                                      True, off) is None
 
 
 def test_negative_curvature_after_some_steps_takes_the_root_with_the_lower_model():
