@@ -214,6 +214,12 @@ def get_array_module(*arrays):
     """
     if _cupy is None and _strict is None:  # no device array can exist: the fast path
         return np
+    if len(arrays) == 1:  # the common call: one array, nothing to mix
+        t = type(arrays[0])
+        if t is np.ndarray:
+            return np
+        if _strict is not None and t is _strict.ndarray:
+            return _strict
     names = {backend_name_of(a) for a in arrays if is_array(a)}
     if len(names) > 1:
         raise BackendError(f"arrays of two backends ({' and '.join(sorted(names))}) were mixed "

@@ -143,10 +143,14 @@ def _syncs(name: str, args, kwargs) -> bool:
 
 
 def _device_function(func, name: str):
-    def f(*args, **kwargs):
-        if _syncs(name, args, kwargs):
-            _transfer("sync")
-        return _call(func, name, args, kwargs)
+    if name in _SYNCING or name in ("where", "bincount"):
+        def f(*args, **kwargs):
+            if _syncs(name, args, kwargs):
+                _transfer("sync")
+            return _call(func, name, args, kwargs)
+    else:  # never synchronises: no test on each call
+        def f(*args, **kwargs):
+            return _call(func, name, args, kwargs)
     f.__name__ = f.__qualname__ = name
     f.__doc__ = f"``{name}`` on strict-backend arrays (NumPy's, on the device's terms)."
     return f
@@ -372,10 +376,14 @@ def _plain(name: str):
 
 
 def _method(name: str):
-    def method(self, *args, **kwargs):
-        if name == "nonzero":  # the result's size depends on the data: CuPy synchronises
+    where = f"ndarray.{name}"
+    if name == "nonzero":  # the result's size depends on the data: CuPy synchronises
+        def method(self, *args, **kwargs):
             _transfer("sync")
-        return _call(getattr(self._a, name), f"ndarray.{name}", args, kwargs)
+            return _call(getattr(self._a, name), where, args, kwargs)
+    else:
+        def method(self, *args, **kwargs):
+            return _call(getattr(self._a, name), where, args, kwargs)
     method.__name__ = name
     return method
 

@@ -17,6 +17,10 @@
   fixtures of ``tests/experiments``) are marked ``slow``. Under xdist the tests of one file run
   on one worker (``--dist loadfile`` in the pytest options), so each module's experiments run
   once, not once per worker.
+* The tests that take the ``backend`` fixture are marked ``every_backend``: a run without
+  ``--backend`` already runs each of them on every backend, so a run with ``--backend`` after it
+  (the README's second command) leaves them out with ``-m "not every_backend"`` instead of running
+  them a second time.
 * The files holding a ``slow`` test run first, and xdist hands the files out in that order: the
   long files start early and the short ones fill in at the end, so that no worker is left alone
   with a long file while the other has finished.
@@ -85,6 +89,8 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if QUICK_RUN_FIXTURES & set(item.fixturenames):
             item.add_marker(pytest.mark.slow)
+        if "backend" in item.fixturenames:
+            item.add_marker(pytest.mark.every_backend)
     _heavy_files_first(items)
     if config.getoption("--backend") is not None:  # the host_only tests do not depend on it
         host_only = [item for item in items if item.get_closest_marker("host_only")]
