@@ -45,6 +45,14 @@ def is_experiment_source(source: str) -> bool:
     return False
 
 
+@functools.lru_cache(maxsize=None)
+def _defines_an_experiment(path: str, mtime_ns: int, size: int) -> bool:
+    """:func:`is_experiment_source` of the file at ``path``, read once for each version of it
+    (its modification time and size): the registry is asked on every run, and parsing every
+    module of the package each time costs a third of a second."""
+    return is_experiment_source(pathlib.Path(path).read_text(encoding="utf-8"))
+
+
 def experiment_modules() -> list[str]:
     """The experiment modules of the package (sorted): the modules of ``experiments/`` whose
     source decorates a function with ``@register(...)``, read without importing them."""
@@ -55,7 +63,8 @@ def experiment_modules() -> list[str]:
         if m.ispkg or m.name.startswith("_"):
             continue
         path = pathlib.Path(experiments.__path__[0]) / f"{m.name}.py"
-        if is_experiment_source(path.read_text(encoding="utf-8")):
+        stat = path.stat()
+        if _defines_an_experiment(str(path), stat.st_mtime_ns, stat.st_size):
             found.append(f"experiments.{m.name}")
     return sorted(found)
 

@@ -880,7 +880,7 @@ def animate(out_dir, name: str, *, frames: int = 30, dpi: int = 50) -> pathlib.P
         lines.append((line, dot, d["x"][:, d["keys"].index(key), per[key]["index"]]))
     ax.legend(fontsize=6, loc="lower right")
     title = ax.set_title("", fontsize=9)
-    fig.tight_layout()
+    plot.tight_layout(fig)
     path = out_dir / f"trajectories_{name}.gif"
     writer = PillowWriter(fps=6)
     with writer.saving(fig, str(path), dpi):

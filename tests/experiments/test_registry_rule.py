@@ -1,5 +1,6 @@
 """Which modules of ``experiments/`` are experiments: those that decorate a function with
 ``@register(...)``; no list of machinery modules is kept."""
+import os
 import pathlib
 
 import pytest
@@ -37,3 +38,23 @@ def test_every_module_is_an_experiment_or_machinery_by_the_rule():
     assert {e.run.__module__ for e in exps.values()} == modules
     files = {p.stem for p in (ROOT / "experiments").glob("*.py")}
     assert {m.split(".")[1] for m in modules} <= files
+
+
+def test_a_module_is_read_again_when_it_changes(tmp_path):
+    """The rule's answer is kept for each version of a file (modification time and size), so a
+    module edited during a session is read again."""
+    path = tmp_path / "candidate.py"
+    path.write_text("def helper():\n    return 1\n")
+
+    def answer():
+        stat = path.stat()
+        return registry._defines_an_experiment(str(path), stat.st_mtime_ns, stat.st_size)
+
+    assert answer() is False
+    path.write_text("from experiments.registry import register\n\n"
+                    "@register('x', 'a claim')\ndef run(out_dir, **kw):\n    return {}\n")
+    assert answer() is True
+    assert answer() is True                          # the same version: from the cache
+    path.write_text("def helper():\n    return 2\n")  # same size as the first, later time
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 1_000_000))
+    assert answer() is False

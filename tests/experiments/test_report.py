@@ -195,6 +195,36 @@ def test_a_figure_redrawn_later_reads_the_saved_verdict(tmp_path):
         plotting.decisive(ax, label="x", value=1, threshold=1, op="==")
 
 
+def test_a_saved_figure_is_drawn_once_and_the_same_as_with_matplotlibs_tight_layout(
+        tmp_path, monkeypatch):
+    """plotting.save lays the figure out as ``fig.tight_layout()`` does and draws it once (with
+    the placeholder engine that tight_layout leaves, savefig draws it twice), writing the same
+    bytes as the two-draw way."""
+    import matplotlib.figure
+
+    def figure():
+        fig, (a, b) = plotting.subplots(1, 2)
+        for ax in (a, b):
+            ax.plot([1, 2, 3], [1e-3, 1e-6, 1e-9])
+            ax.set_yscale("log")
+            ax.set_xlabel("iteration k")
+            ax.set_ylabel("f(x_k) - f*")
+        return fig
+
+    draws = []
+    real_draw = matplotlib.figure.Figure.draw
+    monkeypatch.setattr(matplotlib.figure.Figure, "draw",
+                        lambda self, renderer: draws.append(1) or real_draw(self, renderer))
+    plotting.save(figure(), tmp_path / "ours.png", dpi=60)
+    assert len(draws) == 1
+    fig = figure()
+    plotting._stamp(fig, None)
+    fig.tight_layout()
+    fig.savefig(tmp_path / "theirs.png", dpi=60)
+    assert len(draws) == 3                      # matplotlib's way: two more
+    assert (tmp_path / "ours.png").read_bytes() == (tmp_path / "theirs.png").read_bytes()
+
+
 def test_every_figure_shares_the_colour_blind_safe_palette():
     import matplotlib
 
