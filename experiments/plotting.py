@@ -213,9 +213,13 @@ def tight_layout(fig) -> None:
     ``tight_layout`` leaves a placeholder engine on the figure (one that does nothing), and
     ``savefig`` lays out a figure that has an engine once more, in a whole draw that renders
     nothing, before the real one: each save (each frame of an animation) would pay for two
-    draws. The figure written is the same, byte for byte."""
+    draws. The figure written is the same, byte for byte. (Without an engine the figure keeps the
+    layout just computed, whatever ``figure.autolayout`` or ``figure.constrained_layout.use``
+    say: with them set, removing the engine would install a new one.)"""
     fig.tight_layout()
-    fig.set_layout_engine(None)
+    with matplotlib.rc_context({"figure.autolayout": False,
+                                "figure.constrained_layout.use": False}):
+        fig.set_layout_engine(None)
 
 
 def _write(fig, path: pathlib.Path, dpi: int, tight: bool, verdict: str | None) -> None:

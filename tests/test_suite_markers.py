@@ -1,6 +1,7 @@
 """The marks the suite sets itself (tests/conftest.py), on which the README's test command relies:
 its second run (``--backend strict -m "not slow and not every_backend"``) leaves out the tests
 marked ``every_backend`` because the first run has already run each of them on strict."""
+import pathlib
 
 
 def test_a_test_that_takes_the_backend_fixture_is_marked_every_backend(request, backend):
@@ -19,7 +20,8 @@ def test_a_test_without_the_backend_fixture_is_not_marked(request):
 def _suite_conftest(config):
     """The module tests/conftest.py, as pytest loaded it."""
     return next(p for p in config.pluginmanager.get_plugins()
-                if str(getattr(p, "__file__", "")).endswith("tests/conftest.py"))
+                if pathlib.Path(str(getattr(p, "__file__", ""))).parts[-2:]
+                == ("tests", "conftest.py"))
 
 
 def test_without_the_option_the_fixture_runs_each_test_on_numpy_and_strict(request, backend):

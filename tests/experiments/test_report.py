@@ -225,6 +225,21 @@ def test_a_saved_figure_is_drawn_once_and_the_same_as_with_matplotlibs_tight_lay
     assert (tmp_path / "ours.png").read_bytes() == (tmp_path / "theirs.png").read_bytes()
 
 
+def test_the_layout_is_kept_whatever_the_rc_parameters_ask_for():
+    """plotting.tight_layout leaves no engine even where the rc parameters ask for one (removing
+    an engine with them set would install a tight or a constrained one, and the latter refuses a
+    figure with a colorbar)."""
+    import matplotlib
+
+    for rc in ({"figure.autolayout": True}, {"figure.constrained_layout.use": True}):
+        fig, (ax,) = plotting.subplots(1, 1)
+        fig.colorbar(ax.imshow([[0.0, 1.0], [1.0, 0.0]]))
+        with matplotlib.rc_context(rc):
+            plotting.tight_layout(fig)
+        assert fig.get_layout_engine() is None, rc
+        matplotlib.pyplot.close(fig)
+
+
 def test_every_figure_shares_the_colour_blind_safe_palette():
     import matplotlib
 
