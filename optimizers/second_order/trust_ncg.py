@@ -163,7 +163,6 @@ def minimize_trust_ncg(f, x0, jac=None, hess=None, hessp=None, args=(), callback
     each iteration's step was taken), ``negative_curvature`` (the iterations where CG met it).
     """
     x = as_vector(x0, _NAME)   # one-dimensional, as SciPy's x0
-    shape = x.shape
     n = x.size
     Delta, Delta_hat, eta, maxiter, cg_max_iter = _check(
         initial_trust_radius, max_trust_radius, eta, maxiter, cg_max_iter, n)
@@ -172,7 +171,7 @@ def minimize_trust_ncg(f, x0, jac=None, hess=None, hessp=None, args=(), callback
         raise ValueError(f"{_NAME}: with jac given, pass hessp= or hess=; with jac=None minigrad "
                          f"gives all derivatives")
     notify = as_iteration_callback(callback)
-    oracle = _FunctionOracle(f, shape, jac, hess, hessp, args, _NAME)
+    oracle = _FunctionOracle(f, x.shape, jac, hess, hessp, args, _NAME)
     xp = B.get_array_module(x)
     fx, g = oracle.fg(x)                                  # f(x_0), grad f(x_0)
     radii, accepted, negative = [], [], []
@@ -224,13 +223,13 @@ def minimize_trust_ncg(f, x0, jac=None, hess=None, hessp=None, args=(), callback
             stop = T.at_iterate(x, fx, g, tol)
             if stop is not None and stop[0] == T.NONFINITE:
                 break
-        if notify is not None and notify(x.reshape(shape), fx):
+        if notify is not None and notify(x, fx):
             stop = STATUS_CALLBACK, STOP_MESSAGE
             break
         if stop is None and take and how == "interior":   # a Newton-CG step inside the region
             stop = T.after_step(x, x - x_old, f_old, fx, True, tol)  # a full Newton-CG step
     status, message = stop
-    return OptimizeResult(x=x.reshape(shape), fun=fx, jac=g.reshape(shape), nit=k,
+    return OptimizeResult(x=x, fun=fx, jac=g, nit=k,
                           nfev=oracle.nfev, njev=oracle.njev, nhev=oracle.nhev, status=status,
                           success=status == int(Status.SUCCESS), message=message,
                           trust_radius=Delta, trust_radii=radii, accepted=accepted,
